@@ -1,0 +1,1 @@
+"""The Litestar API, the composition root and the command line."""

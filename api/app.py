@@ -1,0 +1,97 @@
+"""The Litestar application factory: ``uvicorn --factory api.app:create_app``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Litestar, Request, get
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.response import Redirect
+
+from api.bootstrap import Container, build
+from api.controllers.auth import AuthController, ProfileController
+from api.controllers.health import HealthController
+from api.errors import EXCEPTION_HANDLERS, ApiError
+
+log = structlog.get_logger(__name__)
+
+JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
+CORS_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "user-agent",
+    "x-csrftoken",
+    "x-requested-with",
+    "idempotency-key",
+]
+
+
+def require_json(request: Request[Any, Any, Any]) -> None:
+    """415 for a body that is not JSON (multipart only where a handler says it takes files)."""
+    if request.method not in JSON_METHODS:
+        return
+    has_body = request.headers.get("content-length", "0") not in ("", "0") or (
+        "transfer-encoding" in request.headers
+    )
+    if not has_body:
+        return
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return
+    if content_type == "multipart/form-data" and request.route_handler.opt.get("multipart"):
+        return
+    raise ApiError(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        f'Unsupported media type "{content_type or "none"}" in request.',
+    )
+
+
+@get("/api/v1/docs/", include_in_schema=False)
+async def docs() -> Redirect:
+    return Redirect("/api/v1/schema/swagger")
+
+
+def create_app(container: Container | None = None) -> Litestar:
+    owned = container is None
+    the_container = container or build()
+
+    async def start(app: Litestar) -> None:
+        app.state.container = the_container
+        if owned:
+            import anyio.to_thread
+
+            await anyio.to_thread.run_sync(the_container.start)
+
+    async def stop(app: Litestar) -> None:
+        if owned:
+            the_container.close()
+
+    settings = the_container.settings
+    return Litestar(
+        route_handlers=[AuthController, ProfileController, HealthController, docs],
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=require_json,
+        on_startup=[start],
+        on_shutdown=[stop],
+        cors_config=CORSConfig(
+            allow_origins=["*"]
+            if not settings.is_production and not settings.cors_origins
+            else list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=CORS_HEADERS,
+            allow_credentials=True,
+        ),
+        openapi_config=OpenAPIConfig(
+            title="WibeStore API",
+            version="1.0.0",
+            path="/api/v1/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        request_max_body_size=1024 * 1024,
+        debug=False,
+    )

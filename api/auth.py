@@ -1,0 +1,60 @@
+"""Who is calling: the bearer access token, checked against the users read model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from api.bootstrap import Container
+from api.errors import ApiError
+from application.tokens import TokenInvalid
+from projections.users import active_user_row
+
+
+def container_of(request: Request[Any, Any, Any]) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenInvalid("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def authenticate(request: Request[Any, Any, Any]) -> Any:
+    """The caller's users row; 401 when the token is missing, bad, or its user is inactive."""
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(401, "NOT_AUTHENTICATED", "Authentication credentials were not provided.")
+    container = container_of(request)
+    claims = container.app.tokens.decode(token, "access")
+    with container.store.engine.connect() as conn:
+        row = active_user_row(conn, claims.user_id)
+    if row is None:
+        raise TokenInvalid("User not found or inactive")
+    if row.tokens_valid_after is not None and claims.issued_at < row.tokens_valid_after:
+        raise TokenInvalid("Token is no longer valid")
+    return row
+
+
+def require_staff(request: Request[Any, Any, Any]) -> Any:
+    row = authenticate(request)
+    if not row.is_staff:
+        raise ApiError(
+            403, "PERMISSION_DENIED", "You do not have permission to perform this action."
+        )
+    return row
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The client's IP: the first X-Forwarded-For hop when behind our proxy, else the peer."""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and container_of(request).settings.is_production:
+        return forwarded.split(",", 1)[0].strip()
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,175 @@
+"""The composition root: builds the application, read store, projectors and adapters once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+import structlog
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+
+from application.google import GoogleAuthClient
+from application.mail import build_mailer
+from application.marketplace import Marketplace
+from application.passwords import Passwords
+from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
+from application.settings import Settings
+from application.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from application.tokens import Tokens
+from projections.registry import PROJECTORS
+from projections.runtime import (
+    POSITIONS_CHANNEL,
+    PgListener,
+    PositionBoard,
+    ProjectionRunner,
+    ReadStore,
+    Wakeup,
+    run_all,
+)
+from workers import tasks
+from workers.celery_app import configure as configure_celery
+
+log = structlog.get_logger(__name__)
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        google: GoogleIdentity | None = None,
+        fast_passwords: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.redis = (
+            redis.Redis.from_url(
+                settings.redis_url,
+                retry=Retry(ExponentialBackoff(), 3),
+                health_check_interval=30,
+                socket_timeout=5,
+            )
+            if settings.redis_url
+            else None
+        )
+        self.celery = configure_celery(settings)
+        self.mailer = build_mailer(settings)
+        tasks.use_mailer(self.mailer)
+        self.google: GoogleIdentity = google or GoogleAuthClient(
+            settings.google_client_ids, settings.google_certs_url, settings.google_userinfo_url
+        )
+        throttle: LoginThrottle = (
+            RedisLoginThrottle(self.redis, settings.login_max_failures, settings.login_lock_seconds)
+            if self.redis is not None
+            else MemoryLoginThrottle(settings.login_max_failures, settings.login_lock_seconds)
+        )
+        self.app = Marketplace(
+            settings.event_store_env(),
+            clock=self.clock,
+            passwords=Passwords(fast=fast_passwords),
+            tokens=Tokens(settings.jwt_secret, settings.access_minutes, settings.refresh_minutes),
+            throttle=throttle,
+            send_email=self._send_email,
+            frontend_url=settings.frontend_url,
+        )
+        self.store = ReadStore(settings.read_model_url(), settings.read_schema)
+        self.board = PositionBoard()
+        self.wakeup = Wakeup()
+        self.runners = [
+            ProjectionRunner(p(), self.app.recorder, self.app.mapper, self.store, self.board)
+            for p in PROJECTORS
+        ]
+        self.app.saved_listeners.append(self.wakeup.ring)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._listener: PgListener | None = None
+
+    def _send_email(self, email: Email) -> None:
+        tasks.send_email.delay(email.to, email.subject, email.body)
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Create the read-model schema and (re)build read models whose version changed."""
+        self.store.create_schema()
+        for runner in self.runners:
+            runner.ensure_schema()
+
+    def start(self, *, projectors: bool | None = None) -> None:
+        self.migrate()
+        if self.store.is_postgres:
+            self._listener = PgListener(
+                self._conninfo(),
+                {
+                    self.app.recorder.channel_name: self.wakeup.ring,  # type: ignore[attr-defined]
+                    POSITIONS_CHANNEL: self._position_notified,
+                },
+            )
+            self._listener.start()
+        run = self.settings.run_projectors if projectors is None else projectors
+        if run:
+            for runner in self.runners:
+                runner.catch_up()
+            self._threads = run_all(self.runners, self.wakeup, self._stop)
+
+    def _position_notified(self, payload: str) -> None:
+        if not payload:  # (re)connected: take the positions as they stand
+            for name, position in self.store.positions().items():
+                self.board.advance(name, position)
+            return
+        name, _, reached = payload.rpartition(":")
+        self.board.advance(name, int(reached))
+
+    def _conninfo(self) -> str:
+        env = self.settings.event_store_env()
+        return (
+            f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} "
+            f"dbname={env['POSTGRES_DBNAME']} user={env['POSTGRES_USER']} "
+            f"password={env['POSTGRES_PASSWORD']}"
+        )
+
+    def close(self) -> None:
+        self._stop.set()
+        self.wakeup.ring()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._listener is not None:
+            self._listener.close()
+        self.app.close()
+        self.store.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+    # --- read-your-writes -----------------------------------------------------------------
+    @contextmanager
+    def read_your_writes(self) -> Iterator[None]:
+        """Run a command, then wait (bounded) until every read model has its events."""
+        with self.app.tracking_position() as position:
+            yield
+            reached = position()
+        if reached is not None and not self.board.wait_for(
+            reached, self.settings.read_your_writes_timeout
+        ):
+            log.warning(
+                "read_your_writes.timeout", position=reached, positions=self.board.snapshot()
+            )
+
+    def projection_lag(self) -> dict[str, Any]:
+        head = self.app.recorder.max_notification_id() or 0
+        positions = self.store.positions()
+        return {
+            runner.name: {
+                "position": positions.get(runner.name, 0),
+                "head": head,
+                "lag_events": max(head - positions.get(runner.name, 0), 0),
+            }
+            for runner in self.runners
+        }
+
+
+def build(settings: Settings | None = None, **kwargs: Any) -> Container:
+    return Container(settings or Settings.from_env(), **kwargs)

@@ -1,0 +1,142 @@
+"""The ``wibestore`` command: serve, migrate, seed, project, user create."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from api.bootstrap import build
+from application.settings import Settings
+from domain.errors import DomainError
+
+DEMO_STAFF = ("admin@wibestore.local", "WibeAdmin-2026!")
+DEMO_USER = ("gamer@wibestore.local", "WibeGamer-2026!")
+
+
+def migrate(_: argparse.Namespace) -> int:
+    container = build()
+    try:
+        container.migrate()
+        print("event store and read models ready")
+    finally:
+        container.close()
+    return 0
+
+
+def seed(_: argparse.Namespace) -> int:
+    """Demo data for the embedded default: one staff user and one normal user (idempotent)."""
+    container = build()
+    try:
+        container.start()
+        app = container.app
+        for (email, password), staff in ((DEMO_STAFF, True), (DEMO_USER, False)):
+            if app.find_user_by_email(email) is None:
+                app.create_user(
+                    email,
+                    password,
+                    staff=staff,
+                    full_name="WibeStore Admin" if staff else "Demo Gamer",
+                )
+            print(f"{'staff' if staff else 'user '}  {email}  password: {password}")
+    finally:
+        container.close()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    port = int(args.port or os.environ.get("PORT", "8000"))
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def project(args: argparse.Namespace) -> int:
+    """Run the projectors as their own process (production), or rebuild a read model."""
+    container = build()
+    try:
+        container.migrate()
+        runners = [r for r in container.runners if not args.only or r.name in args.only]
+        if args.rebuild:
+            for runner in runners:
+                runner.rebuild_schema()
+                print(f"{runner.name}: rebuilt {runner.catch_up()} events")
+            return 0
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        container.start(projectors=False)
+        from projections.runtime import run_all
+
+        threads = run_all(runners, container.wakeup, stop)
+        print(f"projecting {', '.join(r.name for r in runners)}", flush=True)
+        stop.wait()
+        container.wakeup.ring()
+        for thread in threads:
+            thread.join(timeout=5)
+    finally:
+        container.close()
+    return 0
+
+
+def user_create(args: argparse.Namespace) -> int:
+    container = build()
+    try:
+        container.start()
+        with container.read_your_writes():
+            user_id = container.app.create_user(args.email, args.password, staff=args.staff)
+    except DomainError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 1
+    finally:
+        container.close()
+    print(user_id)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wibestore", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="serve the API with uvicorn")
+    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    s.add_argument("--port", type=int, default=None)
+    s.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    s.set_defaults(func=serve)
+    sub.add_parser("migrate", help="create the event store and read-model schema").set_defaults(
+        func=migrate
+    )
+    sub.add_parser("seed", help="create the demo users").set_defaults(func=seed)
+    pr = sub.add_parser("project", help="run projectors (or --rebuild read models)")
+    pr.add_argument("--rebuild", action="store_true")
+    pr.add_argument("only", nargs="*", help="projector names (default: all)")
+    pr.set_defaults(func=project)
+    u = sub.add_parser("user", help="manage users")
+    usub = u.add_subparsers(dest="user_command", required=True)
+    c = usub.add_parser("create")
+    c.add_argument("--email", required=True)
+    c.add_argument("--password", required=True)
+    c.add_argument("--staff", action="store_true")
+    c.set_defaults(func=user_create)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    Settings.from_env()  # fail early and clearly on bad configuration
+    args = parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

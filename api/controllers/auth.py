@@ -1,0 +1,237 @@
+"""CONTRACT §2.1: registration, sign-in, tokens, the caller's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post, put
+from litestar.params import Body as BodyParam
+
+from api.auth import authenticate, client_address, container_of
+from api.errors import ApiError
+from api.schemas import (
+    AuthData,
+    AuthResponse,
+    DeleteAccountBody,
+    GoogleBody,
+    LoginBody,
+    LogoutBody,
+    Message,
+    PasswordChangeBody,
+    PasswordResetBody,
+    PasswordResetConfirmBody,
+    ProfileBody,
+    RefreshBody,
+    RegisterBody,
+    Tokens,
+    User,
+    UserPublic,
+    public_user_from_row,
+    user_from_row,
+)
+from application.marketplace import TokenPair
+from projections.users import active_user_row, user_row
+
+Req = Request[Any, Any, Any]
+
+
+def _mismatch(field: str, message: str = "Passwords do not match.") -> ApiError:
+    return ApiError(400, "INVALID", message, {field: [message]})
+
+
+def current_user(request: Req, user_id: UUID) -> User:
+    container = container_of(request)
+    with container.store.engine.connect() as conn:
+        row = user_row(conn, user_id)
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", "User not found.")
+    return user_from_row(row, str(request.base_url))
+
+
+def signed_in(
+    request: Req, user_id: UUID, tokens: TokenPair, message: str | None = None
+) -> AuthResponse:
+    data = AuthData(
+        user=current_user(request, user_id),
+        tokens=Tokens(access=tokens.access, refresh=tokens.refresh),
+    )
+    if message is None:
+        return AuthResponse(success=True, data=data)
+    return AuthResponse(success=True, data=data, message=message)
+
+
+def login_claims(user: Any) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "username": user.username,
+        "full_name": user.full_name,
+        "is_verified": user.is_verified,
+        "is_staff": user.is_staff,
+    }
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/register/", status_code=201, operation_id="register", sync_to_thread=True)
+    def register(self, request: Req, data: RegisterBody) -> AuthResponse:
+        if data.password_confirm is not None and data.password_confirm != data.password:
+            raise _mismatch("password_confirm")
+        container = container_of(request)
+        with container.read_your_writes():
+            user_id = container.app.register(
+                data.email,
+                data.password,
+                username=data.username,
+                full_name=data.full_name or data.name or "",
+                phone_number=data.phone_number or data.phone,
+                language=data.language,
+            )
+            tokens = container.app.start_session(user_id)
+        return signed_in(
+            request, user_id, tokens, "Registration successful. Please verify your email."
+        )
+
+    @post("/login/", status_code=200, operation_id="login", sync_to_thread=True)
+    def login(self, request: Req, data: LoginBody) -> AuthResponse:
+        container = container_of(request)
+        with container.read_your_writes():
+            user_id = container.app.log_in(data.email, data.password, client_address(request))
+            tokens = container.app.start_session(user_id, login_claims(container.app.user(user_id)))
+        return signed_in(request, user_id, tokens)
+
+    @post("/google/", status_code=200, operation_id="google_sign_in", sync_to_thread=True)
+    def google(self, request: Req, data: GoogleBody) -> AuthResponse:
+        container = container_of(request)
+        if data.credential or data.id_token:
+            account = container.google.from_id_token(data.credential or data.id_token or "")
+        elif data.access_token:
+            account = container.google.from_access_token(data.access_token)
+        else:
+            raise ApiError(
+                400,
+                "INVALID",
+                "access_token: This field is required.",
+                {"access_token": ["This field is required."]},
+            )
+        with container.read_your_writes():
+            user_id = container.app.sign_in_with_google(account)
+            tokens = container.app.start_session(user_id)
+        return signed_in(request, user_id, tokens)
+
+    @post("/refresh/", status_code=200, operation_id="refresh_token", sync_to_thread=True)
+    def refresh(self, request: Req, data: RefreshBody) -> Tokens:
+        pair = container_of(request).app.refresh(data.refresh)
+        return Tokens(access=pair.access, refresh=pair.refresh)
+
+    @post("/logout/", status_code=200, operation_id="logout", sync_to_thread=True)
+    def logout(self, request: Req, data: LogoutBody | None = BodyParam(default=None)) -> Message:  # noqa: B008
+        user = authenticate(request)
+        container_of(request).app.log_out(user.id, data.refresh if data else None)
+        return Message(success=True, message="Logged out successfully.")
+
+    @post("/password/reset/", status_code=200, operation_id="password_reset", sync_to_thread=True)
+    def password_reset(self, request: Req, data: PasswordResetBody) -> Message:
+        container_of(request).app.request_password_reset(data.email)
+        return Message(
+            success=True,
+            message="If an account with this email exists, a reset link has been sent.",
+        )
+
+    @post(
+        "/password/reset/confirm/",
+        status_code=200,
+        operation_id="password_reset_confirm",
+        sync_to_thread=True,
+    )
+    def password_reset_confirm(self, request: Req, data: PasswordResetConfirmBody) -> Message:
+        password = data.password or data.new_password
+        if not password:
+            raise ApiError(
+                400,
+                "INVALID",
+                "password: This field is required.",
+                {"password": ["This field is required."]},
+            )
+        if data.password_confirm is not None and data.password_confirm != password:
+            raise _mismatch("password_confirm")
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.reset_password(data.token, password)
+        return Message(success=True, message="Password reset successfully.")
+
+    @post("/password/change/", status_code=200, operation_id="password_change", sync_to_thread=True)
+    def password_change(self, request: Req, data: PasswordChangeBody) -> Message:
+        user = authenticate(request)
+        old = data.old_password or data.current_password
+        if not old:
+            raise ApiError(
+                400,
+                "INVALID",
+                "old_password: This field is required.",
+                {"old_password": ["This field is required."]},
+            )
+        if data.new_password_confirm is not None and data.new_password_confirm != data.new_password:
+            raise _mismatch("new_password_confirm")
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.change_password(user.id, old, data.new_password)
+        return Message(success=True, message="Password changed successfully.")
+
+    @get("/me/", operation_id="me", sync_to_thread=True)
+    def me(self, request: Req) -> User:
+        user = authenticate(request)
+        return user_from_row(user, str(request.base_url))
+
+    @patch("/me/", operation_id="update_me", sync_to_thread=True)
+    def update_me(self, request: Req, data: ProfileBody) -> User:
+        return update_profile(request, data)
+
+    @put("/me/", operation_id="replace_me", sync_to_thread=True)
+    def replace_me(self, request: Req, data: ProfileBody) -> User:
+        return update_profile(request, data)
+
+    @post("/account/delete/", status_code=200, operation_id="delete_account", sync_to_thread=True)
+    def delete_account(self, request: Req, data: DeleteAccountBody) -> Message:
+        user = authenticate(request)
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.delete_account(user.id, data.password)
+        return Message(success=True, message="Account deleted successfully.")
+
+    @get("/users/{user_id:uuid}/", operation_id="public_profile", sync_to_thread=True)
+    def public_profile(self, request: Req, user_id: UUID) -> UserPublic:
+        with container_of(request).store.engine.connect() as conn:
+            row = active_user_row(conn, user_id)
+        if row is None:
+            raise ApiError(404, "NOT_FOUND", "User not found.")
+        return public_user_from_row(row, str(request.base_url))
+
+
+def update_profile(request: Req, data: ProfileBody) -> User:
+    user = authenticate(request)
+    container = container_of(request)
+    with container.read_your_writes():
+        container.app.update_profile(user.id, data.changes())
+    return current_user(request, user.id)
+
+
+class ProfileController(Controller):
+    """CONTRACT §2.2: ``/profile/`` is the same User as ``/auth/me/``."""
+
+    path = "/api/v1/profile"
+    tags = ["profile"]
+
+    @get("/", operation_id="profile", sync_to_thread=True)
+    def profile(self, request: Req) -> User:
+        return user_from_row(authenticate(request), str(request.base_url))
+
+    @patch("/", operation_id="update_profile", sync_to_thread=True)
+    def update(self, request: Req, data: ProfileBody) -> User:
+        return update_profile(request, data)
+
+    @put("/", operation_id="replace_profile", sync_to_thread=True)
+    def replace(self, request: Req, data: ProfileBody) -> User:
+        return update_profile(request, data)

@@ -1,0 +1,215 @@
+"""Every error leaves the API in the contract's envelope (CONTRACT §1.5):
+``{"success": false, "error": {"code", "message", "details"}}``. This is the one module that
+turns exceptions into HTTP answers, so handlers hold no try/except."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import IntegrityError
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from application.errors import (
+    AuthenticationFailed,
+    IncorrectPassword,
+    PermissionDenied,
+    Throttled,
+)
+from application.google import GoogleRejected
+from application.tokens import TokenInvalid
+from domain.errors import Conflict, DomainError, NotFound
+
+log = structlog.get_logger(__name__)
+
+HTTP_CODES = {
+    400: "INVALID",
+    401: "NOT_AUTHENTICATED",
+    402: "INSUFFICIENT_FUNDS",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "RESOURCE_CONFLICT",
+    413: "REQUEST_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE",
+    429: "THROTTLED",
+}
+
+
+class ApiError(Exception):
+    """Raised by the API layer itself for answers that no deeper layer decides."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    return Response(
+        {"success": False, "error": {"code": code, "message": message, "details": details or {}}},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def _field_details(error: DomainError) -> dict[str, list[str]]:
+    return {error.field: [error.message]} if error.field else {}
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if isinstance(exc, Throttled):
+        return envelope(
+            429, "THROTTLED", exc.message, headers={"Retry-After": str(exc.retry_after)}
+        )
+    if isinstance(exc, AuthenticationFailed):
+        return envelope(401, "AUTHENTICATION_FAILED", exc.message)
+    if isinstance(exc, PermissionDenied):
+        return envelope(403, "PERMISSION_DENIED", exc.message)
+    if isinstance(exc, NotFound):
+        return envelope(404, "NOT_FOUND", exc.message)
+    if isinstance(exc, Conflict) and not exc.field:
+        return envelope(409, "RESOURCE_CONFLICT", exc.message)
+    # Field errors are validation errors, except a wrong current password: a broken rule.
+    code = (
+        "INVALID"
+        if exc.field and not isinstance(exc, IncorrectPassword)
+        else ("BUSINESS_LOGIC_ERROR")
+    )
+    return envelope(400, code, exc.message, _field_details(exc))
+
+
+def token_invalid(_: Request[Any, Any, Any], exc: TokenInvalid) -> Response[Any]:
+    return envelope(401, "TOKEN_NOT_VALID", exc.message)
+
+
+def google_rejected(_: Request[Any, Any, Any], exc: GoogleRejected) -> Response[Any]:
+    return envelope(400, "BUSINESS_LOGIC_ERROR", exc.message)
+
+
+def api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
+    return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+def integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    return envelope(
+        409, "RESOURCE_CONFLICT", "This record was changed by another request; try again."
+    )
+
+
+def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    details: dict[str, list[str]] = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key, message = _field_message(
+                str(item.get("key") or ""), str(item.get("message", "Invalid value."))
+            )
+            details.setdefault(key, []).append(message)
+    if details:
+        field, messages = next(iter(details.items()))
+        message = messages[0] if field == "body" else f"{field}: {messages[0]}"
+        return envelope(400, "INVALID", message, details)
+    return _bad_request(_readable(exc.detail) or "Invalid request.")
+
+
+def _field_message(key: str, message: str) -> tuple[str, str]:
+    """msgspec reports ``Expected `str`, got `int` - at `$.email```: name the field."""
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:
+        return unknown.group(1), "Unknown field."
+    located = _AT_PATH.search(message)
+    if located:
+        field = located.group(1)
+        return field, _plain(field, message[: located.start()].strip())
+    if key in ("", "data", "body"):
+        missing = _MISSING_FIELD.search(message)
+        if missing:
+            return missing.group(1), "This field is required."
+        return "body", message
+    field = key.removeprefix("$.")
+    return field, _plain(field, message)
+
+
+def _plain(field: str, message: str) -> str:
+    """msgspec's constraint messages, in the words a person filling a form expects."""
+    if "matching regex" in message:
+        return "Enter a valid email address." if "email" in field else "Enter a valid value."
+    longest = re.search(r"length <= (\d+)", message)
+    if longest:
+        return f"Ensure this field has no more than {longest.group(1)} characters."
+    shortest = re.search(r"length >= (\d+)", message)
+    if shortest:
+        return f"Ensure this field has at least {shortest.group(1)} characters."
+    return message
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_AT_PATH = re.compile(r"\s*-\s*at `\$\.?([^`]*)`$")
+
+
+def _bad_request(message: str) -> Response[Any]:
+    lowered = message.lower()
+    code = "PARSE_ERROR" if "malformed" in lowered or "decode" in lowered else "INVALID"
+    return envelope(400, code, message)
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if status == 400:
+        return _bad_request(_readable(exc.detail) or "Invalid request.")
+    code = HTTP_CODES.get(status, "ERROR")
+    message = _readable(exc.detail)
+    if isinstance(exc, NotAuthorizedException):
+        code = "NOT_AUTHENTICATED"
+        message = message or "Authentication credentials were not provided."
+    if status == 404:
+        message = "Not found."
+    elif status == 405:
+        message = "Method not allowed."
+    headers = dict(exc.headers or {})
+    return envelope(status, code, message or "Request failed.", headers=headers or None)
+
+
+def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled", path=request.url.path, method=request.method)
+    return envelope(HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "An error occurred.")
+
+
+def _readable(detail: Any) -> str:
+    return str(detail).strip() if detail else ""
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: api_error,
+    DomainError: domain_error,
+    TokenInvalid: token_invalid,
+    GoogleRejected: google_rejected,
+    IntegrityError: integrity_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected,
+}

@@ -1,0 +1,1 @@
+"""The Marketplace application: commands, authorization rules, ports and settings."""

@@ -1,0 +1,77 @@
+"""Mailer adapters: console (default), file (one .eml per message) and SMTP."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from uuid import uuid4
+
+import structlog
+
+from application.ports import Email
+from application.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def _message(email: Email, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = email.to
+    msg["Subject"] = email.subject
+    msg.set_content(email.body)
+    return msg
+
+
+class ConsoleMailer:
+    def __init__(self, sender: str) -> None:
+        self.sender = sender
+
+    def send(self, email: Email) -> None:
+        log.info("email", to=email.to, subject=email.subject, body=email.body)
+
+
+class FileMailer:
+    """Writes each message to ``<directory>/<uuid>.eml``: the dev inbox and the tests' inbox."""
+
+    def __init__(self, directory: Path, sender: str) -> None:
+        self.directory = directory
+        self.sender = sender
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def send(self, email: Email) -> None:
+        path = self.directory / f"{uuid4()}.eml"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(bytes(_message(email, self.sender)))
+        tmp.rename(path)
+
+
+class SmtpMailer:
+    """``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://user:pass@host:465``."""
+
+    def __init__(self, url: str, sender: str) -> None:
+        self.url = urlsplit(url)
+        self.sender = sender
+
+    def send(self, email: Email) -> None:
+        host, port = self.url.hostname or "localhost", self.url.port
+        if self.url.scheme == "smtps":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=10)
+        else:
+            client = smtplib.SMTP(host, port or 587, timeout=10)
+            client.starttls(context=ssl.create_default_context())
+        with client:
+            if self.url.username:
+                client.login(unquote(self.url.username), unquote(self.url.password or ""))
+            client.send_message(_message(email, self.sender))
+
+
+def build_mailer(settings: Settings) -> ConsoleMailer | FileMailer | SmtpMailer:
+    if settings.mailer == "smtp" and settings.smtp_url:
+        return SmtpMailer(settings.smtp_url, settings.mail_from)
+    if settings.mailer == "file":
+        return FileMailer(settings.mail_dir or settings.data_dir / "mail", settings.mail_from)
+    return ConsoleMailer(settings.mail_from)

@@ -1,0 +1,154 @@
+"""Settings, read once from the environment (see README "Configuration" and .env.example)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    environment: str = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None  # postgresql://user:pass@host:port/db -> production storage
+    database_schema: str = "public"
+    read_schema: str = "read"
+    redis_url: str | None = None
+    celery_eager: bool = True
+    run_projectors: bool = True  # in the API process; production runs `wibestore project`
+    jwt_secret: str = ""
+    access_minutes: int = 15
+    refresh_minutes: int = 10080
+    credentials_key: str = ""
+    cors_origins: tuple[str, ...] = ("http://localhost:5173", "http://localhost:3000")
+    mailer: str = "console"
+    mail_dir: Path | None = None
+    smtp_url: str | None = None
+    mail_from: str = "WibeStore <no-reply@wibestore.uz>"
+    frontend_url: str = "https://wibestore.uz"
+    google_client_ids: tuple[str, ...] = ()
+    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    google_userinfo_url: str = "https://www.googleapis.com/oauth2/v3/userinfo"
+    login_max_failures: int = 5
+    login_lock_seconds: int = 900
+    read_your_writes_timeout: float = 2.0
+    postgres_pool_size: int = 10
+    postgres_max_overflow: int = 10
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("WIBESTORE_DATA_DIR", "var"))
+        environment = env.get("WIBESTORE_ENV", "development")
+        database_url = env.get("DATABASE_URL") or None
+        jwt_secret = env.get("JWT_SECRET") or env.get("SECRET_KEY") or ""
+        credentials_key = env.get("CREDENTIALS_KEY", "")
+        if environment == "production":
+            missing = [
+                k
+                for k, v in (
+                    ("JWT_SECRET", jwt_secret),
+                    ("DATABASE_URL", database_url),
+                    ("CREDENTIALS_KEY", credentials_key),
+                )
+                if not v
+            ]
+            if missing:
+                raise RuntimeError(f"production needs {', '.join(missing)} in the environment")
+        else:
+            jwt_secret = jwt_secret or _local_secret(data_dir, "jwt_secret")
+            credentials_key = credentials_key or _local_secret(data_dir, "credentials_key")
+        redis_url = env.get("REDIS_URL") or None
+        return cls(
+            environment=environment,
+            data_dir=data_dir,
+            database_url=database_url,
+            database_schema=env.get("DATABASE_SCHEMA", "public"),
+            read_schema=env.get("READ_SCHEMA", "read"),
+            redis_url=redis_url,
+            celery_eager=_flag(env.get("CELERY_EAGER"), default=redis_url is None),
+            run_projectors=_flag(env.get("RUN_PROJECTORS"), default=True),
+            jwt_secret=jwt_secret,
+            access_minutes=int(env.get("JWT_ACCESS_TOKEN_LIFETIME", "15")),
+            refresh_minutes=int(env.get("JWT_REFRESH_TOKEN_LIFETIME", "10080")),
+            credentials_key=credentials_key,
+            cors_origins=_list(env.get("CORS_ALLOWED_ORIGINS"))
+            or ("http://localhost:5173", "http://localhost:3000"),
+            mailer=env.get("MAILER", "console"),
+            mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else None,
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM", "WibeStore <no-reply@wibestore.uz>"),
+            frontend_url=env.get("FRONTEND_URL", "https://wibestore.uz"),
+            google_client_ids=_list(env.get("GOOGLE_CLIENT_IDS") or env.get("GOOGLE_CLIENT_ID")),
+            google_certs_url=env.get(
+                "GOOGLE_CERTS_URL", "https://www.googleapis.com/oauth2/v1/certs"
+            ),
+            google_userinfo_url=env.get(
+                "GOOGLE_USERINFO_URL", "https://www.googleapis.com/oauth2/v3/userinfo"
+            ),
+            login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
+            login_lock_seconds=int(env.get("LOGIN_LOCK_SECONDS", "900")),
+            read_your_writes_timeout=float(env.get("READ_YOUR_WRITES_TIMEOUT", "2.0")),
+            postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", "10")),
+            postgres_max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "10")),
+        )
+
+    def event_store_env(self) -> dict[str, str]:
+        """The eventsourcing library's own settings for the Marketplace application."""
+        if self.database_url is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        url = urlsplit(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": self.database_schema,
+            "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
+            "POSTGRES_LOCK_TIMEOUT": "5",
+        }
+
+    def read_model_url(self) -> str:
+        if self.database_url is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{self.data_dir / 'read.sqlite'}"
+        return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "y", "on"}
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _local_secret(data_dir: Path, name: str) -> str:
+    """A development secret kept under the data dir, so tokens survive a restart."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

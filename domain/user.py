@@ -1,0 +1,289 @@
+"""The User aggregate: a person who buys and sells on WibeStore."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import DomainError
+
+LANGUAGES = frozenset({"uz", "ru", "en"})
+PROFILE_FIELDS = frozenset(
+    {
+        "username",
+        "full_name",
+        "phone_number",
+        "language",
+        "timezone",
+        "avatar",
+        "bio",
+        "telegram_username",
+    }
+)
+PASSWORD_HISTORY = 5
+_PHONE = re.compile(r"^(?:\+?998)?((?:9\d|6[1-9]|7\d|3\d)\d{7})$")
+
+
+def normalise_phone(raw: str) -> str:
+    """An Uzbek phone number as +998XXXXXXXXX, or InvalidPhoneNumber."""
+    digits = re.sub(r"[\s\-()]", "", raw)
+    match = _PHONE.match(digits)
+    if match is None:
+        raise InvalidPhoneNumber
+    return "+998" + match.group(1)
+
+
+class User(Aggregate):
+    class Registered(Aggregate.Created):
+        email: str
+        password_hash: str | None
+        at: datetime
+        username: str | None
+        full_name: str
+        phone_number: str | None
+        language: str
+        is_verified: bool
+        via: str
+
+    class LoggedIn(Aggregate.Event):
+        at: datetime
+
+    class ProfileUpdated(Aggregate.Event):
+        changes: dict[str, Any]
+
+    class PasswordChanged(Aggregate.Event):
+        password_hash: str
+
+    class PasswordResetRequested(Aggregate.Event):
+        token_hash: str
+        expires_at: datetime
+
+    class PasswordReset(Aggregate.Event):
+        password_hash: str
+        at: datetime
+
+    class Verified(Aggregate.Event):
+        pass
+
+    class StaffGranted(Aggregate.Event):
+        pass
+
+    class Banned(Aggregate.Event):
+        reason: str
+        at: datetime
+
+    class Unbanned(Aggregate.Event):
+        pass
+
+    class Deleted(Aggregate.Event):
+        at: datetime
+
+    @event(Registered)
+    def __init__(
+        self,
+        email: str,
+        password_hash: str | None,
+        at: datetime,
+        username: str | None = None,
+        full_name: str = "",
+        phone_number: str | None = None,
+        language: str = "ru",
+        is_verified: bool = False,
+        via: str = "email",
+    ) -> None:
+        self.email = email.strip().lower()
+        self.password_hash = password_hash
+        self.password_history: list[str] = [password_hash] if password_hash else []
+        self.username = username
+        self.full_name = full_name
+        self.phone_number = phone_number
+        self.language = language
+        self.timezone = "Asia/Tashkent"
+        self.avatar: str | None = None
+        self.bio = ""
+        self.telegram_username: str | None = None
+        self.is_verified = is_verified
+        self.is_staff = False
+        self.is_banned = False
+        self.deleted_at: datetime | None = None
+        self.created_at = at
+        self.last_login: datetime | None = None
+        self.reset_token_hash: str | None = None
+        self.reset_expires_at: datetime | None = None
+        self.tokens_valid_after: datetime | None = None
+
+    # --- rules -------------------------------------------------------------------------
+    @property
+    def is_active(self) -> bool:
+        return not self.is_banned and self.deleted_at is None
+
+    @property
+    def has_usable_password(self) -> bool:
+        return self.password_hash is not None
+
+    def check_can_sign_in(self) -> None:
+        if not self.is_active:
+            raise AccountInactive
+
+    def check_password_not_reused(self, reused: bool) -> None:
+        if reused:
+            raise PasswordReused
+
+    # --- commands ----------------------------------------------------------------------
+    def log_in(self, at: datetime) -> None:
+        self.check_can_sign_in()
+        self._logged_in(at)
+
+    @event(LoggedIn)
+    def _logged_in(self, at: datetime) -> None:
+        self.last_login = at
+
+    def update_profile(self, changes: dict[str, Any]) -> None:
+        self.check_can_sign_in()
+        unknown = set(changes) - PROFILE_FIELDS
+        if unknown:
+            raise DomainError(f"Unknown profile field: {sorted(unknown)[0]}.")
+        if changes.get("language") is not None and changes["language"] not in LANGUAGES:
+            raise DomainError("Language must be one of uz, ru, en.", field="language")
+        effective = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if effective:
+            self._profile_updated(effective)
+
+    @event(ProfileUpdated)
+    def _profile_updated(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def change_password(self, new_hash: str, *, reused: bool) -> None:
+        self.check_can_sign_in()
+        self.check_password_not_reused(reused)
+        self._password_changed(new_hash)
+
+    @event(PasswordChanged)
+    def _password_changed(self, password_hash: str) -> None:
+        self._set_password(password_hash)
+
+    @event(PasswordResetRequested)
+    def request_password_reset(self, token_hash: str, expires_at: datetime) -> None:
+        self.reset_token_hash = token_hash
+        self.reset_expires_at = expires_at
+
+    def check_reset_token(self, token_hash: str, at: datetime) -> None:
+        if (
+            not self.is_active
+            or self.reset_token_hash is None
+            or self.reset_token_hash != token_hash
+            or self.reset_expires_at is None
+            or at >= self.reset_expires_at
+        ):
+            raise InvalidResetToken
+
+    def reset_password(self, token_hash: str, new_hash: str, at: datetime, *, reused: bool) -> None:
+        self.check_reset_token(token_hash, at)
+        self.check_password_not_reused(reused)
+        self._password_reset(new_hash, at)
+
+    @event(PasswordReset)
+    def _password_reset(self, password_hash: str, at: datetime) -> None:
+        self._set_password(password_hash)
+        self.reset_token_hash = None
+        self.reset_expires_at = None
+        self.tokens_valid_after = at
+
+    def _set_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+        self.password_history = [password_hash, *self.password_history][:PASSWORD_HISTORY]
+
+    @event(Verified)
+    def verify(self) -> None:
+        self.is_verified = True
+
+    @event(StaffGranted)
+    def grant_staff(self) -> None:
+        self.is_staff = True
+
+    @event(Banned)
+    def ban(self, reason: str, at: datetime) -> None:
+        self.is_banned = True
+        self.tokens_valid_after = at
+
+    @event(Unbanned)
+    def unban(self) -> None:
+        self.is_banned = False
+
+    def delete(self, at: datetime) -> None:
+        if self.deleted_at is not None:
+            raise AccountInactive
+        self._deleted(at)
+
+    @event(Deleted)
+    def _deleted(self, at: datetime) -> None:
+        self.deleted_at = at
+        self.tokens_valid_after = at
+
+
+class InvalidPhoneNumber(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Enter a valid Uzbek phone number.", field="phone_number")
+
+
+class AccountInactive(DomainError):
+    def __init__(self) -> None:
+        super().__init__("This account is inactive.")
+
+
+class PasswordReused(DomainError):
+    def __init__(self) -> None:
+        super().__init__("You cannot reuse one of your last 5 passwords.")
+
+
+class InvalidResetToken(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Invalid or expired reset token.")
+
+
+_COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwerty123",
+        "qwertyuiop",
+        "11111111",
+        "00000000",
+        "iloveyou",
+        "admin123",
+        "welcome1",
+        "abc12345",
+        "passw0rd",
+        "football",
+        "baseball",
+        "sunshine",
+        "princess",
+        "letmein1",
+        "trustno1",
+    }
+)
+
+
+def check_password_strength(password: str, email: str = "") -> None:
+    """The password policy: 8+ characters, not all digits, not common, not the e-mail."""
+    if len(password) < 8:
+        raise WeakPassword("This password is too short. It must contain at least 8 characters.")
+    if password.isdigit():
+        raise WeakPassword("This password is entirely numeric.")
+    if password.lower() in _COMMON_PASSWORDS:
+        raise WeakPassword("This password is too common.")
+    local = email.split("@", 1)[0].lower()
+    if len(local) >= 4 and (local in password.lower() or password.lower() in email.lower()):
+        raise WeakPassword("The password is too similar to the email.")
+
+
+class WeakPassword(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="password")

@@ -1,0 +1,8 @@
+"""Every read model the product serves, in one list (order is creation order)."""
+
+from __future__ import annotations
+
+from projections.runtime import Projector
+from projections.users import UsersProjector
+
+PROJECTORS: tuple[type[Projector], ...] = (UsersProjector,)

@@ -1,0 +1,329 @@
+"""Our projection runtime, on eventsourcing's recorder and mapper.
+
+Each projector owns some tables and a tracking row (name, position, version). A runner reads a
+batch of notifications after the tracked position, applies them and moves the tracking row, all
+in one SQL transaction: a crash at any point leaves either the whole batch or none of it, so each
+event is applied exactly once. Runners follow new events through a wake-up signal (an
+in-process signal after each local save, PostgreSQL LISTEN for other processes' saves) and
+publish the positions they reach on a PositionBoard that read-your-writes waits on.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+import structlog
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.utils import get_topic
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+log = structlog.get_logger(__name__)
+
+metadata = MetaData()
+POSITIONS_CHANNEL = "wibestore_projections"
+
+tracking = Table(
+    "projection_tracking",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+
+class Projector:
+    """One read model. Subclasses register handlers on ``apply`` (a singledispatchmethod)."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    tables: ClassVar[tuple[Table, ...]]
+
+    @functools.singledispatchmethod
+    def apply(self, event: object, conn: Connection) -> None:
+        """Events this read model does not care about change nothing."""
+
+    @classmethod
+    def topics(cls) -> frozenset[str]:
+        registry = cls.__dict__["apply"].dispatcher.registry
+        return frozenset(get_topic(t) for t in registry if t is not object)
+
+
+class ReadStore:
+    """The read-model database: SQLite under the data dir, or PostgreSQL schema ``read``."""
+
+    def __init__(self, url: str, schema: str = "read") -> None:
+        self.url = url
+        self.is_postgres = url.startswith("postgresql")
+        self.schema = schema
+        if self.is_postgres:
+            self.engine: Engine = create_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                execution_options={"schema_translate_map": {None: schema}},
+            )
+        else:
+            self.engine = create_engine(
+                url, connect_args={"timeout": 30, "check_same_thread": False}
+            )
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+
+    def create_schema(self) -> None:
+        with self.engine.begin() as conn:
+            if self.is_postgres:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            tracking.create(conn, checkfirst=True)
+
+    def insert(self, table: Table) -> Any:
+        return (pg_insert if self.is_postgres else sqlite_insert)(table)
+
+    def positions(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {r.name: r.position for r in conn.execute(select(tracking))}
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event issue BEGIN itself
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+class PositionBoard:
+    """The positions projectors have reached; read-your-writes waits here, signalled."""
+
+    def __init__(self) -> None:
+        self._positions: dict[str, int] = {}
+        self._changed = threading.Condition()
+
+    def register(self, name: str, position: int) -> None:
+        with self._changed:
+            self._positions[name] = max(position, self._positions.get(name, 0))
+            self._changed.notify_all()
+
+    def advance(self, name: str, position: int) -> None:
+        with self._changed:
+            if name in self._positions and position > self._positions[name]:
+                self._positions[name] = position
+                self._changed.notify_all()
+
+    def snapshot(self) -> dict[str, int]:
+        with self._changed:
+            return dict(self._positions)
+
+    def reached(self, position: int) -> bool:
+        return all(p >= position for p in self._positions.values())
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.reached(position), timeout)
+
+
+class Wakeup:
+    """A counter that runners wait on; rung after every save this process learns of."""
+
+    def __init__(self) -> None:
+        self._generation = 0
+        self._cond = threading.Condition()
+
+    def ring(self, *_: Any) -> None:
+        with self._cond:
+            self._generation += 1
+            self._cond.notify_all()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def wait(self, seen: int, timeout: float) -> int:
+        with self._cond:
+            self._cond.wait_for(lambda: self._generation != seen, timeout)
+            return self._generation
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        projector: Projector,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        store: ReadStore,
+        board: PositionBoard | None = None,
+        batch_size: int = 1000,
+    ) -> None:
+        self.projector = projector
+        self.recorder = recorder
+        self.mapper = mapper
+        self.store = store
+        self.board = board
+        self.batch_size = batch_size
+        self.topics = projector.topics()
+        self.name = projector.name
+
+    def ensure_schema(self) -> None:
+        """Create the tables; rebuild from position 0 when the projector's version changed."""
+        with self.store.engine.begin() as conn:
+            row = conn.execute(select(tracking).where(tracking.c.name == self.name)).first()
+        if row is None or row.version != self.projector.version:
+            self.rebuild_schema()
+        elif self.board is not None:
+            self.board.register(self.name, row.position)
+
+    def rebuild_schema(self) -> None:
+        with self.store.engine.begin() as conn:
+            for table in reversed(self.projector.tables):
+                table.drop(conn, checkfirst=True)
+            for table in self.projector.tables:
+                table.create(conn)
+            conn.execute(tracking.delete().where(tracking.c.name == self.name))
+            conn.execute(
+                tracking.insert().values(name=self.name, position=0, version=self.projector.version)
+            )
+        if self.board is not None:
+            self.board.register(self.name, 0)
+        log.info("projection.reset", projection=self.name, version=self.projector.version)
+
+    def process_batch(self, before_commit: Callable[[int], None] | None = None) -> int:
+        """Apply the next batch of events in one transaction; return how many were read."""
+        with self.store.engine.begin() as conn:
+            position = conn.execute(
+                select(tracking.c.position).where(tracking.c.name == self.name).with_for_update()
+            ).scalar_one()
+            notifications = self.recorder.select_notifications(
+                start=position + 1, limit=self.batch_size
+            )
+            if not notifications:
+                return 0
+            for i, notification in enumerate(notifications):
+                if notification.topic in self.topics:
+                    self.projector.apply(self.mapper.to_domain_event(notification), conn)
+                if before_commit is not None:
+                    before_commit(i)
+            last = notifications[-1].id
+            moved = conn.execute(
+                update(tracking)
+                .where(tracking.c.name == self.name, tracking.c.position == position)
+                .values(position=last)
+            ).rowcount
+            if moved != 1:
+                raise RuntimeError(f"projection {self.name} moved under us")
+            if self.store.is_postgres:
+                conn.execute(
+                    text("SELECT pg_notify(:channel, :payload)"),
+                    {"channel": POSITIONS_CHANNEL, "payload": f"{self.name}:{last}"},
+                )
+        if self.board is not None:
+            self.board.advance(self.name, last)
+        return len(notifications)
+
+    def catch_up(self) -> int:
+        total = 0
+        while (n := self.process_batch()) > 0:
+            total += n
+        if self.board is not None:
+            self.board.advance(self.name, self.store.positions().get(self.name, 0))
+        return total
+
+    def follow(self, wakeup: Wakeup, stop: threading.Event, idle_timeout: float = 1.0) -> None:
+        """Catch up, then apply new events as they arrive, until ``stop`` is set.
+
+        Errors are logged and retried with backoff, so a bad moment of the database or a
+        poisoned event never silently ends the projection (its lag shows on /health/detailed/).
+        """
+        backoff = 0.05
+        seen = wakeup.generation
+        while not stop.is_set():
+            try:
+                while self.process_batch() > 0 and not stop.is_set():
+                    pass
+                backoff = 0.05
+            except Exception:
+                log.exception("projection.failed", projection=self.name)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            seen = wakeup.wait(seen, idle_timeout)
+
+
+class PgListener:
+    """One LISTEN connection per process: new events ring the wake-up, projection positions
+    advance the board. Reconnects on failure."""
+
+    def __init__(self, conninfo: str, handlers: dict[str, Callable[[str], None]]) -> None:
+        self.conninfo = conninfo
+        self.handlers = handlers
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="pg-listener", daemon=True)
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        self.thread.start()
+        self.connected.wait(5)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=2)
+
+    def _run(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                    for channel in self.handlers:
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                    self.connected.set()
+                    for channel in self.handlers:  # catch what happened while we were away
+                        self.handlers[channel]("")
+                    while not self.stop.is_set():
+                        for note in conn.notifies(timeout=0.5):
+                            handler = self.handlers.get(note.channel)
+                            if handler is not None:
+                                handler(note.payload)
+            except Exception:
+                log.exception("pg_listener.failed")
+                self.stop.wait(1.0)
+
+
+def run_all(
+    runners: Iterable[ProjectionRunner], wakeup: Wakeup, stop: threading.Event
+) -> list[threading.Thread]:
+    threads = []
+    for runner in runners:
+        thread = threading.Thread(
+            target=runner.follow, args=(wakeup, stop), name=f"projector-{runner.name}", daemon=True
+        )
+        thread.start()
+        threads.append(thread)
+    return threads

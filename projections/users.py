@@ -1,0 +1,150 @@
+"""The users read model: the private User, the public profile and the token gate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    Row,
+    String,
+    Table,
+    Uuid,
+    select,
+    update,
+)
+
+from domain.user import User
+from projections.runtime import Projector, metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("email", String(254), nullable=False, index=True),
+    Column("username", String(50)),
+    Column("full_name", String(150), nullable=False, default=""),
+    Column("phone_number", String(20)),
+    Column("telegram_id", BigInteger),
+    Column("telegram_username", String(64)),
+    Column("avatar", String(500)),
+    Column("bio", String(500), nullable=False, default=""),
+    Column("language", String(2), nullable=False, default="ru"),
+    Column("timezone", String(64), nullable=False, default="Asia/Tashkent"),
+    Column("is_verified", Boolean, nullable=False, default=False),
+    Column("is_staff", Boolean, nullable=False, default=False),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("deleted_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login", DateTime(timezone=True)),
+    Column("plan", String(16), nullable=False, default="free"),
+    Column("rating_cents", Integer, nullable=False, default=500),
+    Column("total_sales", Integer, nullable=False, default=0),
+    Column("total_purchases", Integer, nullable=False, default=0),
+    Column("balance_minor", BigInteger, nullable=False, default=0),
+    Column("tokens_valid_after", Float),
+)
+
+
+class UsersProjector(Projector):
+    name = "users"
+    version = 1
+    tables = (users,)
+
+    @singledispatchmethod
+    def apply(self, event: object, conn: Connection) -> None:
+        """Other events leave users untouched."""
+
+    @apply.register
+    def _(self, e: User.Registered, conn: Connection) -> None:
+        conn.execute(
+            users.insert().values(
+                id=e.originator_id,
+                email=e.email.strip().lower(),
+                username=e.username,
+                full_name=e.full_name,
+                phone_number=e.phone_number,
+                language=e.language,
+                is_verified=e.is_verified,
+                created_at=e.at,
+                bio="",
+                timezone="Asia/Tashkent",
+                is_staff=False,
+                is_active=True,
+                plan="free",
+                rating_cents=500,
+                total_sales=0,
+                total_purchases=0,
+                balance_minor=0,
+            )
+        )
+
+    @apply.register
+    def _(self, e: User.LoggedIn, conn: Connection) -> None:
+        self._set(conn, e.originator_id, last_login=e.at)
+
+    @apply.register
+    def _(self, e: User.ProfileUpdated, conn: Connection) -> None:
+        self._set(conn, e.originator_id, **e.changes)
+
+    @apply.register
+    def _(self, e: User.Verified, conn: Connection) -> None:
+        self._set(conn, e.originator_id, is_verified=True)
+
+    @apply.register
+    def _(self, e: User.StaffGranted, conn: Connection) -> None:
+        self._set(conn, e.originator_id, is_staff=True)
+
+    @apply.register
+    def _(self, e: User.Banned, conn: Connection) -> None:
+        self._set(conn, e.originator_id, is_active=False, tokens_valid_after=e.at.timestamp())
+
+    @apply.register
+    def _(self, e: User.Unbanned, conn: Connection) -> None:
+        self._set(conn, e.originator_id, is_active=True)
+
+    @apply.register
+    def _(self, e: User.Deleted, conn: Connection) -> None:
+        self._set(
+            conn,
+            e.originator_id,
+            is_active=False,
+            deleted_at=e.at,
+            tokens_valid_after=e.at.timestamp(),
+        )
+
+    @apply.register
+    def _(self, e: User.PasswordReset, conn: Connection) -> None:
+        self._set(conn, e.originator_id, tokens_valid_after=e.at.timestamp())
+
+    @staticmethod
+    def _set(conn: Connection, user_id: UUID, **values: Any) -> None:
+        conn.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def user_row(conn: Connection, user_id: UUID) -> Row[Any] | None:
+    return conn.execute(select(users).where(users.c.id == user_id)).first()
+
+
+def active_user_row(conn: Connection, user_id: UUID) -> Row[Any] | None:
+    row = user_row(conn, user_id)
+    return row if row is not None and row.is_active and row.deleted_at is None else None
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

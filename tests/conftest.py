@@ -1,0 +1,145 @@
+"""Fixtures: the same suite on SQLite (embedded) and on PostgreSQL + Redis (production).
+
+PostgreSQL and Redis are real. Locally, a missing service skips its half of the suite; with
+CI=true a missing service fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis
+
+from api.bootstrap import Container, build
+from application.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _unavailable(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable: {error}"
+    if IN_CI:
+        pytest.fail(f"CI=true requires {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def require_postgres() -> None:
+    try:
+        with psycopg.connect(DATABASE_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as e:
+        _unavailable("PostgreSQL", e)
+
+
+def require_redis() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
+    except Exception as e:
+        _unavailable("Redis", e)
+
+
+class FixedClock:
+    """Time is an input: tests move it forward instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.current = datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+class PgSchemas:
+    """A fresh pair of schemas (events, read models) per test, dropped afterwards."""
+
+    def __init__(self) -> None:
+        suffix = uuid.uuid4().hex[:10]
+        self.events = f"t_es_{suffix}"
+        self.read = f"t_rm_{suffix}"
+
+    def create(self) -> None:
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{self.events}"')
+
+    def drop(self) -> None:
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.events}" CASCADE')
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.read}" CASCADE')
+
+
+def make_settings(
+    backend: str, tmp_path: Path, schemas: PgSchemas | None = None, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "var",
+        "jwt_secret": "test-secret-" + "x" * 40,
+        "credentials_key": "test-key",
+        "mailer": "file",
+        "mail_dir": tmp_path / "mail",
+        "frontend_url": "https://wibestore.test",
+        "read_your_writes_timeout": 5.0,
+    }
+    if backend == "postgres":
+        assert schemas is not None
+        values.update(
+            database_url=DATABASE_URL,
+            database_schema=schemas.events,
+            read_schema=schemas.read,
+            redis_url=REDIS_URL,
+            celery_eager=True,
+        )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        require_postgres()
+        require_redis()
+        redis.Redis.from_url(REDIS_URL).flushdb()  # login-failure counters start at zero
+    return str(request.param)
+
+
+@pytest.fixture
+def pg_schemas(backend: str) -> Iterator[PgSchemas | None]:
+    if backend != "postgres":
+        yield None
+        return
+    schemas = PgSchemas()
+    schemas.create()
+    yield schemas
+    schemas.drop()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, pg_schemas: PgSchemas | None) -> Settings:
+    return make_settings(backend, tmp_path, pg_schemas)
+
+
+@pytest.fixture
+def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    c = build(settings, clock=clock, fast_passwords=True)
+    c.start()
+    yield c
+    c.close()
+
+
+def read_mail(mail_dir: Path) -> list[str]:
+    return [p.read_text() for p in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)]

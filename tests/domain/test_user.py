@@ -1,0 +1,140 @@
+"""User: given events, when a command, then events or an error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.user import (
+    AccountInactive,
+    InvalidPhoneNumber,
+    InvalidResetToken,
+    PasswordReused,
+    User,
+    WeakPassword,
+    check_password_strength,
+    normalise_phone,
+)
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def registered(**kwargs: object) -> User:
+    user = User(email=" Ann@Example.UZ ", password_hash="h1", at=NOW, **kwargs)  # type: ignore[arg-type]
+    user.collect_events()
+    return user
+
+
+def events(user: User) -> list[str]:
+    return [type(e).__name__ for e in user.collect_events()]
+
+
+def test_registration_records_a_normalised_email_and_starts_unverified() -> None:
+    user = User(email=" Ann@Example.UZ ", password_hash="h1", at=NOW)
+    assert events(user) == ["Registered"]
+    assert user.email == "ann@example.uz"
+    assert not user.is_verified and user.is_active and not user.is_staff
+    assert user.password_history == ["h1"]
+
+
+def test_logging_in_records_the_time() -> None:
+    user = registered()
+    user.log_in(NOW + timedelta(minutes=1))
+    assert events(user) == ["LoggedIn"]
+    assert user.last_login == NOW + timedelta(minutes=1)
+
+
+def test_a_banned_user_cannot_log_in() -> None:
+    user = registered()
+    user.ban("fraud", NOW)
+    user.collect_events()
+    with pytest.raises(AccountInactive):
+        user.log_in(NOW)
+    assert events(user) == []
+
+
+def test_profile_update_records_only_what_changed() -> None:
+    user = registered(full_name="Ann")
+    user.update_profile({"full_name": "Ann", "language": "en"})
+    emitted = user.collect_events()
+    assert [type(e).__name__ for e in emitted] == ["ProfileUpdated"]
+    assert emitted[0].changes == {"language": "en"}  # type: ignore[attr-defined]
+
+
+def test_profile_update_with_no_change_records_nothing() -> None:
+    user = registered(full_name="Ann")
+    user.update_profile({"full_name": "Ann"})
+    assert events(user) == []
+
+
+def test_profile_update_rejects_an_unknown_language() -> None:
+    user = registered()
+    with pytest.raises(Exception, match="Language"):
+        user.update_profile({"language": "de"})
+    assert events(user) == []
+
+
+def test_password_change_keeps_the_last_five_hashes() -> None:
+    user = registered()
+    for i in range(2, 8):
+        user.change_password(f"h{i}", reused=False)
+    assert user.password_history == ["h7", "h6", "h5", "h4", "h3"]
+
+
+def test_a_reused_password_is_refused() -> None:
+    user = registered()
+    with pytest.raises(PasswordReused):
+        user.change_password("h1-again", reused=True)
+    assert events(user) == []
+
+
+def test_a_reset_token_works_once_and_only_before_it_expires() -> None:
+    user = registered()
+    user.request_password_reset("digest", NOW + timedelta(hours=1))
+    with pytest.raises(InvalidResetToken):
+        user.reset_password("other", "h2", NOW, reused=False)
+    with pytest.raises(InvalidResetToken):
+        user.reset_password("digest", "h2", NOW + timedelta(hours=1), reused=False)
+    user.reset_password("digest", "h2", NOW + timedelta(minutes=59), reused=False)
+    assert events(user) == ["PasswordResetRequested", "PasswordReset"]
+    assert user.tokens_valid_after == NOW + timedelta(minutes=59)
+    with pytest.raises(InvalidResetToken):
+        user.reset_password("digest", "h3", NOW + timedelta(minutes=59), reused=False)
+
+
+def test_deleting_twice_is_refused() -> None:
+    user = registered()
+    user.delete(NOW)
+    assert not user.is_active
+    with pytest.raises(AccountInactive):
+        user.delete(NOW)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+998 90 123-45-67", "+998901234567"),
+        ("998901234567", "+998901234567"),
+        ("(93) 123 45 67", "+998931234567"),
+        ("712345678", "+998712345678"),
+    ],
+)
+def test_uzbek_phone_numbers_are_normalised(raw: str, expected: str) -> None:
+    assert normalise_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["12345", "+7 900 123 45 67", "+998 50 123 45 67", "abc"])
+def test_other_phone_numbers_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidPhoneNumber):
+        normalise_phone(raw)
+
+
+@pytest.mark.parametrize("password", ["short1!", "1234567890123", "password1", "annexample-secret"])
+def test_weak_passwords_are_refused(password: str) -> None:
+    with pytest.raises(WeakPassword):
+        check_password_strength(password, "annexample@mail.uz")
+
+
+def test_a_decent_password_passes() -> None:
+    check_password_strength("Sup3r-Secret!", "ann@example.uz")

@@ -1,0 +1,29 @@
+"""The Celery app: Redis broker in production, eager (in-process) in the embedded default."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from application.settings import Settings
+
+celery = Celery("wibestore", include=["workers.tasks"])
+
+
+def configure(settings: Settings) -> Celery:
+    eager = settings.celery_eager or settings.redis_url is None
+    celery.conf.update(
+        broker_url=settings.redis_url or "memory://",
+        result_backend=settings.redis_url if not eager else None,
+        task_always_eager=eager,
+        task_eager_propagates=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        timezone="Asia/Tashkent",
+        broker_connection_retry_on_startup=True,
+        task_default_queue="wibestore",
+    )
+    return celery
+
+
+configure(Settings.from_env())
