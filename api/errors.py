@@ -173,7 +173,8 @@ _AT_PATH = re.compile(r"\s*-\s*at `\$\.?([^`]*)`$")
 
 def _bad_request(message: str) -> Response[Any]:
     lowered = message.lower()
-    code = "PARSE_ERROR" if "malformed" in lowered or "decode" in lowered else "INVALID"
+    parse_failure = any(w in lowered for w in ("malformed", "decode", "truncated", "json"))
+    code = "PARSE_ERROR" if parse_failure else "INVALID"
     return envelope(400, code, message)
 
 

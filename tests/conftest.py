@@ -6,6 +6,9 @@ CI=true a missing service fails the run instead.
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import os
 import uuid
 from collections.abc import Iterator
@@ -141,5 +144,12 @@ def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
     c.close()
 
 
-def read_mail(mail_dir: Path) -> list[str]:
-    return [p.read_text() for p in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime)]
+def read_mail(mail_dir: Path | None) -> list[str]:
+    """The bodies of the messages the file mailer wrote, oldest first (decoded as a mail
+    client would)."""
+    assert mail_dir is not None
+    paths = sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    messages = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in paths
+    ]
+    return [str(m.get_content()) for m in messages if isinstance(m, email.message.EmailMessage)]

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, patch, post, put
-from litestar.params import Body as BodyParam
+from litestar.params import FromPath, JSONBody
 
 from api.auth import authenticate, client_address, container_of
 from api.errors import ApiError
@@ -76,7 +76,7 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register/", status_code=201, operation_id="register", sync_to_thread=True)
-    def register(self, request: Req, data: RegisterBody) -> AuthResponse:
+    def register(self, request: Req, data: JSONBody[RegisterBody]) -> AuthResponse:
         if data.password_confirm is not None and data.password_confirm != data.password:
             raise _mismatch("password_confirm")
         container = container_of(request)
@@ -95,7 +95,7 @@ class AuthController(Controller):
         )
 
     @post("/login/", status_code=200, operation_id="login", sync_to_thread=True)
-    def login(self, request: Req, data: LoginBody) -> AuthResponse:
+    def login(self, request: Req, data: JSONBody[LoginBody]) -> AuthResponse:
         container = container_of(request)
         with container.read_your_writes():
             user_id = container.app.log_in(data.email, data.password, client_address(request))
@@ -103,7 +103,7 @@ class AuthController(Controller):
         return signed_in(request, user_id, tokens)
 
     @post("/google/", status_code=200, operation_id="google_sign_in", sync_to_thread=True)
-    def google(self, request: Req, data: GoogleBody) -> AuthResponse:
+    def google(self, request: Req, data: JSONBody[GoogleBody]) -> AuthResponse:
         container = container_of(request)
         if data.credential or data.id_token:
             account = container.google.from_id_token(data.credential or data.id_token or "")
@@ -122,18 +122,18 @@ class AuthController(Controller):
         return signed_in(request, user_id, tokens)
 
     @post("/refresh/", status_code=200, operation_id="refresh_token", sync_to_thread=True)
-    def refresh(self, request: Req, data: RefreshBody) -> Tokens:
+    def refresh(self, request: Req, data: JSONBody[RefreshBody]) -> Tokens:
         pair = container_of(request).app.refresh(data.refresh)
         return Tokens(access=pair.access, refresh=pair.refresh)
 
     @post("/logout/", status_code=200, operation_id="logout", sync_to_thread=True)
-    def logout(self, request: Req, data: LogoutBody | None = BodyParam(default=None)) -> Message:  # noqa: B008
+    def logout(self, request: Req, data: JSONBody[LogoutBody | None] = None) -> Message:
         user = authenticate(request)
         container_of(request).app.log_out(user.id, data.refresh if data else None)
         return Message(success=True, message="Logged out successfully.")
 
     @post("/password/reset/", status_code=200, operation_id="password_reset", sync_to_thread=True)
-    def password_reset(self, request: Req, data: PasswordResetBody) -> Message:
+    def password_reset(self, request: Req, data: JSONBody[PasswordResetBody]) -> Message:
         container_of(request).app.request_password_reset(data.email)
         return Message(
             success=True,
@@ -146,7 +146,9 @@ class AuthController(Controller):
         operation_id="password_reset_confirm",
         sync_to_thread=True,
     )
-    def password_reset_confirm(self, request: Req, data: PasswordResetConfirmBody) -> Message:
+    def password_reset_confirm(
+        self, request: Req, data: JSONBody[PasswordResetConfirmBody]
+    ) -> Message:
         password = data.password or data.new_password
         if not password:
             raise ApiError(
@@ -163,7 +165,7 @@ class AuthController(Controller):
         return Message(success=True, message="Password reset successfully.")
 
     @post("/password/change/", status_code=200, operation_id="password_change", sync_to_thread=True)
-    def password_change(self, request: Req, data: PasswordChangeBody) -> Message:
+    def password_change(self, request: Req, data: JSONBody[PasswordChangeBody]) -> Message:
         user = authenticate(request)
         old = data.old_password or data.current_password
         if not old:
@@ -186,15 +188,15 @@ class AuthController(Controller):
         return user_from_row(user, str(request.base_url))
 
     @patch("/me/", operation_id="update_me", sync_to_thread=True)
-    def update_me(self, request: Req, data: ProfileBody) -> User:
+    def update_me(self, request: Req, data: JSONBody[ProfileBody]) -> User:
         return update_profile(request, data)
 
     @put("/me/", operation_id="replace_me", sync_to_thread=True)
-    def replace_me(self, request: Req, data: ProfileBody) -> User:
+    def replace_me(self, request: Req, data: JSONBody[ProfileBody]) -> User:
         return update_profile(request, data)
 
     @post("/account/delete/", status_code=200, operation_id="delete_account", sync_to_thread=True)
-    def delete_account(self, request: Req, data: DeleteAccountBody) -> Message:
+    def delete_account(self, request: Req, data: JSONBody[DeleteAccountBody]) -> Message:
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
@@ -202,7 +204,7 @@ class AuthController(Controller):
         return Message(success=True, message="Account deleted successfully.")
 
     @get("/users/{user_id:uuid}/", operation_id="public_profile", sync_to_thread=True)
-    def public_profile(self, request: Req, user_id: UUID) -> UserPublic:
+    def public_profile(self, request: Req, user_id: FromPath[UUID]) -> UserPublic:
         with container_of(request).store.engine.connect() as conn:
             row = active_user_row(conn, user_id)
         if row is None:
@@ -210,7 +212,7 @@ class AuthController(Controller):
         return public_user_from_row(row, str(request.base_url))
 
 
-def update_profile(request: Req, data: ProfileBody) -> User:
+def update_profile(request: Req, data: JSONBody[ProfileBody]) -> User:
     user = authenticate(request)
     container = container_of(request)
     with container.read_your_writes():
@@ -229,9 +231,9 @@ class ProfileController(Controller):
         return user_from_row(authenticate(request), str(request.base_url))
 
     @patch("/", operation_id="update_profile", sync_to_thread=True)
-    def update(self, request: Req, data: ProfileBody) -> User:
+    def update(self, request: Req, data: JSONBody[ProfileBody]) -> User:
         return update_profile(request, data)
 
     @put("/", operation_id="replace_profile", sync_to_thread=True)
-    def replace(self, request: Req, data: ProfileBody) -> User:
+    def replace(self, request: Req, data: JSONBody[ProfileBody]) -> User:
         return update_profile(request, data)
