@@ -35,6 +35,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures: int = 5
     login_lock_seconds: int = 900
     read_your_writes_timeout: float = 2.0
+    projection_batch_size: int = 1000
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 10
 
@@ -100,6 +101,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
             login_lock_seconds=int(env.get("LOGIN_LOCK_SECONDS", "900")),
             read_your_writes_timeout=float(env.get("READ_YOUR_WRITES_TIMEOUT", "2.0")),
+            projection_batch_size=int(env.get("PROJECTION_BATCH_SIZE", "1000")),
             postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", "10")),
             postgres_max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "10")),
         )

@@ -11,6 +11,7 @@ publish the positions they reach on a PositionBoard that read-your-writes waits 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
@@ -63,7 +64,7 @@ class Projector:
 
     @classmethod
     def topics(cls) -> frozenset[str]:
-        registry = cls.__dict__["apply"].dispatcher.registry
+        registry = inspect.getattr_static(cls, "apply").dispatcher.registry
         return frozenset(get_topic(t) for t in registry if t is not object)
 
 
