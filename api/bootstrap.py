@@ -81,8 +81,14 @@ class Container:
         self.board = PositionBoard()
         self.wakeup = Wakeup()
         self.runners = [
-            ProjectionRunner(p(), self.app.recorder, self.app.mapper, self.store, self.board,
-                             batch_size=settings.projection_batch_size)
+            ProjectionRunner(
+                p(),
+                self.app.recorder,
+                self.app.mapper,
+                self.store,
+                self.board,
+                batch_size=settings.projection_batch_size,
+            )
             for p in PROJECTORS
         ]
         self.app.saved_listeners.append(self.wakeup.ring)

@@ -70,6 +70,7 @@ class Tokens:
                 audience=f"{ISSUER}:{token_type}",
                 issuer=ISSUER,
                 options={"require": ["exp", "iat", "jti", "aud", "iss"]},
+                leeway=5,  # seconds of clock skew between API hosts
             )
             if payload.get("token_type") != token_type:
                 raise TokenInvalid("Token has wrong type")

@@ -158,18 +158,24 @@ def read_mail(mail_dir: Path | None) -> list[str]:
 def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The environment that makes a `wibestore` process use the same storage as ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "READ_"))}
-    env.update({
-        "WIBESTORE_DATA_DIR": str(settings.data_dir),
-        "JWT_SECRET": settings.jwt_secret,
-        "CREDENTIALS_KEY": settings.credentials_key,
-        "MAILER": settings.mailer,
-        "MAIL_DIR": str(settings.mail_dir or settings.data_dir / "mail"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "WIBESTORE_DATA_DIR": str(settings.data_dir),
+            "JWT_SECRET": settings.jwt_secret,
+            "CREDENTIALS_KEY": settings.credentials_key,
+            "MAILER": settings.mailer,
+            "MAIL_DIR": str(settings.mail_dir or settings.data_dir / "mail"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     if settings.database_url:
-        env.update({"DATABASE_URL": settings.database_url,
-                    "DATABASE_SCHEMA": settings.database_schema,
-                    "READ_SCHEMA": settings.read_schema})
+        env.update(
+            {
+                "DATABASE_URL": settings.database_url,
+                "DATABASE_SCHEMA": settings.database_schema,
+                "READ_SCHEMA": settings.read_schema,
+            }
+        )
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     env.update(extra)

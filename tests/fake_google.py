@@ -27,9 +27,12 @@ def _key_and_cert() -> tuple[rsa.RSAPrivateKey, str]:
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
     return key, cert.public_bytes(serialization.Encoding.PEM).decode()
@@ -50,7 +53,8 @@ class FakeGoogle:
                     token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                     profile = fake.access_tokens.get(token)
                     self._json(200, profile) if profile else self._json(
-                        401, {"error": "invalid_token"})
+                        401, {"error": "invalid_token"}
+                    )
                 else:
                     self._json(404, {})
 
@@ -85,16 +89,34 @@ class FakeGoogle:
         self.server.shutdown()
         self.server.server_close()
 
-    def id_token(self, email: str, name: str = "", *, audience: str = CLIENT_ID,
-                 issuer: str = "https://accounts.google.com", expires_in: int = 3600,
-                 key: rsa.RSAPrivateKey | None = None, verified: bool = True) -> str:
+    def id_token(
+        self,
+        email: str,
+        name: str = "",
+        *,
+        audience: str = CLIENT_ID,
+        issuer: str = "https://accounts.google.com",
+        expires_in: int = 3600,
+        key: rsa.RSAPrivateKey | None = None,
+        verified: bool = True,
+    ) -> str:
         now = int(time.time())
-        claims = {"iss": issuer, "aud": audience, "sub": f"sub-{email}", "email": email,
-                  "email_verified": verified, "name": name, "iat": now,
-                  "exp": now + expires_in}
-        return jwt.encode(claims, key or self.key, algorithm="RS256",
-                          headers={"kid": self.kid})
+        claims = {
+            "iss": issuer,
+            "aud": audience,
+            "sub": f"sub-{email}",
+            "email": email,
+            "email_verified": verified,
+            "name": name,
+            "iat": now,
+            "exp": now + expires_in,
+        }
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
     def grant_access_token(self, token: str, email: str, name: str = "") -> None:
-        self.access_tokens[token] = {"sub": f"sub-{email}", "email": email,
-                                     "email_verified": True, "name": name}
+        self.access_tokens[token] = {
+            "sub": f"sub-{email}",
+            "email": email,
+            "email_verified": True,
+            "name": name,
+        }

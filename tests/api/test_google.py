@@ -24,11 +24,21 @@ def google() -> Iterator[FakeGoogle]:
 
 
 @pytest.fixture
-def client(backend: str, tmp_path: Path, pg_schemas: PgSchemas | None, clock: FixedClock,
-           google: FakeGoogle) -> Iterator[TestClient[Any]]:
-    settings = make_settings(backend, tmp_path, pg_schemas, google_client_ids=(CLIENT_ID,),
-                             google_certs_url=google.certs_url,
-                             google_userinfo_url=google.userinfo_url)
+def client(
+    backend: str,
+    tmp_path: Path,
+    pg_schemas: PgSchemas | None,
+    clock: FixedClock,
+    google: FakeGoogle,
+) -> Iterator[TestClient[Any]]:
+    settings = make_settings(
+        backend,
+        tmp_path,
+        pg_schemas,
+        google_client_ids=(CLIENT_ID,),
+        google_certs_url=google.certs_url,
+        google_userinfo_url=google.userinfo_url,
+    )
     container = build(settings, clock=clock, fast_passwords=True)
     container.start()
     with TestClient(create_app(container)) as c:
@@ -40,19 +50,22 @@ def google_login(client: TestClient[Any], **body: str) -> Any:
     return client.post("/api/v1/auth/google/", json=body)
 
 
-def test_an_id_token_signs_up_a_verified_user(client: TestClient[Any],
-                                              google: FakeGoogle) -> None:
+def test_an_id_token_signs_up_a_verified_user(client: TestClient[Any], google: FakeGoogle) -> None:
     response = google_login(client, credential=google.id_token("Gia@Gmail.com", "Gia Gamer"))
     assert response.status_code == 200
     user = response.json()["data"]["user"]
     assert (user["email"], user["full_name"], user["is_verified"]) == (
-        "gia@gmail.com", "Gia Gamer", True)
+        "gia@gmail.com",
+        "Gia Gamer",
+        True,
+    )
     again = google_login(client, id_token=google.id_token("gia@gmail.com"))
     assert again.json()["data"]["user"]["id"] == user["id"]
 
 
-def test_an_access_token_is_checked_at_userinfo(client: TestClient[Any],
-                                                google: FakeGoogle) -> None:
+def test_an_access_token_is_checked_at_userinfo(
+    client: TestClient[Any], google: FakeGoogle
+) -> None:
     google.grant_access_token("ya29.good", "gia@gmail.com", "Gia")
     response = google_login(client, access_token="ya29.good")
     assert response.status_code == 200
@@ -60,8 +73,9 @@ def test_an_access_token_is_checked_at_userinfo(client: TestClient[Any],
     assert set(response.json()["data"]["tokens"]) == {"access", "refresh"}
 
 
-def test_google_sign_in_verifies_an_existing_email_account(client: TestClient[Any],
-                                                          google: FakeGoogle) -> None:
+def test_google_sign_in_verifies_an_existing_email_account(
+    client: TestClient[Any], google: FakeGoogle
+) -> None:
     existing = register(client, "ann@gmail.com")["user"]
     response = google_login(client, credential=google.id_token("ann@gmail.com"))
     user = response.json()["data"]["user"]
@@ -73,27 +87,32 @@ def test_an_unknown_access_token_is_refused(client: TestClient[Any]) -> None:
     response = google_login(client, access_token="ya29.stolen")
     assert response.status_code == 400
     err = error(response)
-    assert (err["code"], err["message"]) == ("BUSINESS_LOGIC_ERROR",
-                                             "Invalid Google access token.")
+    assert (err["code"], err["message"]) == ("BUSINESS_LOGIC_ERROR", "Invalid Google access token.")
 
 
-@pytest.mark.parametrize("forge", [
-    lambda g: g.id_token("x@gmail.com", audience="someone-else"),
-    lambda g: g.id_token("x@gmail.com", issuer="https://evil.example"),
-    lambda g: g.id_token("x@gmail.com", expires_in=-600),
-    lambda g: g.id_token("x@gmail.com", verified=False),
-    lambda g: g.id_token("x@gmail.com", key=rsa.generate_private_key(65537, 2048)),
-    lambda g: "not.a.token",
-])
-def test_forged_id_tokens_are_refused_and_create_no_user(client: TestClient[Any],
-                                                         google: FakeGoogle,
-                                                         forge: Any) -> None:
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda g: g.id_token("x@gmail.com", audience="someone-else"),
+        lambda g: g.id_token("x@gmail.com", issuer="https://evil.example"),
+        lambda g: g.id_token("x@gmail.com", expires_in=-600),
+        lambda g: g.id_token("x@gmail.com", verified=False),
+        lambda g: g.id_token("x@gmail.com", key=rsa.generate_private_key(65537, 2048)),
+        lambda g: "not.a.token",
+    ],
+)
+def test_forged_id_tokens_are_refused_and_create_no_user(
+    client: TestClient[Any], google: FakeGoogle, forge: Any
+) -> None:
     response = google_login(client, credential=forge(google))
     assert response.status_code == 400
     assert error(response)["code"] == "BUSINESS_LOGIC_ERROR"
-    assert client.post("/api/v1/auth/login/",
-                       json={"email": "x@gmail.com", "password": "Whatever-123"}
-                       ).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/login/", json={"email": "x@gmail.com", "password": "Whatever-123"}
+        ).status_code
+        == 401
+    )
 
 
 def test_a_body_without_any_google_token_is_400(client: TestClient[Any]) -> None:

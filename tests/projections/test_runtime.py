@@ -57,8 +57,12 @@ def test_a_projector_killed_mid_batch_resumes_to_exactly_a_rebuild(
     kills = 0
     for _ in range(3):
         before = position(idle_container)
-        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "project"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "project"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while position(idle_container) <= before and time.monotonic() < deadline:
             time.sleep(0.002)
@@ -68,8 +72,12 @@ def test_a_projector_killed_mid_batch_resumes_to_exactly_a_rebuild(
             kills += 1
     assert kills >= 1, "every run finished before it could be killed; make the backlog larger"
 
-    finisher = subprocess.Popen([sys.executable, "-m", "api.cli", "project"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finisher = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "project"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while position(idle_container) < head and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -122,8 +130,7 @@ def test_a_new_projector_version_rebuilds_its_read_model(idle_container: Contain
         version = UsersProjector.version + 1
 
     store = idle_container.store
-    v2 = ProjectionRunner(UsersV2(), idle_container.app.recorder, idle_container.app.mapper,
-                          store)
+    v2 = ProjectionRunner(UsersV2(), idle_container.app.recorder, idle_container.app.mapper, store)
     with store.engine.begin() as conn:
         conn.execute(users.delete())  # make the old rows visibly wrong
     v2.ensure_schema()
@@ -131,8 +138,9 @@ def test_a_new_projector_version_rebuilds_its_read_model(idle_container: Contain
     v2.catch_up()
     assert table_rows(idle_container) == original
     with store.engine.connect() as conn:
-        version = conn.execute(select(tracking.c.version)
-                               .where(tracking.c.name == "users")).scalar_one()
+        version = conn.execute(
+            select(tracking.c.version).where(tracking.c.name == "users")
+        ).scalar_one()
     assert version == UsersV2.version
 
 
@@ -141,9 +149,16 @@ def test_two_runners_of_one_projection_never_apply_an_event_twice(
 ) -> None:
     make_backlog(idle_container, users_count=10, updates=300)
     store = idle_container.store
-    runners = [ProjectionRunner(UsersProjector(), idle_container.app.recorder,
-                                idle_container.app.mapper, store, batch_size=5)
-               for _ in range(2)]
+    runners = [
+        ProjectionRunner(
+            UsersProjector(),
+            idle_container.app.recorder,
+            idle_container.app.mapper,
+            store,
+            batch_size=5,
+        )
+        for _ in range(2)
+    ]
     errors: list[BaseException] = []
 
     def drain(r: ProjectionRunner) -> None:
@@ -191,11 +206,17 @@ def test_a_command_answer_sees_its_own_write(container: Container) -> None:
     assert row is not None
 
 
-def test_the_project_command_rebuilds_on_request(idle_container: Container,
-                                                 settings: Settings) -> None:
+def test_the_project_command_rebuilds_on_request(
+    idle_container: Container, settings: Settings
+) -> None:
     make_backlog(idle_container, users_count=3, updates=3)
-    out = subprocess.run([sys.executable, "-m", "api.cli", "project", "--rebuild"],
-                         env=process_env(settings), capture_output=True, text=True, timeout=60,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", "project", "--rebuild"],
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "users: rebuilt 9 events" in out.stdout
     assert len(table_rows(idle_container)) == 3
