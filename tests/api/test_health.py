@@ -1,0 +1,82 @@
+"""CONTRACT §6: health endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from api.bootstrap import Container
+from tests.api.conftest import register
+
+
+def test_health_is_ok(client: TestClient[Any]) -> None:
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_detailed_health_reports_every_dependency_and_projection_lag(
+    client: TestClient[Any],
+) -> None:
+    register(client)
+    response = client.get("/health/detailed/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["cache"] == "ok"
+    assert body["checks"]["celery"] == "ok"
+    lag = body["checks"]["projections"]["users"]
+    assert lag["lag_events"] == 0
+    assert lag["position"] == lag["head"] > 0
+
+
+def test_detailed_health_is_503_when_the_read_database_is_down(
+    client: TestClient[Any], container: Container
+) -> None:
+    container.store.engine.dispose()
+    broken = (
+        container.store.engine.url.set(database="/nonexistent/dir/x.sqlite")
+        if (not container.store.is_postgres)
+        else container.store.engine.url.set(port=1)
+    )
+    from sqlalchemy import create_engine
+
+    original = container.store.engine
+    container.store.engine = create_engine(broken)
+    try:
+        response = client.get("/health/detailed/")
+    finally:
+        container.store.engine = original
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["database"].startswith("error: ")
+
+
+def test_the_openapi_schema_and_ui_are_public(client: TestClient[Any]) -> None:
+    schema = client.get("/api/v1/schema/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/auth/register" in str(schema.json()["paths"])
+    docs = client.get("/api/v1/docs/", follow_redirects=True)
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+
+
+def test_cors_preflight_allows_the_frontends_headers_on_every_method(
+    client: TestClient[Any],
+) -> None:
+    response = client.options(
+        "/api/v1/auth/me/",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code in (200, 204)
+    assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert "PATCH" in response.headers["access-control-allow-methods"]
+    assert "authorization" in response.headers["access-control-allow-headers"].lower()
+    assert response.headers["access-control-allow-credentials"] == "true"
