@@ -1,0 +1,12 @@
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY application application
+COPY projections projections
+COPY api api
+COPY workers workers
+RUN pip install --no-cache-dir .
+EXPOSE 8000
+CMD ["wibestore", "serve", "--host", "0.0.0.0", "--workers", "2"]

@@ -1,0 +1,87 @@
+"""The Marketplace application on both stores, below HTTP: races and atomicity."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from api.bootstrap import Container
+from application.tokens import TokenInvalid
+from domain.unique import KeyTaken, UniqueKey, key_id
+from tests.conftest import FixedClock
+
+PASSWORD = "Sup3r-Secret!"
+
+
+def race(n: int, fn: Callable[[int], Any]) -> list[Any]:
+    """Run ``fn(i)`` in ``n`` threads released together; collect results or exceptions."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = fn(i)
+        except Exception as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_a_registration_saves_the_user_and_its_email_key_together(
+    container: Container,
+) -> None:
+    user_id = container.app.register("ann@example.uz", PASSWORD, username="Ann")
+    key = container.app.repository.get(key_id("email", "ann@example.uz"))
+    assert isinstance(key, UniqueKey)
+    assert key.owner_id == user_id
+    stored = container.app.recorder.select_notifications(start=1, limit=10)
+    assert len(stored) == 3  # user, e-mail key, username key: one transaction, one after another
+
+
+def test_racing_refreshes_of_one_token_rotate_it_once(container: Container) -> None:
+    user_id = container.app.register("ann@example.uz", PASSWORD)
+    pair = container.app.start_session(user_id)
+    results = race(8, lambda _: container.app.refresh(pair.refresh))
+    winners = [r for r in results if not isinstance(r, Exception)]
+    assert len(winners) <= 1
+    assert all(isinstance(r, TokenInvalid) for r in results if isinstance(r, Exception))
+
+
+def test_racing_claims_of_one_username_leave_one_owner(container: Container) -> None:
+    ids = [container.app.register(f"u{i}@example.uz", PASSWORD) for i in range(6)]
+    results = race(6, lambda i: container.app.update_profile(ids[i], {"username": "champion"}))
+    assert sum(r is None for r in results) == 1
+    assert all(isinstance(r, KeyTaken) for r in results if r is not None)
+    key = container.app.repository.get(key_id("username", "champion"))
+    assert isinstance(key, UniqueKey)
+    winner = ids[results.index(None)]
+    assert key.owner_id == winner
+    assert container.app.user(winner).username == "champion"
+
+
+def test_a_login_records_last_login_at_the_clock_time(
+    container: Container, clock: FixedClock
+) -> None:
+    user_id = container.app.register("ann@example.uz", PASSWORD)
+    clock.advance(hours=2)
+    container.app.log_in("ann@example.uz", PASSWORD, "127.0.0.1")
+    assert container.app.user(user_id).last_login == clock.now()
+
+
+@pytest.mark.parametrize("field", ["email", "username"])
+def test_keys_are_case_insensitive(container: Container, field: str) -> None:
+    container.app.register("ann@example.uz", PASSWORD, username="Ann")
+    with pytest.raises(KeyTaken):
+        if field == "email":
+            container.app.register("ANN@EXAMPLE.UZ", PASSWORD)
+        else:
+            container.app.register("bob@example.uz", PASSWORD, username="aNN")
