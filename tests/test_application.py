@@ -40,7 +40,7 @@ def test_a_registration_saves_the_user_and_its_email_key_together(
     container: Container,
 ) -> None:
     user_id = container.app.register("ann@example.uz", PASSWORD, username="Ann")
-    key = container.app.repository.get(key_id("email", "ann@example.uz"))
+    key: object = container.app.repository.get(key_id("email", "ann@example.uz"))
     assert isinstance(key, UniqueKey)
     assert key.owner_id == user_id
     stored = container.app.recorder.select_notifications(start=1, limit=10)
@@ -61,7 +61,7 @@ def test_racing_claims_of_one_username_leave_one_owner(container: Container) -> 
     results = race(6, lambda i: container.app.update_profile(ids[i], {"username": "champion"}))
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, KeyTaken) for r in results if r is not None)
-    key = container.app.repository.get(key_id("username", "champion"))
+    key: object = container.app.repository.get(key_id("username", "champion"))
     assert isinstance(key, UniqueKey)
     winner = ids[results.index(None)]
     assert key.owner_id == winner
