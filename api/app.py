@@ -13,6 +13,7 @@ from litestar.response import Redirect
 
 from api.bootstrap import Container, build
 from api.controllers.auth import AuthController, ProfileController
+from api.controllers.games import AdminGamesController, GamesController
 from api.controllers.health import HealthController
 from api.errors import EXCEPTION_HANDLERS, ApiError
 
@@ -73,7 +74,14 @@ def create_app(container: Container | None = None) -> Litestar:
 
     settings = the_container.settings
     return Litestar(
-        route_handlers=[AuthController, ProfileController, HealthController, docs],
+        route_handlers=[
+            AuthController,
+            ProfileController,
+            GamesController,
+            AdminGamesController,
+            HealthController,
+            docs,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=require_json,
         on_startup=[start],

@@ -22,7 +22,6 @@ from application.throttle import MemoryLoginThrottle, RedisLoginThrottle
 from application.tokens import Tokens
 from projections.registry import PROJECTORS
 from projections.runtime import (
-    POSITIONS_CHANNEL,
     PgListener,
     PositionBoard,
     ProjectionRunner,
@@ -113,7 +112,7 @@ class Container:
                 self._conninfo(),
                 {
                     self.app.recorder.channel_name: self.wakeup.ring,  # type: ignore[attr-defined]
-                    POSITIONS_CHANNEL: self._position_notified,
+                    self.store.positions_channel: self._position_notified,
                 },
             )
             self._listener.start()

@@ -9,11 +9,9 @@ import sys
 import threading
 
 from api.bootstrap import build
+from api.seed import GAMES, seed_games, seed_users
 from application.settings import Settings
 from domain.errors import DomainError
-
-DEMO_STAFF = ("admin@wibestore.local", "WibeAdmin-2026!")
-DEMO_USER = ("gamer@wibestore.local", "WibeGamer-2026!")
 
 
 def migrate(_: argparse.Namespace) -> int:
@@ -27,19 +25,15 @@ def migrate(_: argparse.Namespace) -> int:
 
 
 def seed(_: argparse.Namespace) -> int:
-    """Demo data for the embedded default: one staff user and one normal user (idempotent)."""
+    """Demo data for the embedded default: the games catalogue and two users (idempotent)."""
     container = build()
     try:
         container.start()
-        app = container.app
-        for (email, password), staff in ((DEMO_STAFF, True), (DEMO_USER, False)):
-            if app.find_user_by_email(email) is None:
-                app.create_user(
-                    email,
-                    password,
-                    staff=staff,
-                    full_name="WibeStore Admin" if staff else "Demo Gamer",
-                )
+        with container.read_your_writes():
+            added = seed_games(container.app)
+            accounts = seed_users(container.app)
+        print(f"games: {added} added, {len(GAMES)} in the catalogue")
+        for email, password, staff in accounts:
             print(f"{'staff' if staff else 'user '}  {email}  password: {password}")
     finally:
         container.close()

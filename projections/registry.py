@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from projections.games import GamesProjector
 from projections.runtime import Projector
 from projections.users import UsersProjector
 
-PROJECTORS: tuple[type[Projector], ...] = (UsersProjector,)
+PROJECTORS: tuple[type[Projector], ...] = (UsersProjector, GamesProjector)

@@ -40,7 +40,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 log = structlog.get_logger(__name__)
 
 metadata = MetaData()
-POSITIONS_CHANNEL = "wibestore_projections"
 
 tracking = Table(
     "projection_tracking",
@@ -75,6 +74,8 @@ class ReadStore:
         self.url = url
         self.is_postgres = url.startswith("postgresql")
         self.schema = schema
+        # One channel per read-model schema: deployments sharing a server never cross-talk.
+        self.positions_channel = f"wibestore_positions_{schema}"[:63]
         if self.is_postgres:
             self.engine: Engine = create_engine(
                 url,
@@ -241,7 +242,7 @@ class ProjectionRunner:
             if self.store.is_postgres:
                 conn.execute(
                     text("SELECT pg_notify(:channel, :payload)"),
-                    {"channel": POSITIONS_CHANNEL, "payload": f"{self.name}:{last}"},
+                    {"channel": self.store.positions_channel, "payload": f"{self.name}:{last}"},
                 )
         if self.board is not None:
             self.board.advance(self.name, last)

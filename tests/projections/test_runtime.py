@@ -16,7 +16,7 @@ from api.bootstrap import Container, build
 from application.settings import Settings
 from projections.runtime import PositionBoard, ProjectionRunner, tracking
 from projections.users import UsersProjector, users
-from tests.conftest import FixedClock, process_env
+from tests.conftest import FixedClock, PgSchemas, make_settings, process_env
 
 PASSWORD = "Sup3r-Secret!"
 
@@ -220,3 +220,27 @@ def test_the_project_command_rebuilds_on_request(
     )
     assert "users: rebuilt 9 events" in out.stdout
     assert len(table_rows(idle_container)) == 3
+
+
+def test_positions_of_another_deployment_on_the_same_server_are_ignored(
+    container: Container, backend: str, tmp_path: Any, clock: FixedClock
+) -> None:
+    if backend != "postgres":
+        pytest.skip("only PostgreSQL deployments can share a server")
+    other_schemas = PgSchemas()
+    other_schemas.create()
+    other = build(
+        make_settings("postgres", tmp_path / "other", other_schemas),
+        clock=clock,
+        fast_passwords=True,
+    )
+    try:
+        other.start()
+        for i in range(3):
+            with other.read_your_writes():
+                other.app.register(f"elsewhere{i}@example.uz", PASSWORD)
+        time.sleep(0.2)  # give a stray NOTIFY every chance to arrive
+        assert container.board.snapshot() == {"users": 0, "games": 0}
+    finally:
+        other.close()
+        other_schemas.drop()

@@ -1,0 +1,185 @@
+"""CONTRACT §2.3 games (public) and the staff catalogue endpoints of §2.12 / §7."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
+from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy import select
+
+from api.auth import container_of, require_staff
+from api.errors import ApiError
+from api.pagination import Page, page_of, window
+from api.schemas import Body, absolute, iso
+from projections.games import active_games, game_by_slug, games
+
+Req = Request[Any, Any, Any]
+Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9-]+$")]
+Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Icon = Annotated[str, Meta(max_length=500)]
+Color = Annotated[str, Meta(pattern=r"^#[0-9A-Fa-f]{6}$")]
+SortOrder = Annotated[int, Meta(ge=0, le=100_000)]
+Description = Annotated[str, Meta(max_length=5000)]
+Url = Annotated[str, Meta(max_length=500)]
+
+
+class GameList(msgspec.Struct):
+    id: str
+    name: str
+    slug: str
+    icon: str
+    image: str | None
+    color: str
+    active_listings_count: int
+    listings_count: int
+
+
+class GameDetail(GameList):
+    description: str
+    is_active: bool
+    sort_order: int
+    created_at: str
+    updated_at: str
+
+
+class NewGame(Body):
+    name: Name
+    slug: Slug | None = None
+    icon: Icon = "🎮"
+    image: Url | None = None
+    color: Color = "#3B82F6"
+    description: Description = ""
+    sort_order: SortOrder = 0
+
+
+class GameChanges(Body):
+    name: Name | UnsetType = UNSET
+    icon: Icon | UnsetType = UNSET
+    image: Url | UnsetType | None = UNSET
+    color: Color | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    sort_order: SortOrder | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+
+    def changes(self) -> dict[str, Any]:
+        names = ("name", "icon", "image", "color", "description", "sort_order")
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not UNSET}
+
+
+def game_list(row: Any, base: str) -> GameList:
+    return GameList(
+        id=str(row.id),
+        name=row.name,
+        slug=row.slug,
+        icon=row.icon,
+        image=absolute(row.image, base),
+        color=row.color,
+        active_listings_count=row.active_listings_count,
+        listings_count=row.active_listings_count,
+    )
+
+
+def game_detail(row: Any, base: str) -> GameDetail:
+    return GameDetail(
+        id=str(row.id),
+        name=row.name,
+        slug=row.slug,
+        icon=row.icon,
+        image=absolute(row.image, base),
+        color=row.color,
+        active_listings_count=row.active_listings_count,
+        listings_count=row.active_listings_count,
+        description=row.description,
+        is_active=row.is_active,
+        sort_order=row.sort_order,
+        created_at=iso(row.created_at) or "",
+        updated_at=iso(row.updated_at) or "",
+    )
+
+
+def _detail_of(request: Req, slug: str, *, include_inactive: bool) -> GameDetail:
+    with container_of(request).store.engine.connect() as conn:
+        row = game_by_slug(conn, slug, include_inactive=include_inactive)
+    if row is None:
+        raise ApiError(404, "NOT_FOUND", "Game not found.")
+    return game_detail(row, str(request.base_url))
+
+
+class GamesController(Controller):
+    path = "/api/v1/games"
+    tags = ["games"]
+
+    @get("/", operation_id="games", sync_to_thread=True)
+    def list_games(self, request: Req) -> Page[GameList]:
+        """All active games (the frontend expects the whole catalogue on one page)."""
+        w = window(request, default_limit=100)
+        with container_of(request).store.engine.connect() as conn:
+            rows = active_games(conn)
+        base = str(request.base_url)
+        return page_of(
+            request, w, len(rows), [game_list(r, base) for r in rows[w.offset : w.offset + w.limit]]
+        )
+
+    @get("/{slug:str}/", operation_id="game", sync_to_thread=True)
+    def game(self, request: Req, slug: FromPath[str]) -> GameDetail:
+        return _detail_of(request, slug, include_inactive=False)
+
+
+class AdminGamesController(Controller):
+    path = "/api/v1/admin-panel/games"
+    tags = ["admin"]
+
+    @get("/", operation_id="admin_games", sync_to_thread=True)
+    def list_games(self, request: Req) -> Page[GameDetail]:
+        require_staff(request)
+        w = window(request, default_limit=100)
+        with container_of(request).store.engine.connect() as conn:
+            rows = list(conn.execute(select(games).order_by(games.c.sort_order, games.c.name)))
+        base = str(request.base_url)
+        return page_of(
+            request,
+            w,
+            len(rows),
+            [game_detail(r, base) for r in rows[w.offset : w.offset + w.limit]],
+        )
+
+    @post("/", status_code=201, operation_id="admin_add_game", sync_to_thread=True)
+    def add(self, request: Req, data: JSONBody[NewGame]) -> GameDetail:
+        require_staff(request)
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.add_game(
+                data.name,
+                slug=data.slug,
+                icon=data.icon,
+                image=data.image,
+                color=data.color,
+                description=data.description,
+                sort_order=data.sort_order,
+            )
+        slug = data.slug or container.app.game_slug(data.name)
+        return _detail_of(request, slug, include_inactive=True)
+
+    @patch("/{slug:str}/", operation_id="admin_edit_game", sync_to_thread=True)
+    def edit(self, request: Req, slug: FromPath[str], data: JSONBody[GameChanges]) -> GameDetail:
+        require_staff(request)
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.edit_game(slug, data.changes())
+            if data.is_active is True:
+                container.app.reactivate_game(slug)
+            elif data.is_active is False:
+                container.app.deactivate_game(slug)
+        return _detail_of(request, slug, include_inactive=True)
+
+    @delete(
+        "/{slug:str}/", status_code=204, operation_id="admin_deactivate_game", sync_to_thread=True
+    )
+    def deactivate(self, request: Req, slug: FromPath[str]) -> None:
+        require_staff(request)
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.deactivate_game(slug)

@@ -1,0 +1,72 @@
+"""Demo data: two users and the games catalogue the frontend expects by slug."""
+
+from __future__ import annotations
+
+from application.marketplace import Marketplace
+
+DEMO_STAFF = ("admin@wibestore.local", "Staff-Demo-2026!")
+DEMO_USER = ("gamer@wibestore.local", "Player-Demo-2026!")
+
+# (slug, name, icon, color) in the order the catalogue shows them.
+GAMES: tuple[tuple[str, str, str, str], ...] = (
+    ("pubg-mobile", "PUBG Mobile", "🔫", "#F2A900"),
+    ("steam", "Steam", "🎮", "#1B2838"),
+    ("free-fire", "Free Fire", "🔥", "#FF5722"),
+    ("standoff2", "Standoff 2", "🎯", "#2E7D32"),
+    ("mobile-legends", "Mobile Legends", "⚔️", "#1565C0"),
+    ("clash-of-clans", "Clash of Clans", "🏰", "#FBC02D"),
+    ("codm", "Call of Duty Mobile", "💥", "#424242"),
+    ("roblox", "Roblox", "🧱", "#E53935"),
+    ("csgo", "CS2 / CS:GO", "🎯", "#F57C00"),
+    ("dota2", "Dota 2", "🛡️", "#B71C1C"),
+    ("valorant", "Valorant", "🔺", "#FF4655"),
+    ("genshin", "Genshin Impact", "✨", "#7E57C2"),
+    ("fortnite", "Fortnite", "🪂", "#512DA8"),
+    ("minecraft", "Minecraft", "⛏️", "#4CAF50"),
+    ("brawl-stars", "Brawl Stars", "⭐", "#FFB300"),
+    ("clash-royale", "Clash Royale", "👑", "#1E88E5"),
+    ("league-of-legends", "League of Legends", "🏆", "#C89B3C"),
+    ("apex-legends", "Apex Legends", "🦾", "#DA292A"),
+    ("gta-v", "GTA V", "🚗", "#388E3C"),
+    ("world-of-tanks", "World of Tanks", "🪖", "#6D4C41"),
+    ("warface", "Warface", "🎖️", "#455A64"),
+    ("honkai-star-rail", "Honkai: Star Rail", "🚂", "#5C6BC0"),
+    ("pokemon-go", "Pokémon GO", "⚡", "#FFCA28"),
+    ("fifa-mobile", "EA FC Mobile", "⚽", "#00897B"),
+    ("efootball", "eFootball", "🥅", "#0D47A1"),
+    ("rust", "Rust", "🪓", "#BF360C"),
+    ("overwatch-2", "Overwatch 2", "🦸", "#F99E1A"),
+    ("rainbow-six-siege", "Rainbow Six Siege", "🛡️", "#37474F"),
+    ("world-of-warcraft", "World of Warcraft", "🐉", "#0277BD"),
+    ("hearthstone", "Hearthstone", "🃏", "#8D6E63"),
+    ("lost-ark", "Lost Ark", "🗡️", "#6A1B9A"),
+    ("escape-from-tarkov", "Escape from Tarkov", "🎒", "#3E2723"),
+    ("pubg-pc", "PUBG: Battlegrounds", "🪖", "#F9A825"),
+    ("war-thunder", "War Thunder", "✈️", "#546E7A"),
+    ("arena-breakout", "Arena Breakout", "🏃", "#263238"),
+    ("wild-rift", "LoL: Wild Rift", "🌀", "#00ACC1"),
+    ("epic-games", "Epic Games", "🏪", "#212121"),
+    ("playstation", "PlayStation Network", "🕹️", "#003791"),
+    ("xbox", "Xbox", "❎", "#107C10"),
+    ("other", "Other games", "🎮", "#3B82F6"),
+)
+
+
+def seed_games(app: Marketplace) -> int:
+    added = 0
+    for order, (slug, name, icon, color) in enumerate(GAMES):
+        if not app.has_game(slug):
+            app.add_game(name, slug=slug, icon=icon, color=color, sort_order=order)
+            added += 1
+    return added
+
+
+def seed_users(app: Marketplace) -> list[tuple[str, str, bool]]:
+    out = []
+    for (email, password), staff in ((DEMO_STAFF, True), (DEMO_USER, False)):
+        if app.find_user_by_email(email) is None:
+            app.create_user(
+                email, password, staff=staff, full_name="WibeStore Admin" if staff else "Demo Gamer"
+            )
+        out.append((email, password, staff))
+    return out

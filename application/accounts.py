@@ -1,0 +1,316 @@
+"""Accounts: registration, sign-in, sessions and tokens, profile, passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import IntegrityError
+
+from application.core import Core
+from application.errors import AuthenticationFailed, IncorrectPassword, InvalidToken, Throttled
+from application.ports import Email, GoogleAccount
+from application.tokens import TokenInvalid
+from domain.errors import Conflict, NotFound
+from domain.session import Outcome, Session, SessionRevoked
+from domain.unique import KeyTaken, UniqueKey, key_id
+from domain.user import (
+    AccountInactive,
+    InvalidResetToken,
+    User,
+    check_password_strength,
+    normalise_phone,
+)
+
+RESET_TOKEN_LIFETIME = timedelta(hours=1)
+UNIQUE_FIELDS = ("username", "phone_number")
+
+
+class TokenPair(msgspec.Struct, frozen=True):
+    access: str
+    refresh: str
+
+
+class Accounts(Core):
+    # --- registration and sign-in --------------------------------------------------------
+    def register(
+        self,
+        email: str,
+        password: str,
+        *,
+        username: str | None = None,
+        full_name: str = "",
+        phone_number: str | None = None,
+        language: str = "ru",
+    ) -> UUID:
+        check_password_strength(password, email)
+        phone = normalise_phone(phone_number) if phone_number else None
+        user = User(
+            email=email,
+            password_hash=self.passwords.hash(password),
+            at=self.clock.now(),
+            username=username or None,
+            full_name=full_name,
+            phone_number=phone,
+            language=language,
+        )
+        self._save_claiming(
+            user, {"email": user.email, "username": user.username, "phone_number": phone}
+        )
+        return user.id
+
+    def log_in(self, email: str, password: str, client: str) -> UUID:
+        attempt = f"{email.strip().lower()}|{client}"
+        locked_for = self.throttle.seconds_locked(attempt)
+        if locked_for:
+            raise Throttled(locked_for)
+        user = self.find_user_by_email(email)
+        if user is None or not user.is_active or not user.has_usable_password:
+            self.passwords.matches(None, password)
+            self.throttle.failed(attempt)
+            raise AuthenticationFailed
+        if not self.passwords.matches(user.password_hash, password):
+            self.throttle.failed(attempt)
+            raise AuthenticationFailed
+        self.throttle.succeeded(attempt)
+        user.log_in(self.clock.now())
+        self.save(user)
+        return user.id
+
+    def sign_in_with_google(self, account: GoogleAccount) -> UUID:
+        user = self.find_user_by_email(account.email)
+        if user is None:
+            user = User(
+                email=account.email,
+                password_hash=None,
+                at=self.clock.now(),
+                full_name=account.name[:150],
+                is_verified=True,
+                via="google",
+            )
+            self._save_claiming(user, {"email": user.email})
+            return user.id
+        user.check_can_sign_in()
+        if not user.is_verified:
+            user.verify()
+        user.log_in(self.clock.now())
+        self.save(user)
+        return user.id
+
+    def create_user(
+        self, email: str, password: str, *, staff: bool = False, full_name: str = ""
+    ) -> UUID:
+        """The operator's way in (``wibestore user create``): verified, optionally staff."""
+        check_password_strength(password, email)
+        user = User(
+            email=email,
+            password_hash=self.passwords.hash(password),
+            at=self.clock.now(),
+            full_name=full_name,
+            is_verified=True,
+            via="operator",
+        )
+        if staff:
+            user.grant_staff()
+        self._save_claiming(user, {"email": user.email})
+        return user.id
+
+    # --- sessions and tokens --------------------------------------------------------------
+    def start_session(self, user_id: UUID, claims: dict[str, Any] | None = None) -> TokenPair:
+        now = self.clock.now()
+        session = Session(user_id=user_id, token_id=self.tokens.new_token_id(), at=now)
+        self.save(session)
+        return TokenPair(
+            access=self.tokens.access(user_id, now, claims),
+            refresh=self.tokens.refresh(user_id, session.id, session.token_id, now),
+        )
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        claims = self.tokens.decode(refresh_token, "refresh")
+        session = self._session(claims.session_id)
+        if session.user_id != claims.user_id:
+            raise TokenInvalid()
+        user = self.user(claims.user_id)
+        if not user.is_active:
+            session.end("inactive")
+            self.save(session)
+            raise TokenInvalid("User is inactive")
+        new_token_id = self.tokens.new_token_id()
+        try:
+            outcome = session.rotate(claims.jti, new_token_id)
+        except SessionRevoked as e:
+            raise TokenInvalid("Token is blacklisted") from e
+        try:
+            self.save(session)
+        except IntegrityError as e:  # a concurrent refresh of the same token won
+            raise TokenInvalid("Token is blacklisted") from e
+        if outcome is Outcome.REUSE_DETECTED:
+            raise TokenInvalid("Token is blacklisted")
+        now = self.clock.now()
+        return TokenPair(
+            access=self.tokens.access(user.id, now),
+            refresh=self.tokens.refresh(user.id, session.id, new_token_id, now),
+        )
+
+    def log_out(self, user_id: UUID, refresh_token: str | None) -> None:
+        if not refresh_token:
+            return
+        try:
+            claims = self.tokens.decode(refresh_token, "refresh")
+            session = self._session(claims.session_id)
+        except TokenInvalid as e:
+            raise InvalidToken from e
+        if claims.user_id != user_id or session.user_id != user_id:
+            raise InvalidToken
+        session.end("logout")
+        self.save(session)
+
+    # --- profile and password -------------------------------------------------------------
+    def update_profile(self, user_id: UUID, changes: dict[str, Any]) -> None:
+        user = self.user(user_id)
+        if changes.get("phone_number"):
+            changes["phone_number"] = normalise_phone(changes["phone_number"])
+        if "username" in changes:
+            changes["username"] = changes["username"] or None
+        old = {field: getattr(user, field) for field in UNIQUE_FIELDS}
+        user.update_profile(changes)
+        moved = {
+            f: getattr(user, f) for f in UNIQUE_FIELDS if _key_moved(f, old[f], getattr(user, f))
+        }
+        released = [self._released(f, old[f]) for f in moved if old[f]]
+        self._save_claiming(user, moved, also=released)
+
+    def change_password(self, user_id: UUID, old_password: str, new_password: str) -> None:
+        user = self.user(user_id)
+        if not self.passwords.matches(user.password_hash, old_password):
+            raise IncorrectPassword(field="old_password")
+        check_password_strength(new_password, user.email)
+        user.change_password(
+            self.passwords.hash(new_password),
+            reused=self.passwords.matches_any(user.password_history, new_password),
+        )
+        self.save(user)
+
+    def request_password_reset(self, email: str) -> None:
+        """Mail a single-use link valid for an hour; silent when no such active user exists."""
+        user = self.find_user_by_email(email)
+        if user is None or not user.is_active:
+            return
+        secret = secrets.token_urlsafe(32)
+        user.request_password_reset(_digest(secret), self.clock.now() + RESET_TOKEN_LIFETIME)
+        self.save(user)
+        token = f"{user.id.hex}.{secret}"
+        self.send_email(
+            Email(
+                to=user.email,
+                subject="Reset your WibeStore password",
+                body=f"Open this link within an hour to choose a new password:\n"
+                f"{self.frontend_url}/reset-password?token={token}\n",
+            )
+        )
+
+    def reset_password(self, token: str, new_password: str) -> None:
+        user_hex, _, secret = token.partition(".")
+        try:
+            user = self.user(UUID(hex=user_hex))
+        except (ValueError, NotFound) as e:
+            raise InvalidResetToken from e
+        user.check_reset_token(_digest(secret), self.clock.now())
+        check_password_strength(new_password, user.email)
+        user.reset_password(
+            _digest(secret),
+            self.passwords.hash(new_password),
+            self.clock.now(),
+            reused=self.passwords.matches_any(user.password_history, new_password),
+        )
+        self.save(user)
+
+    def delete_account(self, user_id: UUID, password: str) -> None:
+        user = self.user(user_id)
+        if user.has_usable_password and not self.passwords.matches(user.password_hash, password):
+            raise IncorrectPassword("Invalid password.", field="password")
+        user.delete(self.clock.now())
+        keys = [
+            self._released(kind, value)
+            for kind, value in (
+                ("email", user.email),
+                ("username", user.username),
+                ("phone_number", user.phone_number),
+            )
+            if value
+        ]
+        self.save(user, *keys)
+
+    # --- staff ----------------------------------------------------------------------------
+    def grant_staff(self, user_id: UUID) -> None:
+        user = self.user(user_id)
+        user.grant_staff()
+        self.save(user)
+
+    def ban(self, user_id: UUID, reason: str) -> None:
+        user = self.user(user_id)
+        user.ban(reason, self.clock.now())
+        self.save(user)
+
+    # --- loading --------------------------------------------------------------------------
+    def user(self, user_id: UUID) -> User:
+        return self.load(user_id, User, "User not found.")
+
+    _user = user
+
+    def find_user_by_email(self, email: str) -> User | None:
+        index = self.find(key_id("email", email), UniqueKey)
+        if index is None or index.owner_id is None:
+            return None
+        return self.user(index.owner_id)
+
+    def _session(self, session_id: UUID | None) -> Session:
+        session = self.find(session_id, Session) if session_id is not None else None
+        if session is None:
+            raise TokenInvalid()
+        return session
+
+    def _released(self, kind: str, value: str) -> UniqueKey:
+        key = self.load(key_id(kind, value), UniqueKey)
+        key.release()
+        return key
+
+    def _claimed(self, kind: str, value: str, owner_id: UUID) -> UniqueKey:
+        key = self.find(key_id(kind, value), UniqueKey)
+        if key is None:
+            return UniqueKey(kind, value, owner_id)
+        key.claim(owner_id)
+        return key
+
+    def _save_claiming(
+        self, owner: User, keys: dict[str, str | None], also: list[UniqueKey] | None = None
+    ) -> None:
+        """Save ``owner`` with its unique keys claimed, all in one transaction."""
+        claimed = [self._claimed(kind, value, owner.id) for kind, value in keys.items() if value]
+        try:
+            self.save(owner, *(also or []), *claimed)
+        except IntegrityError as e:
+            # A concurrent command claimed one of the keys (or changed the owner) first.
+            for kind, value in keys.items():
+                if value:
+                    try:
+                        self._claimed(kind, value, owner.id)
+                    except KeyTaken:
+                        raise KeyTaken(kind) from e
+            raise Conflict("This record was changed by another request; try again.") from e
+
+
+def _key_moved(kind: str, old: str | None, new: str | None) -> bool:
+    """Whether a profile change moves a unique key to another index aggregate."""
+    return (key_id(kind, old) if old else None) != (key_id(kind, new) if new else None)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+__all__ = ["AccountInactive", "Accounts", "TokenPair"]

@@ -1,0 +1,49 @@
+"""Catalogue: the games listings are filed under (staff curate it)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from application.core import Core
+from domain.errors import Conflict
+from domain.game import Game, game_id, slugify
+
+
+class Catalogue(Core):
+    def add_game(self, name: str, **details: Any) -> UUID:
+        game = Game.add(name, **details)
+        try:
+            self.save(game)
+        except IntegrityError as e:
+            raise Conflict(
+                f"A game with the slug '{game.slug}' already exists.", field="slug"
+            ) from e
+        return game.id
+
+    def edit_game(self, slug: str, changes: dict[str, Any]) -> None:
+        game = self.game(slug)
+        game.edit(changes)
+        self.save(game)
+
+    def deactivate_game(self, slug: str) -> None:
+        game = self.game(slug)
+        game.deactivate()
+        self.save(game)
+
+    def reactivate_game(self, slug: str) -> None:
+        game = self.game(slug)
+        game.reactivate()
+        self.save(game)
+
+    def game(self, slug: str) -> Game:
+        return self.load(game_id(slug), Game, "Game not found.")
+
+    def has_game(self, slug: str) -> bool:
+        return self.find(game_id(slug), Game) is not None
+
+    @staticmethod
+    def game_slug(name: str) -> str:
+        return slugify(name)

@@ -1,0 +1,74 @@
+"""The core of the Marketplace application: its ports, positions for read-your-writes, and
+typed loading of aggregates. Commands live in one module per area (accounts, catalogue...)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Recording
+
+from application.passwords import Passwords
+from application.ports import Clock, Email, LoginThrottle
+from application.tokens import Tokens
+from domain.errors import NotFound
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Core(Application[UUID]):
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        clock: Clock,
+        passwords: Passwords,
+        tokens: Tokens,
+        throttle: LoginThrottle,
+        send_email: Callable[[Email], None],
+        frontend_url: str,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.passwords = passwords
+        self.tokens = tokens
+        self.throttle = throttle
+        self.send_email = send_email
+        self.frontend_url = frontend_url.rstrip("/")
+        self.saved_listeners: list[Callable[[int], None]] = []
+        self._local = threading.local()
+
+    # --- positions, for read-your-writes ------------------------------------------------
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            position = recordings[-1].notification.id
+            self._local.position = max(position, getattr(self._local, "position", 0) or 0)
+            for listener in self.saved_listeners:
+                listener(position)
+
+    @contextmanager
+    def tracking_position(self) -> Iterator[Callable[[], int | None]]:
+        """Yield a getter for the position of the last event this thread saves inside."""
+        self._local.position = None
+        yield lambda: getattr(self._local, "position", None)
+
+    def load(self, aggregate_id: UUID, kind: type[A], missing: str = "Not found.") -> A:
+        """The aggregate with this id, if it is a ``kind``; NotFound otherwise."""
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError as e:
+            raise NotFound(missing) from e
+        if not isinstance(aggregate, kind):
+            raise NotFound(missing)
+        return aggregate
+
+    def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        try:
+            return self.load(aggregate_id, kind)
+        except NotFound:
+            return None

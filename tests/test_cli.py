@@ -1,0 +1,78 @@
+"""The `wibestore` command line, run as the operator runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from sqlalchemy import func, select
+
+from api.bootstrap import build
+from api.seed import GAMES
+from application.settings import Settings
+from projections.games import games
+from projections.users import users
+from tests.conftest import process_env
+
+
+def wibestore(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_migrate_seed_and_user_create(settings: Settings) -> None:
+    assert wibestore(settings, "migrate").returncode == 0
+    first = wibestore(settings, "seed")
+    assert first.returncode == 0, first.stderr
+    assert "admin@wibestore.local  password: " in first.stdout
+    assert f"games: {len(GAMES)} added" in first.stdout
+    again = wibestore(settings, "seed")
+    assert "games: 0 added" in again.stdout
+
+    created = wibestore(
+        settings,
+        "user",
+        "create",
+        "--email",
+        "ops@example.uz",
+        "--password",
+        "0ps-Secret!",
+        "--staff",
+    )
+    assert created.returncode == 0, created.stderr
+    duplicate = wibestore(
+        settings, "user", "create", "--email", "OPS@example.uz", "--password", "0ps-Secret!"
+    )
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr
+
+    container = build(settings)
+    try:
+        with container.store.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(games)).scalar_one() == len(GAMES)
+            staff = conn.execute(select(users.c.email).where(users.c.is_staff)).scalars().all()
+        assert sorted(staff) == ["admin@wibestore.local", "ops@example.uz"]
+    finally:
+        container.close()
+
+
+def test_a_production_start_without_secrets_fails_clearly(settings: Settings) -> None:
+    env = process_env(settings, WIBESTORE_ENV="production")
+    for name in ("JWT_SECRET", "CREDENTIALS_KEY", "DATABASE_URL"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "production needs JWT_SECRET, DATABASE_URL, CREDENTIALS_KEY" in result.stderr
