@@ -20,6 +20,7 @@ from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, Syste
 from application.settings import Settings
 from application.throttle import MemoryLoginThrottle, RedisLoginThrottle
 from application.tokens import Tokens
+from application.vault import Vault
 from projections.registry import PROJECTORS
 from projections.runtime import (
     PgListener,
@@ -75,6 +76,7 @@ class Container:
             throttle=throttle,
             send_email=self._send_email,
             frontend_url=settings.frontend_url,
+            vault=Vault(settings.credentials_key),
         )
         self.store = ReadStore(settings.read_model_url(), settings.read_schema)
         self.board = PositionBoard()
@@ -172,6 +174,7 @@ class Container:
                 "position": positions.get(runner.name, 0),
                 "head": head,
                 "lag_events": max(head - positions.get(runner.name, 0), 0),
+                "failures": runner.failures,
             }
             for runner in self.runners
         }

@@ -20,12 +20,11 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from application.errors import (
     AuthenticationFailed,
     IncorrectPassword,
-    PermissionDenied,
     Throttled,
 )
 from application.google import GoogleRejected
 from application.tokens import TokenInvalid
-from domain.errors import Conflict, DomainError, NotFound
+from domain.errors import Conflict, DomainError, Forbidden, NotFound
 
 log = structlog.get_logger(__name__)
 
@@ -87,7 +86,7 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         )
     if isinstance(exc, AuthenticationFailed):
         return envelope(401, "AUTHENTICATION_FAILED", exc.message)
-    if isinstance(exc, PermissionDenied):
+    if isinstance(exc, Forbidden):
         return envelope(403, "PERMISSION_DENIED", exc.message)
     if isinstance(exc, NotFound):
         return envelope(404, "NOT_FOUND", exc.message)

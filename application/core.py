@@ -16,6 +16,7 @@ from eventsourcing.persistence import Recording
 from application.passwords import Passwords
 from application.ports import Clock, Email, LoginThrottle
 from application.tokens import Tokens
+from application.vault import Vault
 from domain.errors import NotFound
 
 A = TypeVar("A", bound=Aggregate)
@@ -32,8 +33,10 @@ class Core(Application[UUID]):
         throttle: LoginThrottle,
         send_email: Callable[[Email], None],
         frontend_url: str,
+        vault: Vault,
     ) -> None:
         super().__init__(env)
+        self.vault = vault
         self.clock = clock
         self.passwords = passwords
         self.tokens = tokens

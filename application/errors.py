@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError
+from domain.errors import DomainError, Forbidden
 
 
 class AuthenticationFailed(DomainError):
@@ -16,7 +16,7 @@ class Throttled(DomainError):
         self.retry_after = seconds
 
 
-class PermissionDenied(DomainError):
+class PermissionDenied(Forbidden):
     def __init__(self, message: str = "You do not have permission to perform this action.") -> None:
         super().__init__(message)
 

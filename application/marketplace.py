@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from application.accounts import Accounts, TokenPair
 from application.catalogue import Catalogue
+from application.listings import Listings
 
 
-class Marketplace(Accounts, Catalogue):
+class Marketplace(Accounts, Catalogue, Listings):
     name = "Marketplace"
 
 

@@ -18,3 +18,7 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """The command lost a race or collides with existing state (a taken e-mail, say)."""
+
+
+class Forbidden(DomainError):
+    """The caller may not do this to that object (it is someone else's)."""

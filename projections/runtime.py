@@ -34,8 +34,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 log = structlog.get_logger(__name__)
 
@@ -92,13 +90,14 @@ class ReadStore:
             event.listen(self.engine, "begin", _sqlite_begin)
 
     def create_schema(self) -> None:
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             if self.is_postgres:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             tracking.create(conn, checkfirst=True)
 
-    def insert(self, table: Table) -> Any:
-        return (pg_insert if self.is_postgres else sqlite_insert)(table)
+    def writing(self) -> Any:
+        """A transaction for writes (projector batches, schema changes)."""
+        return self.engine.execution_options(sqlite_immediate=True).begin()
 
     def positions(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -118,7 +117,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Writers take the write lock up front: a deferred transaction that reads and then
+    # writes gets SQLITE_BUSY at once (no busy wait) when another writer is active.
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class PositionBoard:
@@ -191,6 +193,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.topics = projector.topics()
         self.name = projector.name
+        self.failures = 0  # batches that failed and were retried, shown on /health/detailed/
 
     def ensure_schema(self) -> None:
         """Create the tables; rebuild from position 0 when the projector's version changed."""
@@ -202,7 +205,7 @@ class ProjectionRunner:
             self.board.register(self.name, row.position)
 
     def rebuild_schema(self) -> None:
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             for table in reversed(self.projector.tables):
                 table.drop(conn, checkfirst=True)
             for table in self.projector.tables:
@@ -217,7 +220,7 @@ class ProjectionRunner:
 
     def process_batch(self, before_commit: Callable[[int], None] | None = None) -> int:
         """Apply the next batch of events in one transaction; return how many were read."""
-        with self.store.engine.begin() as conn:
+        with self.store.writing() as conn:
             position = conn.execute(
                 select(tracking.c.position).where(tracking.c.name == self.name).with_for_update()
             ).scalar_one()
@@ -270,6 +273,7 @@ class ProjectionRunner:
                     pass
                 backoff = 0.05
             except Exception:
+                self.failures += 1
                 log.exception("projection.failed", projection=self.name)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)

@@ -244,3 +244,25 @@ def test_positions_of_another_deployment_on_the_same_server_are_ignored(
     finally:
         other.close()
         other_schemas.drop()
+
+
+def test_projectors_following_side_by_side_never_fail_a_batch(container: Container) -> None:
+    """Several projectors write one read database at once (SQLite's single writer included)."""
+    ids = [container.app.register(f"busy{i}@example.uz", PASSWORD) for i in range(4)]
+
+    def work(i: int) -> None:
+        for n in range(15):
+            with container.read_your_writes():
+                container.app.update_profile(ids[i], {"bio": f"{i}-{n}"})
+                container.app.add_game(f"Game {i} {n}")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lag = container.projection_lag()
+    assert {name: (v["lag_events"], v["failures"]) for name, v in lag.items()} == {
+        "users": (0, 0),
+        "games": (0, 0),
+    }

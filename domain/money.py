@@ -1,0 +1,39 @@
+"""Money: an integer number of tiyin (1 UZS = 100 tiyin). Never floats."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from domain.errors import DomainError
+
+MAX_DIGITS = 15  # as the contract: at most 15 digits, 2 of them after the point
+
+
+def parse_amount(value: str | int | float | Decimal, field: str = "price") -> int:
+    """A wire amount (number or decimal string, 2 places at most) as tiyin."""
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as e:
+        raise InvalidAmount("A valid number is required.", field) from e
+    if not amount.is_finite():
+        raise InvalidAmount("A valid number is required.", field)
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidAmount("Ensure that there are no more than 2 decimal places.", field)
+    tiyin = int(amount * 100)
+    if len(str(abs(tiyin))) > MAX_DIGITS:
+        raise InvalidAmount(
+            f"Ensure that there are no more than {MAX_DIGITS} digits in total.", field
+        )
+    return tiyin
+
+
+def format_amount(tiyin: int) -> str:
+    """Tiyin as the contract's 2-place decimal string, e.g. 15000000 -> "150000.00"."""
+    sign = "-" if tiyin < 0 else ""
+    whole, cents = divmod(abs(tiyin), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+class InvalidAmount(DomainError):
+    def __init__(self, message: str, field: str = "price") -> None:
+        super().__init__(message, field=field)
