@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -10,11 +11,19 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
 
 from api.bootstrap import Container, build
 from api.controllers.auth import AuthController, ProfileController
 from api.controllers.games import AdminGamesController, GamesController
 from api.controllers.health import HealthController
+from api.controllers.listings import (
+    GameListingsController,
+    ListingsController,
+    ProfileListingsController,
+)
+from api.controllers.moderation import ModerationController
+from api.controllers.uploads import ListingImagesController, UploadController
 from api.errors import EXCEPTION_HANDLERS, ApiError
 
 log = structlog.get_logger(__name__)
@@ -32,7 +41,7 @@ CORS_HEADERS = [
 
 
 def require_json(request: Request[Any, Any, Any]) -> None:
-    """415 for a body that is not JSON (multipart only where a handler says it takes files)."""
+    """415 for a body of the wrong kind: JSON everywhere, multipart where a handler takes files."""
     if request.method not in JSON_METHODS:
         return
     has_body = request.headers.get("content-length", "0") not in ("", "0") or (
@@ -41,9 +50,10 @@ def require_json(request: Request[Any, Any, Any]) -> None:
     if not has_body:
         return
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type == "application/json" or content_type.endswith("+json"):
-        return
-    if content_type == "multipart/form-data" and request.route_handler.opt.get("multipart"):
+    if request.route_handler.opt.get("multipart"):
+        if content_type == "multipart/form-data":
+            return
+    elif content_type == "application/json" or content_type.endswith("+json"):
         return
     raise ApiError(
         415,
@@ -55,6 +65,12 @@ def require_json(request: Request[Any, Any, Any]) -> None:
 @get("/api/v1/docs/", include_in_schema=False)
 async def docs() -> Redirect:
     return Redirect("/api/v1/schema/swagger")
+
+
+def media_files(root: Path) -> Any:
+    """Uploaded files at /media/ (in production nginx serves this directory instead)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return create_static_files_router(path="/media", directories=[root], include_in_schema=False)
 
 
 def create_app(container: Container | None = None) -> Litestar:
@@ -79,6 +95,13 @@ def create_app(container: Container | None = None) -> Litestar:
             ProfileController,
             GamesController,
             AdminGamesController,
+            ListingsController,
+            GameListingsController,
+            ProfileListingsController,
+            ModerationController,
+            UploadController,
+            ListingImagesController,
+            media_files(the_container.settings.media_dir),
             HealthController,
             docs,
         ],

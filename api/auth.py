@@ -58,3 +58,11 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     if forwarded and container_of(request).settings.is_production:
         return forwarded.split(",", 1)[0].strip()
     return request.client.host if request.client else "unknown"
+
+
+def optional_user(request: Request[Any, Any, Any]) -> Any | None:
+    """The caller on a public endpoint: None when anonymous, 401 for a bad token (so the
+    frontend refreshes it, as it does everywhere)."""
+    if request.headers.get("authorization") is None:
+        return None
+    return authenticate(request)

@@ -15,6 +15,7 @@ from redis.retry import Retry
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
 from application.marketplace import Marketplace
+from application.media import LocalMediaStore
 from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
 from application.settings import Settings
@@ -60,6 +61,8 @@ class Container:
         self.celery = configure_celery(settings)
         self.mailer = build_mailer(settings)
         tasks.use_mailer(self.mailer)
+        self.media = LocalMediaStore(settings.media_dir)
+        tasks.use_media(self.media)
         self.google: GoogleIdentity = google or GoogleAuthClient(
             settings.google_client_ids, settings.google_certs_url, settings.google_userinfo_url
         )
@@ -77,6 +80,8 @@ class Container:
             send_email=self._send_email,
             frontend_url=settings.frontend_url,
             vault=Vault(settings.credentials_key),
+            media=self.media,
+            request_thumbnail=self._request_thumbnail,
         )
         self.store = ReadStore(settings.read_model_url(), settings.read_schema)
         self.board = PositionBoard()
@@ -99,6 +104,10 @@ class Container:
 
     def _send_email(self, email: Email) -> None:
         tasks.send_email.delay(email.to, email.subject, email.body)
+
+    @staticmethod
+    def _request_thumbnail(name: str, thumbnail_name: str) -> None:
+        tasks.make_thumbnail.delay(name, thumbnail_name)
 
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> None:

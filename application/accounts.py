@@ -11,10 +11,10 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import IntegrityError
 
-from application.core import Core
 from application.errors import AuthenticationFailed, IncorrectPassword, InvalidToken, Throttled
 from application.ports import Email, GoogleAccount
 from application.tokens import TokenInvalid
+from application.uploads import Uploads
 from domain.errors import Conflict, NotFound
 from domain.session import Outcome, Session, SessionRevoked
 from domain.unique import KeyTaken, UniqueKey, key_id
@@ -35,7 +35,7 @@ class TokenPair(msgspec.Struct, frozen=True):
     refresh: str
 
 
-class Accounts(Core):
+class Accounts(Uploads):
     # --- registration and sign-in --------------------------------------------------------
     def register(
         self,
@@ -183,6 +183,9 @@ class Accounts(Core):
         }
         released = [self._released(f, old[f]) for f in moved if old[f]]
         self._save_claiming(user, moved, also=released)
+
+    def change_avatar(self, user_id: UUID, raw: bytes) -> None:
+        self.update_profile(user_id, {"avatar": self.upload_image(raw).url})
 
     def change_password(self, user_id: UUID, old_password: str, new_password: str) -> None:
         user = self.user(user_id)

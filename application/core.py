@@ -13,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 
+from application.media import MediaStore
 from application.passwords import Passwords
 from application.ports import Clock, Email, LoginThrottle
 from application.tokens import Tokens
@@ -34,9 +35,13 @@ class Core(Application[UUID]):
         send_email: Callable[[Email], None],
         frontend_url: str,
         vault: Vault,
+        media: MediaStore,
+        request_thumbnail: Callable[[str, str], None],
     ) -> None:
         super().__init__(env)
         self.vault = vault
+        self.media = media
+        self.request_thumbnail = request_thumbnail
         self.clock = clock
         self.passwords = passwords
         self.tokens = tokens

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.core import Core
+from application.uploads import Uploads
 from domain.errors import DomainError, NotFound
 from domain.game import Game, game_id
 from domain.listing import Listing
@@ -18,7 +18,7 @@ from domain.listing_activity import Favorite, ListingView, favorite_id, view_id
 CREDENTIAL_FIELDS = ("account_email", "account_password")
 
 
-class Listings(Core):
+class Listings(Uploads):
     def create_listing(
         self,
         seller_id: UUID,
@@ -82,10 +82,14 @@ class Listings(Core):
             listing.archive(self.clock.now())
             self.save(listing)
 
-    def add_listing_images(
-        self, user_id: UUID, listing_id: UUID, urls: list[str]
+    def attach_listing_images(
+        self, user_id: UUID, listing_id: UUID, files: list[bytes]
     ) -> list[dict[str, Any]]:
+        """Clean, store and attach images; refused before anything is stored when the caller
+        does not own the listing or it cannot take that many more."""
         listing = self.listing(listing_id)
+        listing.check_can_add_images(user_id, len(files))
+        urls = [self.upload_image(raw).url for raw in files]
         before = len(listing.images)
         listing.add_images(user_id, [{"id": str(uuid.uuid4()), "url": u} for u in urls])
         self.save(listing)

@@ -36,6 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_lock_seconds: int = 900
     read_your_writes_timeout: float = 2.0
     projection_batch_size: int = 1000
+    media_root: Path | None = None  # default: <data_dir>/media
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 10
 
@@ -102,6 +103,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             login_lock_seconds=int(env.get("LOGIN_LOCK_SECONDS", "900")),
             read_your_writes_timeout=float(env.get("READ_YOUR_WRITES_TIMEOUT", "2.0")),
             projection_batch_size=int(env.get("PROJECTION_BATCH_SIZE", "1000")),
+            media_root=Path(env["MEDIA_ROOT"]) if env.get("MEDIA_ROOT") else None,
             postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", "10")),
             postgres_max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "10")),
         )
@@ -128,6 +130,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
             "POSTGRES_LOCK_TIMEOUT": "5",
         }
+
+    @property
+    def media_dir(self) -> Path:
+        return self.media_root or self.data_dir / "media"
 
     def read_model_url(self) -> str:
         if self.database_url is None:

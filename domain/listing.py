@@ -182,7 +182,8 @@ class Listing(Aggregate):
 
     def check_status(self, *allowed: str, action: str) -> None:
         if self.status not in allowed:
-            raise ListingStateError(f"A {self.status} listing cannot be {action}.")
+            states = ", ".join(allowed[:-1]) + (" or " if len(allowed) > 1 else "") + allowed[-1]
+            raise ListingStateError(f"Only {states} listings can be {action}.")
 
     # --- the owner -------------------------------------------------------------------------
     def edit(self, by: UUID, changes: dict[str, Any]) -> None:
@@ -213,11 +214,14 @@ class Listing(Aggregate):
     def _deleted(self, at: datetime) -> None:
         self.status = "deleted"
 
-    def add_images(self, by: UUID, images: list[dict[str, Any]]) -> None:
+    def check_can_add_images(self, by: UUID, count: int) -> None:
         self.check_owned_by(by)
         self.check_status("pending", "active", "rejected", action="changed")
-        if len(self.images) + len(images) > MAX_IMAGES:
+        if len(self.images) + count > MAX_IMAGES:
             raise InvalidListing(f"A listing has at most {MAX_IMAGES} images.", "images")
+
+    def add_images(self, by: UUID, images: list[dict[str, Any]]) -> None:
+        self.check_can_add_images(by, len(images))
         numbered = [
             {**image, "sort_order": len(self.images) + i, "is_primary": not self.images and i == 0}
             for i, image in enumerate(images)
@@ -252,9 +256,7 @@ class Listing(Aggregate):
 
     def reject(self, by: UUID, reason: str, at: datetime) -> None:
         self.check_status("pending", action="rejected")
-        if not reason.strip():
-            raise InvalidListing("A rejection needs a reason.", "reason")
-        self._rejected(by, reason.strip(), at)
+        self._rejected(by, reason.strip(), at)  # the frontend may send "" (CONTRACT AD5)
 
     @event(Rejected)
     def _rejected(self, by: UUID, reason: str, at: datetime) -> None:

@@ -31,9 +31,12 @@ class Favorite(Aggregate):
         at: datetime
 
     class Removed(Aggregate.Event):
-        pass
+        user_id: UUID
+        listing_id: UUID
 
     class Readded(Aggregate.Event):
+        user_id: UUID
+        listing_id: UUID
         at: datetime
 
     @staticmethod
@@ -46,12 +49,18 @@ class Favorite(Aggregate):
         self.listing_id = listing_id
         self.is_on = True
 
-    @event(Removed)
     def remove(self) -> None:
+        self._removed(self.user_id, self.listing_id)
+
+    @event(Removed)
+    def _removed(self, user_id: UUID, listing_id: UUID) -> None:
         self.is_on = False
 
-    @event(Readded)
     def add(self, at: datetime) -> None:
+        self._readded(self.user_id, self.listing_id, at)
+
+    @event(Readded)
+    def _readded(self, user_id: UUID, listing_id: UUID, at: datetime) -> None:
         self.is_on = True
 
 

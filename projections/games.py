@@ -35,7 +35,6 @@ games = Table(
     Column("description", Text, nullable=False),
     Column("sort_order", Integer, nullable=False),
     Column("is_active", Boolean, nullable=False),
-    Column("active_listings_count", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -43,7 +42,7 @@ games = Table(
 
 class GamesProjector(Projector):
     name = "games"
-    version = 1
+    version = 2
     tables = (games,)
 
     @singledispatchmethod
@@ -63,7 +62,6 @@ class GamesProjector(Projector):
                 description=e.description,
                 sort_order=e.sort_order,
                 is_active=True,
-                active_listings_count=0,
                 created_at=e.timestamp,
                 updated_at=e.timestamp,
             )

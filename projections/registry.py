@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from projections.games import GamesProjector
+from projections.listings import ListingsProjector
 from projections.runtime import Projector
 from projections.users import UsersProjector
 
-PROJECTORS: tuple[type[Projector], ...] = (UsersProjector, GamesProjector)
+PROJECTORS: tuple[type[Projector], ...] = (UsersProjector, GamesProjector, ListingsProjector)

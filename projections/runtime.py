@@ -59,6 +59,9 @@ class Projector:
     def apply(self, event: object, conn: Connection) -> None:
         """Events this read model does not care about change nothing."""
 
+    def after_create(self, conn: Connection, store: ReadStore) -> None:
+        """Extra DDL once the tables exist (indexes SQLAlchemy cannot express portably)."""
+
     @classmethod
     def topics(cls) -> frozenset[str]:
         registry = inspect.getattr_static(cls, "apply").dispatcher.registry
@@ -210,6 +213,7 @@ class ProjectionRunner:
                 table.drop(conn, checkfirst=True)
             for table in self.projector.tables:
                 table.create(conn)
+            self.projector.after_create(conn, self.store)
             conn.execute(tracking.delete().where(tracking.c.name == self.name))
             conn.execute(
                 tracking.insert().values(name=self.name, position=0, version=self.projector.version)

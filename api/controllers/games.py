@@ -15,6 +15,7 @@ from api.errors import ApiError
 from api.pagination import Page, page_of, window
 from api.schemas import Body, absolute, iso
 from projections.games import active_games, game_by_slug, games
+from projections.listing_queries import active_counts_by_game
 
 Req = Request[Any, Any, Any]
 Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9-]+$")]
@@ -69,7 +70,7 @@ class GameChanges(Body):
         return {n: getattr(self, n) for n in names if getattr(self, n) is not UNSET}
 
 
-def game_list(row: Any, base: str) -> GameList:
+def game_list(row: Any, base: str, count: int) -> GameList:
     return GameList(
         id=str(row.id),
         name=row.name,
@@ -77,12 +78,12 @@ def game_list(row: Any, base: str) -> GameList:
         icon=row.icon,
         image=absolute(row.image, base),
         color=row.color,
-        active_listings_count=row.active_listings_count,
-        listings_count=row.active_listings_count,
+        active_listings_count=count,
+        listings_count=count,
     )
 
 
-def game_detail(row: Any, base: str) -> GameDetail:
+def game_detail(row: Any, base: str, count: int) -> GameDetail:
     return GameDetail(
         id=str(row.id),
         name=row.name,
@@ -90,8 +91,8 @@ def game_detail(row: Any, base: str) -> GameDetail:
         icon=row.icon,
         image=absolute(row.image, base),
         color=row.color,
-        active_listings_count=row.active_listings_count,
-        listings_count=row.active_listings_count,
+        active_listings_count=count,
+        listings_count=count,
         description=row.description,
         is_active=row.is_active,
         sort_order=row.sort_order,
@@ -103,9 +104,10 @@ def game_detail(row: Any, base: str) -> GameDetail:
 def _detail_of(request: Req, slug: str, *, include_inactive: bool) -> GameDetail:
     with container_of(request).store.engine.connect() as conn:
         row = game_by_slug(conn, slug, include_inactive=include_inactive)
+        counts = active_counts_by_game(conn) if row is not None else {}
     if row is None:
         raise ApiError(404, "NOT_FOUND", "Game not found.")
-    return game_detail(row, str(request.base_url))
+    return game_detail(row, str(request.base_url), counts.get(row.id, 0))
 
 
 class GamesController(Controller):
@@ -118,10 +120,12 @@ class GamesController(Controller):
         w = window(request, default_limit=100)
         with container_of(request).store.engine.connect() as conn:
             rows = active_games(conn)
+            counts = active_counts_by_game(conn)
         base = str(request.base_url)
-        return page_of(
-            request, w, len(rows), [game_list(r, base) for r in rows[w.offset : w.offset + w.limit]]
-        )
+        page = [
+            game_list(r, base, counts.get(r.id, 0)) for r in rows[w.offset : w.offset + w.limit]
+        ]
+        return page_of(request, w, len(rows), page)
 
     @get("/{slug:str}/", operation_id="game", sync_to_thread=True)
     def game(self, request: Req, slug: FromPath[str]) -> GameDetail:
@@ -138,13 +142,12 @@ class AdminGamesController(Controller):
         w = window(request, default_limit=100)
         with container_of(request).store.engine.connect() as conn:
             rows = list(conn.execute(select(games).order_by(games.c.sort_order, games.c.name)))
+            counts = active_counts_by_game(conn)
         base = str(request.base_url)
-        return page_of(
-            request,
-            w,
-            len(rows),
-            [game_detail(r, base) for r in rows[w.offset : w.offset + w.limit]],
-        )
+        page = [
+            game_detail(r, base, counts.get(r.id, 0)) for r in rows[w.offset : w.offset + w.limit]
+        ]
+        return page_of(request, w, len(rows), page)
 
     @post("/", status_code=201, operation_id="admin_add_game", sync_to_thread=True)
     def add(self, request: Req, data: JSONBody[NewGame]) -> GameDetail:

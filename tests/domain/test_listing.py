@@ -80,14 +80,12 @@ def test_staff_approve_a_pending_listing_once() -> None:
     listing = offered()
     listing.approve(STAFF, NOW)
     assert (events(listing), listing.status) == (["Approved"], "active")
-    with pytest.raises(ListingStateError):
+    with pytest.raises(ListingStateError, match=r"^Only pending listings can be approved\.$"):
         listing.approve(STAFF, NOW)
 
 
-def test_a_rejection_needs_a_reason_and_a_fix_resubmits() -> None:
+def test_a_rejection_keeps_its_reason_and_a_fix_resubmits() -> None:
     listing = offered()
-    with pytest.raises(InvalidListing):
-        listing.reject(STAFF, "  ", NOW)
     listing.reject(STAFF, "Blurry screenshots", NOW)
     assert (listing.status, listing.reject_reason) == ("rejected", "Blurry screenshots")
     listing.edit(SELLER, {"description": "Sharp screenshots"})

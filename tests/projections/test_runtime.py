@@ -240,7 +240,7 @@ def test_positions_of_another_deployment_on_the_same_server_are_ignored(
             with other.read_your_writes():
                 other.app.register(f"elsewhere{i}@example.uz", PASSWORD)
         time.sleep(0.2)  # give a stray NOTIFY every chance to arrive
-        assert container.board.snapshot() == {"users": 0, "games": 0}
+        assert set(container.board.snapshot().values()) == {0}
     finally:
         other.close()
         other_schemas.drop()
@@ -263,6 +263,5 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
         t.join()
     lag = container.projection_lag()
     assert {name: (v["lag_events"], v["failures"]) for name, v in lag.items()} == {
-        "users": (0, 0),
-        "games": (0, 0),
+        name: (0, 0) for name in ("users", "games", "listings")
     }

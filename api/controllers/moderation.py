@@ -1,0 +1,92 @@
+"""CONTRACT §2.12 AD3-AD5 and the seed's admin listing endpoints: staff moderate listings."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, JSONBody
+from msgspec import UNSET
+
+from api.auth import container_of, require_staff
+from api.controllers.listings import (
+    PROFILE_STATUSES,
+    listing_detail,
+    listing_filter,
+    listing_page,
+    query_error,
+)
+from api.listing_schemas import Listing, ModerationBody, RejectBody
+from api.pagination import Page
+from api.schemas import Message
+
+Req = Request[Any, Any, Any]
+
+
+class ModerationController(Controller):
+    path = "/api/v1/admin-panel/listings"
+    tags = ["admin"]
+
+    @get("/", operation_id="admin_listings", sync_to_thread=True)
+    def all_listings(self, request: Req) -> Page[Listing]:
+        staff = require_staff(request)
+        status = request.query_params.get("status")
+        if status and status not in PROFILE_STATUSES:
+            raise query_error(
+                "status", f"Unknown status; use one of {', '.join(PROFILE_STATUSES)}."
+            )
+        f = listing_filter(request, (status,) if status else PROFILE_STATUSES)
+        if not request.query_params.get("ordering"):
+            f.ordering = (("created_at", True),)
+        return listing_page(request, f, staff)
+
+    @get("/pending/", operation_id="admin_pending_listings", sync_to_thread=True)
+    def pending(self, request: Req) -> Page[Listing]:
+        staff = require_staff(request)
+        f = listing_filter(request, ("pending",))
+        f.ordering = (("created_at", False),)  # oldest first: the moderation queue
+        return listing_page(request, f, staff)
+
+    @post(
+        "/{listing_id:uuid}/approve/",
+        status_code=200,
+        operation_id="approve_listing",
+        sync_to_thread=True,
+    )
+    def approve(self, request: Req, listing_id: FromPath[UUID]) -> Message:
+        staff = require_staff(request)
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.approve_listing(staff.id, listing_id)
+        return Message(success=True, message="Listing approved.")
+
+    @post(
+        "/{listing_id:uuid}/reject/",
+        status_code=200,
+        operation_id="reject_listing",
+        sync_to_thread=True,
+    )
+    def reject(
+        self, request: Req, listing_id: FromPath[UUID], data: JSONBody[RejectBody | None] = None
+    ) -> Message:
+        staff = require_staff(request)
+        container = container_of(request)
+        with container.read_your_writes():
+            container.app.reject_listing(staff.id, listing_id, data.reason if data else "")
+        return Message(success=True, message="Listing rejected.")
+
+    @patch("/{listing_id:uuid}/", operation_id="moderate_listing", sync_to_thread=True)
+    def moderate(
+        self, request: Req, listing_id: FromPath[UUID], data: JSONBody[ModerationBody]
+    ) -> Listing:
+        staff = require_staff(request)
+        container = container_of(request)
+        with container.read_your_writes():
+            if data.status == "active":
+                container.app.approve_listing(staff.id, listing_id)
+            elif data.status == "rejected":
+                container.app.reject_listing(staff.id, listing_id, data.reason)
+            if data.is_premium is not UNSET:
+                container.app.set_listing_premium(listing_id, data.is_premium)
+        return listing_detail(request, listing_id, staff)

@@ -1,0 +1,259 @@
+"""Wire shapes of listings (CONTRACT §2.0 Listing, ListingCompact, ListingWrite, Favorite)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from api.schemas import Body, UserPublic, absolute, iso, money
+from domain.listing import discount_percentage
+from domain.money import parse_amount
+
+Amount = Annotated[str, Meta(max_length=32)] | int | float
+LoginMethod = Literal["email", "phone", "username", "social", "google", "facebook"]
+Short = Annotated[str, Meta(max_length=50)]
+GameRef = Annotated[str, Meta(min_length=1, max_length=120)]
+Secret = Annotated[str, Meta(max_length=500)]
+Feature = Annotated[str, Meta(max_length=200)]
+
+
+class ListingImage(msgspec.Struct):
+    id: str
+    image: str
+    is_primary: bool
+    sort_order: int
+
+
+class GameRefOut(msgspec.Struct):
+    id: str
+    slug: str
+    name: str
+    icon: str
+    image: str | None
+    color: str
+
+
+class Listing(msgspec.Struct):
+    """The full Listing, also used for list cards (a superset of ListingCompact)."""
+
+    id: str
+    seller: UserPublic
+    game: GameRefOut
+    game_id: str
+    game_name: str
+    game_slug: str
+    game_icon: str
+    title: str
+    description: str
+    price: str
+    original_price: str | None
+    discount_percentage: int | None
+    status: str
+    is_premium: bool
+    views_count: int
+    favorites_count: int
+    warranty_days: int
+    sale_percent: int | None
+    sale_ends_at: str | None
+    login_method: str
+    level: str
+    rank: str
+    skins_count: int
+    features: list[Any]
+    images: list[ListingImage]
+    primary_image: str | None
+    is_favorited: bool
+    rejection_reason: str | None
+    created_at: str
+    updated_at: str
+
+
+class Favorite(msgspec.Struct):
+    """A favourite (integer id, CONTRACT §1.3), with the listing's card fields copied to the
+    top level too, so the frontend's cards render (CONTRACT §2.2 Compat)."""
+
+    id: int
+    listing_id: str
+    listing: Listing
+    created_at: str
+    title: str
+    description: str
+    price: str
+    original_price: str | None
+    discount_percentage: int | None
+    game: GameRefOut
+    game_name: str
+    game_slug: str
+    game_icon: str
+    seller: UserPublic
+    images: list[ListingImage]
+    primary_image: str | None
+    status: str
+    is_premium: bool
+    views_count: int
+    favorites_count: int
+    warranty_days: int
+    is_favorited: bool
+
+
+class ListingFields(Body):
+    """ListingWrite; every field optional here, POST and PUT check what they require."""
+
+    game: GameRef | UnsetType = UNSET
+    game_id: GameRef | UnsetType = UNSET
+    title: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=10_000)] | UnsetType = UNSET
+    price: Amount | UnsetType = UNSET
+    original_price: Amount | UnsetType | None = UNSET
+    warranty_days: Annotated[int, Meta(ge=0, le=32767)] | UnsetType = UNSET
+    sale_percent: Annotated[int, Meta(ge=0, le=100)] | UnsetType | None = UNSET
+    sale_ends_at: datetime | UnsetType | None = UNSET
+    login_method: LoginMethod | UnsetType = UNSET
+    account_email: Secret | UnsetType = UNSET
+    account_password: Secret | UnsetType = UNSET
+    account_additional_info: dict[str, Any] | UnsetType = UNSET
+    level: Short | UnsetType = UNSET
+    rank: Short | UnsetType = UNSET
+    skins_count: Annotated[int, Meta(ge=0, le=1_000_000)] | UnsetType = UNSET
+    features: Annotated[list[Feature], Meta(max_length=50)] | UnsetType = UNSET
+    weapon_type: Short | UnsetType = UNSET
+
+    def game_ref(self) -> str | None:
+        value = self.game_id if self.game_id is not UNSET else self.game
+        return None if value is UNSET else str(value)
+
+    def changes(self) -> dict[str, Any]:
+        """The domain's field names and units (tiyin) for what the body carries."""
+        out: dict[str, Any] = {}
+        for name in (
+            "title",
+            "description",
+            "warranty_days",
+            "sale_percent",
+            "sale_ends_at",
+            "login_method",
+            "level",
+            "rank",
+            "skins_count",
+            "features",
+        ):
+            value = getattr(self, name)
+            if value is not UNSET:
+                out[name] = value
+        if self.price is not UNSET:
+            out["price"] = parse_amount(self.price, "price")
+        if self.original_price is not UNSET:
+            out["original_price"] = (
+                None
+                if self.original_price is None
+                else parse_amount(self.original_price, "original_price")
+            )
+        info = dict(self.account_additional_info or {}) if self.account_additional_info else {}
+        if self.weapon_type is not UNSET:
+            info["weapon_type"] = self.weapon_type
+        if info:
+            out["additional_info"] = info
+        return out
+
+    def credentials(self) -> dict[str, str] | None:
+        creds = {
+            k: getattr(self, k)
+            for k in ("account_email", "account_password")
+            if getattr(self, k) is not UNSET and getattr(self, k)
+        }
+        return creds or None
+
+
+class RejectBody(Body):
+    reason: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class ModerationBody(Body):
+    status: Literal["active", "rejected"] | UnsetType = UNSET
+    reason: Annotated[str, Meta(max_length=2000)] = ""
+    is_premium: bool | UnsetType = UNSET
+
+
+def listing_from_row(row: Any, base: str) -> Listing:
+    images = [
+        ListingImage(
+            id=i["id"],
+            image=absolute(i["url"], base) or "",
+            is_primary=bool(i["is_primary"]),
+            sort_order=int(i["sort_order"]),
+        )
+        for i in sorted(row.images or [], key=lambda i: i["sort_order"])
+    ]
+    display = row.seller_full_name or row.seller_username or row.seller_email.split("@", 1)[0]
+    seller = UserPublic(
+        id=row.seller_id,
+        display_name=display,
+        avatar=absolute(row.seller_avatar, base),
+        rating=money(row.seller_rating_cents),
+        total_sales=row.seller_total_sales,
+        created_at=iso(row.seller_created_at) or "",
+        plan=row.seller_plan,
+        is_premium=row.seller_plan in ("premium", "pro"),
+        is_pro=row.seller_plan == "pro",
+        username=row.seller_username,
+    )
+    game = GameRefOut(
+        id=str(row.game_id),
+        slug=row.game_slug,
+        name=row.game_name,
+        icon=row.game_icon,
+        image=absolute(row.game_image, base),
+        color=row.game_color,
+    )
+    return Listing(
+        id=str(row.id),
+        seller=seller,
+        game=game,
+        game_id=str(row.game_id),
+        game_name=row.game_name,
+        game_slug=row.game_slug,
+        game_icon=row.game_icon,
+        title=row.title,
+        description=row.description,
+        price=money(row.price),
+        original_price=money(row.original_price) if row.original_price is not None else None,
+        discount_percentage=discount_percentage(row.price, row.original_price),
+        status=row.status,
+        is_premium=row.is_premium,
+        views_count=row.views_count,
+        favorites_count=row.favorites_count,
+        warranty_days=row.warranty_days,
+        sale_percent=row.sale_percent,
+        sale_ends_at=iso(row.sale_ends_at),
+        login_method=row.login_method,
+        level=row.level,
+        rank=row.rank,
+        skins_count=row.skins_count,
+        features=list(row.features or []),
+        images=images,
+        primary_image=absolute(row.primary_image, base),
+        is_favorited=bool(row.is_favorited),
+        rejection_reason=row.reject_reason,
+        created_at=iso(row.created_at) or "",
+        updated_at=iso(row.updated_at) or "",
+    )
+
+
+CARD_FIELDS = tuple(
+    f for f in Favorite.__struct_fields__ if f not in ("id", "listing_id", "listing", "created_at")
+)
+
+
+def favorite_from_row(row: Any, base: str) -> Favorite:
+    listing = listing_from_row(row, base)
+    card = {f: getattr(listing, f) for f in CARD_FIELDS}
+    return Favorite(
+        id=row.favorite_id,
+        listing_id=listing.id,
+        listing=listing,
+        created_at=iso(row.favorited_at) or "",
+        **card,
+    )

@@ -1,0 +1,167 @@
+"""Queries over the listings read model (with its seller and game joined in)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import Connection, Row, and_, exists, false, func, select
+
+from projections.games import games
+from projections.listings import favorites, listings
+from projections.users import users
+
+ORDERABLE = {
+    "price": listings.c.price,
+    "created_at": listings.c.created_at,
+    "views_count": listings.c.views_count,
+    "favorites_count": listings.c.favorites_count,
+}
+DEFAULT_ORDER: tuple[tuple[str, bool], ...] = (("is_premium", True), ("created_at", True))
+
+
+class ListingFilter(msgspec.Struct, kw_only=True):
+    statuses: tuple[str, ...] = ("active",)
+    search: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    game_id: UUID | None = None
+    seller_id: UUID | None = None
+    is_premium: bool | None = None
+    level: str | None = None
+    rank: str | None = None
+    has_warranty: bool | None = None
+    ordering: tuple[tuple[str, bool], ...] = DEFAULT_ORDER  # (field, descending)
+
+
+def _like(term: str) -> str:
+    escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(f: ListingFilter) -> list[Any]:
+    c = listings.c
+    where: list[Any] = [c.status.in_(f.statuses)] if f.statuses else []
+    if f.search:
+        where += [c.search_text.like(_like(term), escape="\\") for term in f.search.split()]
+    if f.min_price is not None:
+        where.append(c.price >= f.min_price)
+    if f.max_price is not None:
+        where.append(c.price <= f.max_price)
+    if f.game_id is not None:
+        where.append(c.game_id == f.game_id)
+    if f.seller_id is not None:
+        where.append(c.seller_id == f.seller_id)
+    if f.is_premium is not None:
+        where.append(c.is_premium == f.is_premium)
+    if f.level:
+        where.append(func.lower(c.level).like(_like(f.level), escape="\\"))
+    if f.rank:
+        where.append(func.lower(c.rank).like(_like(f.rank), escape="\\"))
+    if f.has_warranty is True:
+        where.append(c.warranty_days > 0)
+    elif f.has_warranty is False:
+        where.append(c.warranty_days == 0)
+    return where
+
+
+def _card_query(viewer_id: UUID | None) -> Any:
+    mine = favorites.alias("viewer_favorites")
+    favorited = (
+        exists().where(mine.c.listing_id == listings.c.id, mine.c.user_id == viewer_id)
+        if viewer_id is not None
+        else false()
+    )
+    return (
+        select(
+            listings,
+            users.c.username.label("seller_username"),
+            users.c.full_name.label("seller_full_name"),
+            users.c.email.label("seller_email"),
+            users.c.avatar.label("seller_avatar"),
+            users.c.rating_cents.label("seller_rating_cents"),
+            users.c.total_sales.label("seller_total_sales"),
+            users.c.created_at.label("seller_created_at"),
+            users.c.plan.label("seller_plan"),
+            games.c.slug.label("game_slug"),
+            games.c.name.label("game_name"),
+            games.c.icon.label("game_icon"),
+            games.c.image.label("game_image"),
+            games.c.color.label("game_color"),
+            favorited.label("is_favorited"),
+        )
+        .join(users, users.c.id == listings.c.seller_id)
+        .join(games, games.c.id == listings.c.game_id)
+    )
+
+
+def search(
+    conn: Connection, f: ListingFilter, offset: int, limit: int, viewer_id: UUID | None = None
+) -> tuple[int, list[Row[Any]]]:
+    where = and_(*_conditions(f))
+    total = conn.execute(select(func.count()).select_from(listings).where(where)).scalar_one()
+    if offset >= total:
+        return int(total), []
+    order = []
+    for field, descending in f.ordering:
+        column = listings.c.is_premium if field == "is_premium" else ORDERABLE[field]
+        order.append(column.desc() if descending else column.asc())
+    order.append(listings.c.id.asc())
+    rows = conn.execute(
+        _card_query(viewer_id).where(where).order_by(*order).offset(offset).limit(limit)
+    )
+    return int(total), list(rows)
+
+
+def detail(
+    conn: Connection,
+    listing_id: UUID,
+    viewer_id: UUID | None = None,
+    statuses: tuple[str, ...] | None = None,
+) -> Row[Any] | None:
+    query = _card_query(viewer_id).where(
+        listings.c.id == listing_id, listings.c.status != "deleted"
+    )
+    if statuses is not None:
+        query = query.where(listings.c.status.in_(statuses))
+    return conn.execute(query).first()
+
+
+def favorites_of(
+    conn: Connection, user_id: UUID, offset: int, limit: int
+) -> tuple[int, list[Row[Any]]]:
+    where = and_(favorites.c.user_id == user_id, listings.c.status != "deleted")
+    total = conn.execute(
+        select(func.count())
+        .select_from(favorites.join(listings, listings.c.id == favorites.c.listing_id))
+        .where(where)
+    ).scalar_one()
+    query = (
+        _card_query(user_id)
+        .add_columns(
+            favorites.c.id.label("favorite_id"), favorites.c.created_at.label("favorited_at")
+        )
+        .join(favorites, favorites.c.listing_id == listings.c.id)
+        .where(where)
+        .order_by(favorites.c.created_at.desc(), favorites.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(total), list(conn.execute(query))
+
+
+def active_counts_by_game(conn: Connection) -> dict[UUID, int]:
+    query = (
+        select(listings.c.game_id, func.count())
+        .where(listings.c.status == "active")
+        .group_by(listings.c.game_id)
+    )
+    return {game_id: int(n) for game_id, n in conn.execute(query)}
+
+
+def stale_active_ids(conn: Connection, created_before: Any) -> list[UUID]:
+    query = select(listings.c.id).where(
+        listings.c.status == "active", listings.c.created_at < created_before
+    )
+    return list(conn.execute(query).scalars())

@@ -1,0 +1,351 @@
+"""The listings read model: search, cards, details, favourites and views.
+
+It keeps its own small copies of seller and game names (from User and Game events), so its
+search text is rebuilt from its own events alone and a rebuild never reads another read model.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+import structlog
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    select,
+    update,
+)
+from sqlalchemy.exc import DBAPIError
+
+from domain.game import Game
+from domain.listing import Listing
+from domain.listing_activity import Favorite, ListingView
+from domain.user import User
+from projections.runtime import Projector, ReadStore, metadata
+
+log = structlog.get_logger(__name__)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seller_id", Uuid, nullable=False),
+    Column("game_id", Uuid, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("original_price", BigInteger),
+    Column("status", String(16), nullable=False),
+    Column("is_premium", Boolean, nullable=False),
+    Column("views_count", Integer, nullable=False),
+    Column("favorites_count", Integer, nullable=False),
+    Column("warranty_days", Integer, nullable=False),
+    Column("sale_percent", Integer),
+    Column("sale_ends_at", DateTime(timezone=True)),
+    Column("login_method", String(16), nullable=False),
+    Column("level", String(50), nullable=False),
+    Column("rank", String(50), nullable=False),
+    Column("skins_count", Integer, nullable=False),
+    Column("features", JSON, nullable=False),
+    Column("images", JSON, nullable=False),
+    Column("primary_image", String(500)),
+    Column("reject_reason", Text),
+    Column("search_text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_listings_public_order", "status", "is_premium", "created_at"),
+    Index("ix_listings_game", "game_id", "status"),
+    Index("ix_listings_seller", "seller_id", "status"),
+    Index("ix_listings_price", "status", "price"),
+)
+
+listing_sellers = Table(
+    "listing_sellers",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
+listing_games = Table(
+    "listing_games",
+    metadata,
+    Column("game_id", Uuid, primary_key=True),
+    Column("name", String(100), nullable=False),
+)
+
+favorites = Table(
+    "favorites",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Uuid, nullable=False),
+    Column("listing_id", Uuid, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "listing_id", name="uq_favorites_user_listing"),
+    Index("ix_favorites_user", "user_id", "created_at"),
+)
+
+
+def search_text(title: str, description: str, game: str, seller: str) -> str:
+    return " ".join((title, description, game, seller)).lower()
+
+
+def primary_image(images: list[dict[str, Any]]) -> str | None:
+    primary = next((i for i in images if i.get("is_primary")), images[0] if images else None)
+    return primary["url"] if primary else None
+
+
+class ListingsProjector(Projector):
+    name = "listings"
+    version = 1
+    tables = (listings, listing_sellers, listing_games, favorites)
+
+    def after_create(self, conn: Connection, store: ReadStore) -> None:
+        """On PostgreSQL a trigram index keeps ``search`` (substrings, every term) fast."""
+        if not store.is_postgres:
+            return
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except DBAPIError:
+            log.warning("listings.search_index_unavailable", reason="cannot create pg_trgm")
+            return
+        conn.exec_driver_sql(
+            f'CREATE INDEX IF NOT EXISTS ix_listings_search_trgm ON "{store.schema}".listings '
+            "USING gin (search_text gin_trgm_ops)"
+        )
+
+    @singledispatchmethod
+    def apply(self, event: object, conn: Connection) -> None:
+        """Other events leave listings untouched."""
+
+    # --- names used by search -----------------------------------------------------------
+    @apply.register
+    def _(self, e: User.Registered, conn: Connection) -> None:
+        name = e.full_name or e.username or e.email.split("@", 1)[0]
+        conn.execute(listing_sellers.insert().values(user_id=e.originator_id, name=name))
+
+    @apply.register
+    def _(self, e: User.ProfileUpdated, conn: Connection) -> None:
+        if "full_name" in e.changes or "username" in e.changes:
+            name = e.changes.get("full_name") or e.changes.get("username")
+            if name:
+                conn.execute(
+                    update(listing_sellers)
+                    .where(listing_sellers.c.user_id == e.originator_id)
+                    .values(name=name)
+                )
+                self._refresh_search(conn, listings.c.seller_id == e.originator_id)
+
+    @apply.register
+    def _(self, e: Game.Added, conn: Connection) -> None:
+        conn.execute(listing_games.insert().values(game_id=e.originator_id, name=e.name))
+
+    @apply.register
+    def _(self, e: Game.Edited, conn: Connection) -> None:
+        if "name" in e.changes:
+            conn.execute(
+                update(listing_games)
+                .where(listing_games.c.game_id == e.originator_id)
+                .values(name=e.changes["name"])
+            )
+            self._refresh_search(conn, listings.c.game_id == e.originator_id)
+
+    # --- the listing's life -------------------------------------------------------------
+    @apply.register
+    def _(self, e: Listing.Created, conn: Connection) -> None:
+        conn.execute(
+            listings.insert().values(
+                id=e.originator_id,
+                seller_id=e.seller_id,
+                game_id=e.game_id,
+                title=e.title,
+                description=e.description,
+                price=e.price,
+                original_price=e.original_price,
+                status="pending",
+                is_premium=False,
+                views_count=0,
+                favorites_count=0,
+                warranty_days=e.warranty_days,
+                sale_percent=e.sale_percent,
+                sale_ends_at=e.sale_ends_at,
+                login_method=e.login_method,
+                level=e.level,
+                rank=e.rank,
+                skins_count=e.skins_count,
+                features=e.features,
+                images=[],
+                primary_image=None,
+                reject_reason=None,
+                created_at=e.at,
+                updated_at=e.at,
+                search_text=search_text(
+                    e.title,
+                    e.description,
+                    self._game_name(conn, e.game_id),
+                    self._seller_name(conn, e.seller_id),
+                ),
+            )
+        )
+
+    @apply.register
+    def _(self, e: Listing.Edited, conn: Connection) -> None:
+        shown = {
+            k: v for k, v in e.changes.items() if k not in ("sealed_credentials", "additional_info")
+        }
+        if e.resubmitted:
+            shown.update(status="pending", reject_reason=None)
+        self._set(conn, e, **shown)
+        if {"title", "description", "game_id"} & set(shown):
+            self._refresh_search(conn, listings.c.id == e.originator_id)
+
+    @apply.register
+    def _(self, e: Listing.Approved, conn: Connection) -> None:
+        self._set(conn, e, status="active")
+
+    @apply.register
+    def _(self, e: Listing.Rejected, conn: Connection) -> None:
+        self._set(conn, e, status="rejected", reject_reason=e.reason)
+
+    @apply.register
+    def _(self, e: Listing.Deleted, conn: Connection) -> None:
+        self._set(conn, e, status="deleted")
+
+    @apply.register
+    def _(self, e: Listing.Archived, conn: Connection) -> None:
+        self._set(conn, e, status="archived")
+
+    @apply.register
+    def _(self, e: Listing.Reserved, conn: Connection) -> None:
+        self._set(conn, e, status="reserved")
+
+    @apply.register
+    def _(self, e: Listing.Released, conn: Connection) -> None:
+        self._set(conn, e, status="active")
+
+    @apply.register
+    def _(self, e: Listing.Sold, conn: Connection) -> None:
+        self._set(conn, e, status="sold")
+
+    @apply.register
+    def _(self, e: Listing.PremiumSet, conn: Connection) -> None:
+        self._set(conn, e, is_premium=e.is_premium)
+
+    @apply.register
+    def _(self, e: Listing.ImagesAdded, conn: Connection) -> None:
+        images = self._images(conn, e.originator_id) + list(e.images)
+        self._set(conn, e, images=images, primary_image=primary_image(images))
+
+    @apply.register
+    def _(self, e: Listing.ImageRemoved, conn: Connection) -> None:
+        images = [dict(i) for i in self._images(conn, e.originator_id) if i["id"] != e.image_id]
+        if images and not any(i["is_primary"] for i in images):
+            images[0]["is_primary"] = True
+        self._set(conn, e, images=images, primary_image=primary_image(images))
+
+    # --- favourites and views -----------------------------------------------------------
+    @apply.register
+    def _(self, e: Favorite.Added, conn: Connection) -> None:
+        self._favorited(conn, e.user_id, e.listing_id, e.at)
+
+    @apply.register
+    def _(self, e: Favorite.Readded, conn: Connection) -> None:
+        self._favorited(conn, e.user_id, e.listing_id, e.at)
+
+    @apply.register
+    def _(self, e: Favorite.Removed, conn: Connection) -> None:
+        conn.execute(
+            favorites.delete().where(
+                favorites.c.user_id == e.user_id, favorites.c.listing_id == e.listing_id
+            )
+        )
+        conn.execute(
+            update(listings)
+            .where(listings.c.id == e.listing_id)
+            .values(favorites_count=listings.c.favorites_count - 1)
+        )
+
+    @apply.register
+    def _(self, e: ListingView.Counted, conn: Connection) -> None:
+        conn.execute(
+            update(listings)
+            .where(listings.c.id == e.listing_id)
+            .values(views_count=listings.c.views_count + 1)
+        )
+
+    # --- helpers -----------------------------------------------------------------------
+    def _favorited(self, conn: Connection, user_id: UUID, listing_id: UUID, at: Any) -> None:
+        conn.execute(
+            favorites.insert().values(user_id=user_id, listing_id=listing_id, created_at=at)
+        )
+        conn.execute(
+            update(listings)
+            .where(listings.c.id == listing_id)
+            .values(favorites_count=listings.c.favorites_count + 1)
+        )
+
+    @staticmethod
+    def _set(conn: Connection, e: Any, **values: Any) -> None:
+        conn.execute(
+            update(listings)
+            .where(listings.c.id == e.originator_id)
+            .values(updated_at=e.timestamp, **values)
+        )
+
+    @staticmethod
+    def _images(conn: Connection, listing_id: UUID) -> list[dict[str, Any]]:
+        images = conn.execute(
+            select(listings.c.images).where(listings.c.id == listing_id)
+        ).scalar_one()
+        return list(images or [])
+
+    @staticmethod
+    def _game_name(conn: Connection, game_id: UUID) -> str:
+        name = conn.execute(
+            select(listing_games.c.name).where(listing_games.c.game_id == game_id)
+        ).scalar()
+        return str(name or "")
+
+    @staticmethod
+    def _seller_name(conn: Connection, user_id: UUID) -> str:
+        name = conn.execute(
+            select(listing_sellers.c.name).where(listing_sellers.c.user_id == user_id)
+        ).scalar()
+        return str(name or "")
+
+    def _refresh_search(self, conn: Connection, where: Any) -> None:
+        rows = conn.execute(
+            select(
+                listings.c.id,
+                listings.c.title,
+                listings.c.description,
+                listings.c.game_id,
+                listings.c.seller_id,
+            ).where(where)
+        )
+        for row in list(rows):
+            conn.execute(
+                update(listings)
+                .where(listings.c.id == row.id)
+                .values(
+                    search_text=search_text(
+                        row.title,
+                        row.description,
+                        self._game_name(conn, row.game_id),
+                        self._seller_name(conn, row.seller_id),
+                    )
+                )
+            )

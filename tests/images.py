@@ -1,0 +1,63 @@
+"""Image files made in the test run: ordinary ones, hostile ones."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+from PIL import Image
+
+
+def encoded(
+    fmt: str, size: tuple[int, int] = (120, 80), mode: str = "RGB", **options: object
+) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, (30, 120, 200) if mode == "RGB" else 0).save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def jpeg_with_exif(orientation: int = 6, size: tuple[int, int] = (160, 90)) -> bytes:
+    """A JPEG whose EXIF says 'rotate me' and carries personal metadata."""
+    image = Image.new("RGB", size, (250, 200, 0))
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    exif[0x013B] = "Secret Photographer"  # Artist
+    exif[0x010F] = "SecretCam"  # Make
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def animated_gif(frames: int = 3) -> bytes:
+    images = [
+        Image.new("RGB", (40, 40), (i * 60 % 256, 255 - i * 50 % 256, 90)) for i in range(frames)
+    ]
+    out = io.BytesIO()
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=50)
+    return out.getvalue()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A few hundred bytes whose header promises ten billion pixels."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    row = b"\x00" + b"\x00" * 3 * 64
+    idat = zlib.compress(row * 64, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", idat)
+        + _chunk(b"IEND", b"")
+    )
+
+
+POLYGLOT_MARKER = b"<script>alert('polyglot')</script>"
+
+
+def polyglot_gif() -> bytes:
+    """A valid GIF with an HTML payload riding after its trailer."""
+    return encoded("GIF", mode="P") + POLYGLOT_MARKER + b"PK\x03\x04zipzipzip"
