@@ -60,9 +60,7 @@ class Container:
         )
         self.celery = configure_celery(settings)
         self.mailer = build_mailer(settings)
-        tasks.use_mailer(self.mailer)
         self.media = LocalMediaStore(settings.media_dir)
-        tasks.use_media(self.media)
         self.google: GoogleIdentity = google or GoogleAuthClient(
             settings.google_client_ids, settings.google_certs_url, settings.google_userinfo_url
         )
@@ -98,6 +96,7 @@ class Container:
             for p in PROJECTORS
         ]
         self.app.saved_listeners.append(self.wakeup.ring)
+        tasks.use_container(self)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener: PgListener | None = None

@@ -1,56 +1,77 @@
-"""Tasks: each one hands its work to a port or the application."""
+"""Tasks: each one hands its work to a port or the application.
+
+A task runs wherever Celery puts it: inside the API process (eager, the embedded default) or in
+a worker process. Either way it uses that process's composition root: the API registers its
+container; a worker builds one from the environment the first time a task needs it.
+"""
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from celery.schedules import crontab
+
 from application.images import thumbnail
-from application.media import LocalMediaStore, MediaStore
-from application.ports import Email, Mailer
+from application.ports import Email
 from workers.celery_app import celery
 
-_mailer: Mailer | None = None
-_media: MediaStore | None = None
+if TYPE_CHECKING:
+    from api.bootstrap import Container
+
+ARCHIVE_AFTER = timedelta(days=180)
+_container: Container | None = None
+_lock = threading.Lock()
 
 
-def use_mailer(mailer: Mailer) -> None:
-    """Set by the composition root of whichever process runs the tasks."""
-    global _mailer
-    _mailer = mailer
+def use_container(container: Container) -> None:
+    global _container
+    _container = container
 
 
-def use_media(media: MediaStore) -> None:
-    global _media
-    _media = media
+def runtime() -> Container:
+    global _container
+    with _lock:
+        if _container is None:
+            from api.bootstrap import build
 
-
-def _current_media() -> MediaStore:
-    global _media
-    if _media is None:
-        from application.settings import Settings
-
-        _media = LocalMediaStore(Settings.from_env().media_dir)
-    return _media
-
-
-def _current_mailer() -> Mailer:
-    global _mailer
-    if _mailer is None:
-        from application.mail import build_mailer
-        from application.settings import Settings
-
-        _mailer = build_mailer(Settings.from_env())
-    return _mailer
+            _container = build()
+        return _container
 
 
 @celery.task(
     name="wibestore.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
 )
 def send_email(to: str, subject: str, body: str) -> None:
-    _current_mailer().send(Email(to=to, subject=subject, body=body))
+    runtime().mailer.send(Email(to=to, subject=subject, body=body))
 
 
 @celery.task(
     name="wibestore.make_thumbnail", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
 )
 def make_thumbnail(name: str, thumbnail_name: str) -> str:
-    media = _current_media()
+    media = runtime().media
     return media.save(thumbnail_name, thumbnail(media.read(name)))
+
+
+@celery.task(name="wibestore.archive_stale_listings")
+def archive_stale_listings() -> int:
+    """Active listings unsold 180 days after creation are archived (daily, CONTRACT §3.2)."""
+    from projections.listing_queries import stale_active_ids
+
+    container = runtime()
+    cutoff = container.clock.now() - ARCHIVE_AFTER
+    with container.store.engine.connect() as conn:
+        stale = stale_active_ids(conn, cutoff)
+    for listing_id in stale:
+        container.app.archive_listing(listing_id)  # idempotent: skips one no longer active
+    return len(stale)
+
+
+celery.conf.beat_schedule = {
+    "archive-stale-listings": {
+        "task": "wibestore.archive_stale_listings",
+        "schedule": crontab(hour=5, minute=0),
+    },
+}

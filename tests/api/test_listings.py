@@ -416,3 +416,19 @@ def test_game_listings_are_the_games_active_listings(
     approved(client, market, title="Dota one", game="dota2")
     page = client.get("/api/v1/games/dota2/listings/?page=1").json()
     assert [i["title"] for i in page["results"]] == ["Dota one"]
+
+
+def test_the_daily_task_archives_listings_unsold_after_180_days(
+    client: TestClient[Any], market: dict[str, Any], clock: FixedClock, container: Container
+) -> None:
+    from workers.tasks import archive_stale_listings
+
+    old = approved(client, market, title="Old")
+    clock.advance(days=100)
+    young = approved(client, market, title="Young")
+    clock.advance(days=81)
+    with container.read_your_writes():  # the task runs eagerly, in this thread
+        assert archive_stale_listings.delay().get() == 1
+    assert client.get(f"/api/v1/listings/{old}/").json()["status"] == "archived"
+    assert client.get(f"/api/v1/listings/{young}/").json()["status"] == "active"
+    assert archive_stale_listings.delay().get() == 0

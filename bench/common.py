@@ -1,0 +1,299 @@
+"""What every benchmark needs: fresh PostgreSQL schemas, settings and process environments
+pointing at them, a pgbench baseline, child processes that are always stopped, percentiles.
+
+Everything targets 127.0.0.1 only, and everything a benchmark creates (schemas, the pgbench
+database, processes) is removed in ``finally`` blocks, also when the run fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import psycopg
+
+from application.settings import Settings
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+PG_BIN = Path(os.environ.get("BENCH_PG_BIN", "/usr/bin"))
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+CORES = os.cpu_count() or 1
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def require_local(url: str) -> None:
+    """Benchmarks load the machine hard: never point them at anything but this machine."""
+    host = urlsplit(url).hostname
+    if host not in LOCAL_HOSTS:
+        raise SystemExit(f"benchmarks only target 127.0.0.1, not {host!r}")
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so ``finally`` blocks clean up schemas and processes."""
+
+    def _exit(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
+# --- PostgreSQL schemas and settings ---------------------------------------------------------
+class Schemas:
+    """A fresh pair of schemas (events, read models) for one benchmark, dropped afterwards."""
+
+    def __init__(self, prefix: str = "bench") -> None:
+        suffix = uuid.uuid4().hex[:10]
+        self.events = f"{prefix}_es_{suffix}"
+        self.read = f"{prefix}_rm_{suffix}"
+
+    def create(self) -> None:
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{self.events}"')
+
+    def drop(self) -> None:
+        with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '20s'")
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.events}" CASCADE')
+            conn.execute(f'DROP SCHEMA IF EXISTS "{self.read}" CASCADE')
+
+
+@contextlib.contextmanager
+def fresh_schemas() -> Iterator[Schemas]:
+    require_local(DATABASE_URL)
+    schemas = Schemas()
+    schemas.create()
+    try:
+        yield schemas
+    finally:
+        schemas.drop()
+        print(f"dropped schemas {schemas.events}, {schemas.read}")
+
+
+def bench_settings(tmp: Path, schemas: Schemas, **overrides: Any) -> Settings:
+    """Production storage (PostgreSQL + Redis) in the given schemas; mail goes to files."""
+    require_local(REDIS_URL)
+    values: dict[str, Any] = {
+        "environment": "production",
+        "data_dir": tmp / "var",
+        "database_url": DATABASE_URL,
+        "database_schema": schemas.events,
+        "read_schema": schemas.read,
+        "redis_url": REDIS_URL,
+        "celery_eager": True,
+        "jwt_secret": "bench-secret-" + "x" * 40,
+        "credentials_key": "bench-credentials-key-0123456789",
+        "mailer": "file",
+        "mail_dir": tmp / "mail",
+        "frontend_url": "https://wibestore.test",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def process_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that makes a ``wibestore`` process use the storage of ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "READ_"))}
+    env.update(
+        {
+            "WIBESTORE_ENV": settings.environment,
+            "WIBESTORE_DATA_DIR": str(settings.data_dir),
+            "JWT_SECRET": settings.jwt_secret,
+            "CREDENTIALS_KEY": settings.credentials_key,
+            "MAILER": settings.mailer,
+            "MAIL_DIR": str(settings.mail_dir or settings.data_dir / "mail"),
+            "CELERY_EAGER": "true" if settings.celery_eager else "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if settings.database_url:
+        env.update(
+            {
+                "DATABASE_URL": settings.database_url,
+                "DATABASE_SCHEMA": settings.database_schema,
+                "READ_SCHEMA": settings.read_schema,
+            }
+        )
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    env.update(extra)
+    return env
+
+
+# --- pgbench, the baseline for writes ---------------------------------------------------------
+@dataclass(frozen=True)
+class PgbenchResult:
+    tps: float
+    latency_ms: float
+    clients: int
+    threads: int
+    seconds: int
+
+
+class Pgbench:
+    """TPC-B (pgbench's default script) in a database of its own, created and dropped here."""
+
+    def __init__(self, scale: int = 10) -> None:
+        require_local(DATABASE_URL)
+        url = urlsplit(DATABASE_URL)
+        self.host = url.hostname or "127.0.0.1"
+        self.port = str(url.port or 5432)
+        self.user = url.username or "postgres"
+        self.dbname = f"wibestore_bench_{uuid.uuid4().hex[:8]}"
+        self.scale = scale
+        self.created = False
+
+    def _run(self, tool: str, *args: str, timeout: float) -> str:
+        conn = ["-h", self.host, "-p", self.port, "-U", self.user]
+        done = subprocess.run(
+            [str(PG_BIN / tool), *conn, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr.strip()}")
+        return done.stdout + done.stderr
+
+    def initialise(self) -> None:
+        self._run("createdb", self.dbname, timeout=30)
+        self.created = True
+        self._run("pgbench", "-i", "-q", "-s", str(self.scale), self.dbname, timeout=120)
+        checkpoint()
+
+    def run(self, clients: int = 8, threads: int = 2, seconds: int = 10) -> PgbenchResult:
+        args = ["-c", str(clients), "-j", str(threads), "-T", str(seconds), "-n", self.dbname]
+        out = self._run("pgbench", *args, timeout=seconds + 60)
+        tps = re.search(r"^tps = ([\d.]+)", out, re.MULTILINE)
+        latency = re.search(r"^latency average = ([\d.]+) ms", out, re.MULTILINE)
+        if tps is None:
+            raise RuntimeError(f"cannot read tps from pgbench output:\n{out}")
+        return PgbenchResult(
+            tps=float(tps.group(1)),
+            latency_ms=float(latency.group(1)) if latency else float("nan"),
+            clients=clients,
+            threads=threads,
+            seconds=seconds,
+        )
+
+    def drop(self) -> None:
+        if self.created:
+            self._run("dropdb", "--if-exists", "--force", self.dbname, timeout=60)
+            self.created = False
+            print(f"dropped database {self.dbname}")
+
+
+def checkpoint() -> None:
+    """Flush dirty buffers so one phase's writes do not slow the next one's."""
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
+# --- child processes --------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Child:
+    """A child process in its own session, stopped (SIGTERM, then SIGKILL) by ``stop``."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], log: IO[bytes]):
+        self.name = name
+        self.proc = subprocess.Popen(
+            list(argv), env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the group this Child started
+            self.proc.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def children() -> Iterator[list[Child]]:
+    """Collects the children started inside; all are stopped on the way out."""
+    started: list[Child] = []
+    try:
+        yield started
+    finally:
+        for child in reversed(started):
+            child.stop()
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def uvicorn_argv(app: str, port: int, workers: int = 2) -> list[str]:
+    """The one set of server flags both the product and the hello-world baseline get."""
+    return python_module(
+        "uvicorn",
+        app,
+        "--factory",
+        "--workers",
+        str(workers),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    )
+
+
+def wait_for_http(url: str, child: Child, timeout: float = 30) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise RuntimeError(f"{child.name} exited with {child.proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{child.name} did not answer {url} within {timeout:.0f}s")
+
+
+# --- figures ----------------------------------------------------------------------------------
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of unsorted values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def header(title: str) -> None:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"== {title} ==")
+    print(f"machine: {CORES} cores shared by PostgreSQL, the servers and the load; load avg {load}")
