@@ -50,10 +50,11 @@ def require_json(request: Request[Any, Any, Any]) -> None:
     if not has_body:
         return
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if request.route_handler.opt.get("multipart"):
-        if content_type == "multipart/form-data":
-            return
-    elif content_type == "application/json" or content_type.endswith("+json"):
+    opt = request.route_handler.opt
+    takes_json = opt.get("json", not opt.get("multipart"))
+    if opt.get("multipart") and content_type == "multipart/form-data":
+        return
+    if takes_json and (content_type == "application/json" or content_type.endswith("+json")):
         return
     raise ApiError(
         415,

@@ -34,7 +34,7 @@ def authenticate(request: Request[Any, Any, Any]) -> Any:
         raise ApiError(401, "NOT_AUTHENTICATED", "Authentication credentials were not provided.")
     container = container_of(request)
     claims = container.app.tokens.decode(token, "access")
-    with container.store.engine.connect() as conn:
+    with container.store.reader.connect() as conn:
         row = active_user_row(conn, claims.user_id)
     if row is None:
         raise TokenInvalid("User not found or inactive")

@@ -86,14 +86,13 @@ class Container:
         self.wakeup = Wakeup()
         self.runners = [
             ProjectionRunner(
-                p(),
+                [p() for p in PROJECTORS],
                 self.app.recorder,
                 self.app.mapper,
                 self.store,
                 self.board,
                 batch_size=settings.projection_batch_size,
             )
-            for p in PROJECTORS
         ]
         self.app.saved_listeners.append(self.wakeup.ring)
         tasks.use_container(self)
@@ -178,13 +177,14 @@ class Container:
         head = self.app.recorder.max_notification_id() or 0
         positions = self.store.positions()
         return {
-            runner.name: {
-                "position": positions.get(runner.name, 0),
+            name: {
+                "position": positions.get(name, 0),
                 "head": head,
-                "lag_events": max(head - positions.get(runner.name, 0), 0),
+                "lag_events": max(head - positions.get(name, 0), 0),
                 "failures": runner.failures,
             }
             for runner in self.runners
+            for name in runner.names
         }
 
 

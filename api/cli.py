@@ -12,6 +12,7 @@ from api.bootstrap import build
 from api.seed import GAMES, seed_games, seed_users
 from application.settings import Settings
 from domain.errors import DomainError
+from projections.runtime import ProjectionRunner, run_all
 
 
 def migrate(_: argparse.Namespace) -> int:
@@ -57,24 +58,38 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def project(args: argparse.Namespace) -> int:
-    """Run the projectors as their own process (production), or rebuild a read model."""
+    """Run the projectors as their own process (production), or rebuild read models."""
     container = build()
     try:
         container.migrate()
-        runners = [r for r in container.runners if not args.only or r.name in args.only]
+        runner = container.runners[0]
+        unknown = set(args.only) - set(runner.names)
+        if unknown:
+            print(
+                f"error: unknown projection {', '.join(sorted(unknown))}; "
+                f"choose from {', '.join(runner.names)}",
+                file=sys.stderr,
+            )
+            return 2
         if args.rebuild:
-            for runner in runners:
-                runner.rebuild_schema()
-                print(f"{runner.name}: rebuilt {runner.catch_up()} events")
+            runner.rebuild_schema(args.only or None)
+            print(f"{', '.join(args.only or runner.names)}: rebuilt {runner.catch_up()} events")
             return 0
+        if args.only:
+            runner = ProjectionRunner(
+                [p for p in runner.projectors if p.name in args.only],
+                runner.recorder,
+                runner.mapper,
+                runner.store,
+                container.board,
+                runner.batch_size,
+            )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         container.start(projectors=False)
-        from projections.runtime import run_all
-
-        threads = run_all(runners, container.wakeup, stop)
-        print(f"projecting {', '.join(r.name for r in runners)}", flush=True)
+        threads = run_all([runner], container.wakeup, stop)
+        print(f"projecting {', '.join(runner.names)}", flush=True)
         stop.wait()
         container.wakeup.ring()
         for thread in threads:

@@ -172,8 +172,9 @@ class Accounts(Uploads):
     # --- profile and password -------------------------------------------------------------
     def update_profile(self, user_id: UUID, changes: dict[str, Any]) -> None:
         user = self.user(user_id)
-        if changes.get("phone_number"):
-            changes["phone_number"] = normalise_phone(changes["phone_number"])
+        if "phone_number" in changes:  # "" clears it, as null does
+            raw = changes["phone_number"]
+            changes["phone_number"] = normalise_phone(raw) if raw else None
         if "username" in changes:
             changes["username"] = changes["username"] or None
         old = {field: getattr(user, field) for field in UNIQUE_FIELDS}

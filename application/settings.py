@@ -109,16 +109,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         )
 
     def event_store_env(self) -> dict[str, str]:
-        """The eventsourcing library's own settings for the Marketplace application."""
+        """The eventsourcing library's own settings for the Marketplace application.
+
+        Aggregates are cached and fast-forwarded from the store on every load, so a command
+        reads only the events it has not seen (safe across processes: the store decides).
+        """
+        cache = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
         if self.database_url is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             return {
+                **cache,
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         url = urlsplit(self.database_url)
         return {
+            **cache,
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
             "POSTGRES_HOST": url.hostname or "127.0.0.1",

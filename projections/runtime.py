@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import structlog
@@ -82,7 +82,7 @@ class ReadStore:
                 url,
                 pool_size=10,
                 max_overflow=20,
-                pool_pre_ping=True,
+                pool_recycle=1800,
                 execution_options={"schema_translate_map": {None: schema}},
             )
         else:
@@ -91,6 +91,8 @@ class ReadStore:
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        # Queries read in autocommit: no BEGIN/ROLLBACK round trips around a single SELECT.
+        self.reader: Engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def create_schema(self) -> None:
         with self.writing() as conn:
@@ -120,9 +122,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
     # Writers take the write lock up front: a deferred transaction that reads and then
     # writes gets SQLITE_BUSY at once (no busy wait) when another writer is active.
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    immediate = options.get("sqlite_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -179,80 +184,122 @@ class Wakeup:
 
 
 class ProjectionRunner:
+    """Runs a group of projectors over one read of the event log.
+
+    Each batch of notifications is read and decoded once, applied by every projector of the
+    group that is behind it and handles its topic, and committed in ONE transaction together
+    with every projector's tracking row. A projector rebuilt from 0 catches up inside the group:
+    the others skip what they already have.
+    """
+
     def __init__(
         self,
-        projector: Projector,
+        projectors: Sequence[Projector],
         recorder: ApplicationRecorder,
         mapper: Mapper[Any],
         store: ReadStore,
         board: PositionBoard | None = None,
         batch_size: int = 1000,
     ) -> None:
-        self.projector = projector
+        self.projectors = list(projectors)
         self.recorder = recorder
         self.mapper = mapper
         self.store = store
         self.board = board
         self.batch_size = batch_size
-        self.topics = projector.topics()
-        self.name = projector.name
+        self.names = [p.name for p in self.projectors]
+        self.name = "+".join(self.names)
+        self._topics = {p.name: p.topics() for p in self.projectors}
         self.failures = 0  # batches that failed and were retried, shown on /health/detailed/
 
     def ensure_schema(self) -> None:
-        """Create the tables; rebuild from position 0 when the projector's version changed."""
-        with self.store.engine.begin() as conn:
-            row = conn.execute(select(tracking).where(tracking.c.name == self.name)).first()
-        if row is None or row.version != self.projector.version:
-            self.rebuild_schema()
-        elif self.board is not None:
-            self.board.register(self.name, row.position)
-
-    def rebuild_schema(self) -> None:
-        with self.store.writing() as conn:
-            for table in reversed(self.projector.tables):
-                table.drop(conn, checkfirst=True)
-            for table in self.projector.tables:
-                table.create(conn)
-            self.projector.after_create(conn, self.store)
-            conn.execute(tracking.delete().where(tracking.c.name == self.name))
-            conn.execute(
-                tracking.insert().values(name=self.name, position=0, version=self.projector.version)
-            )
+        """Create the tables; rebuild from position 0 a projector whose version changed."""
+        with self.store.engine.connect() as conn:
+            rows = {
+                r.name: r
+                for r in conn.execute(select(tracking).where(tracking.c.name.in_(self.names)))
+            }
+        stale = [
+            p.name
+            for p in self.projectors
+            if p.name not in rows or rows[p.name].version != p.version
+        ]
+        if stale:
+            self.rebuild_schema(stale)
         if self.board is not None:
-            self.board.register(self.name, 0)
-        log.info("projection.reset", projection=self.name, version=self.projector.version)
+            for name, row in rows.items():
+                if name not in stale:
+                    self.board.register(name, row.position)
+
+    def rebuild_schema(self, names: Sequence[str] | None = None) -> None:
+        """Empty the read models of ``names`` (default: the whole group) back to position 0."""
+        chosen = [p for p in self.projectors if names is None or p.name in names]
+        with self.store.writing() as conn:
+            for projector in chosen:
+                for table in reversed(projector.tables):
+                    table.drop(conn, checkfirst=True)
+                for table in projector.tables:
+                    table.create(conn)
+                projector.after_create(conn, self.store)
+                conn.execute(tracking.delete().where(tracking.c.name == projector.name))
+                conn.execute(
+                    tracking.insert().values(
+                        name=projector.name, position=0, version=projector.version
+                    )
+                )
+        for projector in chosen:
+            if self.board is not None:
+                self.board.register(projector.name, 0)
+            log.info("projection.reset", projection=projector.name, version=projector.version)
 
     def process_batch(self, before_commit: Callable[[int], None] | None = None) -> int:
         """Apply the next batch of events in one transaction; return how many were read."""
         with self.store.writing() as conn:
-            position = conn.execute(
-                select(tracking.c.position).where(tracking.c.name == self.name).with_for_update()
-            ).scalar_one()
+            positions = {
+                r.name: r.position
+                for r in conn.execute(
+                    select(tracking.c.name, tracking.c.position)
+                    .where(tracking.c.name.in_(self.names))
+                    .with_for_update()
+                )
+            }
             notifications = self.recorder.select_notifications(
-                start=position + 1, limit=self.batch_size
+                start=min(positions.values()) + 1, limit=self.batch_size
             )
             if not notifications:
                 return 0
             for i, notification in enumerate(notifications):
-                if notification.topic in self.topics:
-                    self.projector.apply(self.mapper.to_domain_event(notification), conn)
+                behind = [
+                    p
+                    for p in self.projectors
+                    if positions[p.name] < notification.id
+                    and notification.topic in self._topics[p.name]
+                ]
+                if behind:
+                    event = self.mapper.to_domain_event(notification)
+                    for projector in behind:
+                        projector.apply(event, conn)
                 if before_commit is not None:
                     before_commit(i)
             last = notifications[-1].id
-            moved = conn.execute(
-                update(tracking)
-                .where(tracking.c.name == self.name, tracking.c.position == position)
-                .values(position=last)
-            ).rowcount
-            if moved != 1:
-                raise RuntimeError(f"projection {self.name} moved under us")
-            if self.store.is_postgres:
-                conn.execute(
-                    text("SELECT pg_notify(:channel, :payload)"),
-                    {"channel": self.store.positions_channel, "payload": f"{self.name}:{last}"},
-                )
+            for name, position in positions.items():
+                if position >= last:
+                    continue
+                moved = conn.execute(
+                    update(tracking)
+                    .where(tracking.c.name == name, tracking.c.position == position)
+                    .values(position=last)
+                ).rowcount
+                if moved != 1:
+                    raise RuntimeError(f"projection {name} moved under us")
+                if self.store.is_postgres:
+                    conn.execute(
+                        text("SELECT pg_notify(:channel, :payload)"),
+                        {"channel": self.store.positions_channel, "payload": f"{name}:{last}"},
+                    )
         if self.board is not None:
-            self.board.advance(self.name, last)
+            for name in positions:
+                self.board.advance(name, last)
         return len(notifications)
 
     def catch_up(self) -> int:
@@ -260,7 +307,9 @@ class ProjectionRunner:
         while (n := self.process_batch()) > 0:
             total += n
         if self.board is not None:
-            self.board.advance(self.name, self.store.positions().get(self.name, 0))
+            positions = self.store.positions()
+            for name in self.names:
+                self.board.advance(name, positions.get(name, 0))
         return total
 
     def follow(self, wakeup: Wakeup, stop: threading.Event, idle_timeout: float = 1.0) -> None:

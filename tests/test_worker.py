@@ -54,7 +54,7 @@ def with_worker(tmp_path: Path, clock: FixedClock) -> Iterator[Container]:
     container = build(settings, clock=clock, fast_passwords=True)
     container.start()
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while not container.celery.control.ping(timeout=0.5):
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             assert time.monotonic() < deadline, "the worker never answered"

@@ -23,6 +23,12 @@ def configure(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         task_default_queue="wibestore",
     )
+    # A process that reconfigures (the test suite does) must not keep producers and
+    # connections bound to the previous broker: Celery caches them on first use.
+    celery._pool = None
+    amqp = celery.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
     return celery
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import msgspec
+from anyio.to_thread import run_sync
 from litestar import Controller, Request, get, patch, post, put
+from litestar.datastructures import UploadFile
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 
 from api.auth import authenticate, client_address, container_of
@@ -30,10 +35,12 @@ from api.schemas import (
     public_user_from_row,
     user_from_row,
 )
+from application.images import MAX_BYTES, ImageRejected
 from application.marketplace import TokenPair
 from projections.users import active_user_row, user_row
 
 Req = Request[Any, Any, Any]
+JSON_OR_MULTIPART = {"json": True, "multipart": True}
 
 
 def _mismatch(field: str, message: str = "Passwords do not match.") -> ApiError:
@@ -42,7 +49,7 @@ def _mismatch(field: str, message: str = "Passwords do not match.") -> ApiError:
 
 def current_user(request: Req, user_id: UUID) -> User:
     container = container_of(request)
-    with container.store.engine.connect() as conn:
+    with container.store.reader.connect() as conn:
         row = user_row(conn, user_id)
     if row is None:
         raise ApiError(404, "NOT_FOUND", "User not found.")
@@ -187,13 +194,13 @@ class AuthController(Controller):
         user = authenticate(request)
         return user_from_row(user, str(request.base_url))
 
-    @patch("/me/", operation_id="update_me", sync_to_thread=True)
-    def update_me(self, request: Req, data: JSONBody[ProfileBody]) -> User:
-        return update_profile(request, data)
+    @patch("/me/", operation_id="update_me", opt=JSON_OR_MULTIPART)
+    async def update_me(self, request: Req) -> User:
+        return await update_profile(request)
 
-    @put("/me/", operation_id="replace_me", sync_to_thread=True)
-    def replace_me(self, request: Req, data: JSONBody[ProfileBody]) -> User:
-        return update_profile(request, data)
+    @put("/me/", operation_id="replace_me", opt=JSON_OR_MULTIPART)
+    async def replace_me(self, request: Req) -> User:
+        return await update_profile(request)
 
     @post("/account/delete/", status_code=200, operation_id="delete_account", sync_to_thread=True)
     def delete_account(self, request: Req, data: JSONBody[DeleteAccountBody]) -> Message:
@@ -205,17 +212,48 @@ class AuthController(Controller):
 
     @get("/users/{user_id:uuid}/", operation_id="public_profile", sync_to_thread=True)
     def public_profile(self, request: Req, user_id: FromPath[UUID]) -> UserPublic:
-        with container_of(request).store.engine.connect() as conn:
+        with container_of(request).store.reader.connect() as conn:
             row = active_user_row(conn, user_id)
         if row is None:
             raise ApiError(404, "NOT_FOUND", "User not found.")
         return public_user_from_row(row, str(request.base_url))
 
 
-def update_profile(request: Req, data: JSONBody[ProfileBody]) -> User:
+async def update_profile(request: Req) -> User:
+    """PATCH/PUT of the caller's profile: JSON, or multipart with an ``avatar`` file (A15)."""
+    avatar: bytes | None = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("avatar")
+        if isinstance(upload, UploadFile):
+            avatar = await upload.read(MAX_BYTES + 1)
+        fields = {k: v for k, v in form.items() if k != "avatar" and isinstance(v, str)}
+        data = _decode(lambda: msgspec.convert(fields, ProfileBody, strict=False))
+    else:
+        raw = await request.body()
+        data = _decode(lambda: msgspec.json.decode(raw or b"{}", type=ProfileBody))
+    return await run_sync(_apply_profile, request, data, avatar)
+
+
+def _decode(parse: Callable[[], ProfileBody]) -> ProfileBody:
+    try:
+        return parse()
+    except msgspec.DecodeError as e:  # ValidationError is a DecodeError
+        key = "" if isinstance(e, msgspec.ValidationError) else "body"
+        raise ValidationException(detail=str(e), extra=[{"message": str(e), "key": key}]) from e
+
+
+def _apply_profile(request: Req, data: ProfileBody, avatar: bytes | None) -> User:
     user = authenticate(request)
     container = container_of(request)
     with container.read_your_writes():
+        if avatar is not None:
+            try:
+                container.app.change_avatar(user.id, avatar)
+            except ImageRejected as e:
+                raise ApiError(
+                    400, "INVALID", f"avatar: {e.message}", {"avatar": [e.message]}
+                ) from e
         container.app.update_profile(user.id, data.changes())
     return current_user(request, user.id)
 
@@ -230,10 +268,10 @@ class ProfileController(Controller):
     def profile(self, request: Req) -> User:
         return user_from_row(authenticate(request), str(request.base_url))
 
-    @patch("/", operation_id="update_profile", sync_to_thread=True)
-    def update(self, request: Req, data: JSONBody[ProfileBody]) -> User:
-        return update_profile(request, data)
+    @patch("/", operation_id="update_profile", opt=JSON_OR_MULTIPART)
+    async def update(self, request: Req) -> User:
+        return await update_profile(request)
 
-    @put("/", operation_id="replace_profile", sync_to_thread=True)
-    def replace(self, request: Req, data: JSONBody[ProfileBody]) -> User:
-        return update_profile(request, data)
+    @put("/", operation_id="replace_profile", opt=JSON_OR_MULTIPART)
+    async def replace(self, request: Req) -> User:
+        return await update_profile(request)

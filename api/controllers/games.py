@@ -102,7 +102,7 @@ def game_detail(row: Any, base: str, count: int) -> GameDetail:
 
 
 def _detail_of(request: Req, slug: str, *, include_inactive: bool) -> GameDetail:
-    with container_of(request).store.engine.connect() as conn:
+    with container_of(request).store.reader.connect() as conn:
         row = game_by_slug(conn, slug, include_inactive=include_inactive)
         counts = active_counts_by_game(conn) if row is not None else {}
     if row is None:
@@ -118,7 +118,7 @@ class GamesController(Controller):
     def list_games(self, request: Req) -> Page[GameList]:
         """All active games (the frontend expects the whole catalogue on one page)."""
         w = window(request, default_limit=100)
-        with container_of(request).store.engine.connect() as conn:
+        with container_of(request).store.reader.connect() as conn:
             rows = active_games(conn)
             counts = active_counts_by_game(conn)
         base = str(request.base_url)
@@ -140,7 +140,7 @@ class AdminGamesController(Controller):
     def list_games(self, request: Req) -> Page[GameDetail]:
         require_staff(request)
         w = window(request, default_limit=100)
-        with container_of(request).store.engine.connect() as conn:
+        with container_of(request).store.reader.connect() as conn:
             rows = list(conn.execute(select(games).order_by(games.c.sort_order, games.c.name)))
             counts = active_counts_by_game(conn)
         base = str(request.base_url)

@@ -32,7 +32,7 @@ class HealthController(Controller):
         container = container_of(request)
 
         def database() -> None:
-            with container.store.engine.connect() as conn:
+            with container.store.reader.connect() as conn:
                 conn.execute(text("SELECT 1"))
             container.app.recorder.max_notification_id()
 

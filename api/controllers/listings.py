@@ -115,14 +115,14 @@ def require_whole_listing(data: ListingFields) -> None:
 
 def listing_page(request: Req, f: q.ListingFilter, viewer: Any) -> Page[Listing]:
     w = window(request)
-    with container_of(request).store.engine.connect() as conn:
+    with container_of(request).store.reader.connect() as conn:
         total, rows = q.search(conn, f, w.offset, w.limit, viewer.id if viewer else None)
     base = str(request.base_url)
     return page_of(request, w, total, [listing_from_row(r, base) for r in rows])
 
 
 def listing_detail(request: Req, listing_id: UUID, viewer: Any) -> Listing:
-    with container_of(request).store.engine.connect() as conn:
+    with container_of(request).store.reader.connect() as conn:
         row = q.detail(conn, listing_id, viewer.id if viewer else None)
     if row is None:
         raise ApiError(404, "NOT_FOUND", "Listing not found.")
@@ -260,7 +260,7 @@ class ProfileListingsController(Controller):
     def my_favorites(self, request: Req) -> Page[Favorite]:
         user = authenticate(request)
         w = window(request)
-        with container_of(request).store.engine.connect() as conn:
+        with container_of(request).store.reader.connect() as conn:
             total, rows = q.favorites_of(conn, user.id, w.offset, w.limit)
         base = str(request.base_url)
         return page_of(request, w, total, [favorite_from_row(r, base) for r in rows])

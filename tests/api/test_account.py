@@ -238,3 +238,45 @@ def test_delete_account_needs_the_password_then_locks_everything(
         == 401
     )
     register(client)  # the e-mail is free again
+
+
+def test_an_avatar_arrives_as_multipart_with_other_fields(client: TestClient[Any]) -> None:
+    from tests.images import encoded, jpeg_with_exif
+
+    access = register(client)["tokens"]["access"]
+    response = client.patch(
+        "/api/v1/auth/me/",
+        headers=bearer(access),
+        files={"avatar": ("me.jpg", jpeg_with_exif(), "image/jpeg")},
+        data={"full_name": "Ann Avatar"},
+    )
+    assert response.status_code == 200, response.text
+    user = response.json()
+    assert user["full_name"] == "Ann Avatar"
+    assert user["avatar"].startswith("http") and "/media/uploads/" in user["avatar"]
+    assert user["avatar_url"] == user["avatar"]
+    image = client.get(user["avatar"].split("testserver.local", 1)[-1])
+    assert image.status_code == 200
+    assert b"Secret Photographer" not in image.content
+    bomb = client.patch(
+        "/api/v1/profile/",
+        headers=bearer(access),
+        files={"avatar": ("x.png", encoded("PNG", size=(4000, 10)), "image/png")},
+    )
+    assert bomb.status_code == 400
+    assert "avatar" in error(bomb)["details"]
+    unknown = client.patch(
+        "/api/v1/profile/",
+        headers=bearer(access),
+        data={"is_staff": "1"},
+        files={"avatar": ("me.jpg", jpeg_with_exif(), "image/jpeg")},
+    )
+    assert unknown.status_code == 400
+
+
+def test_an_empty_phone_number_clears_it(client: TestClient[Any]) -> None:
+    access = register(client, phone_number="901234567")["tokens"]["access"]
+    user = client.patch(
+        "/api/v1/auth/me/", headers=bearer(access), json={"phone_number": ""}
+    ).json()
+    assert user["phone_number"] is None

@@ -43,12 +43,12 @@ def test_detailed_health_is_503_when_the_read_database_is_down(
     )
     from sqlalchemy import create_engine
 
-    original = container.store.engine
-    container.store.engine = create_engine(broken)
+    original = container.store.engine, container.store.reader
+    container.store.engine = container.store.reader = create_engine(broken)
     try:
         response = client.get("/health/detailed/")
     finally:
-        container.store.engine = original
+        container.store.engine, container.store.reader = original
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "degraded"

@@ -1,0 +1,171 @@
+"""Hypothesis: no sequence of listing commands reaches an invalid state, and the listings read
+model always equals what replaying each aggregate's events gives."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from sqlalchemy import func, select
+
+from api.bootstrap import build
+from api.seed import seed_games
+from domain.errors import DomainError
+from domain.listing import Listing
+from projections.listings import favorites, listings
+from tests.conftest import FixedClock, make_settings
+
+STATUSES = {"pending", "active", "rejected", "reserved", "sold", "archived", "deleted"}
+PASSWORD = "Sup3r-Secret!"
+
+
+class ListingLifecycle(RuleBasedStateMachine):
+    listing_ids = Bundle("listing_ids")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.clock = FixedClock()
+        self.container = build(
+            make_settings("sqlite", Path(self.tmp.name)), clock=self.clock, fast_passwords=True
+        )
+        self.container.start()
+        self.app = self.container.app
+        with self.container.read_your_writes():
+            seed_games(self.app)
+            self.users = [self.app.register(f"u{i}@example.uz", PASSWORD) for i in range(3)]
+            self.staff = self.app.create_user("mod@example.uz", PASSWORD, staff=True)
+        self.escrows: dict[uuid.UUID, uuid.UUID] = {}  # listing -> reserving escrow
+        self.refused = 0
+
+    def teardown(self) -> None:
+        self.container.close()
+        self.tmp.cleanup()
+
+    def _do(self, command: Any, *args: Any) -> bool:
+        """Run a command; a refusal must be a DomainError and must write nothing."""
+        before = self.app.recorder.max_notification_id()
+        try:
+            with self.container.read_your_writes():
+                command(*args)
+        except DomainError:
+            assert self.app.recorder.max_notification_id() == before
+            self.refused += 1
+            return False
+        return True
+
+    @rule(
+        target=listing_ids,
+        seller=st.integers(0, 2),
+        price=st.integers(1, 10**12),
+        game=st.sampled_from(["pubg-mobile", "dota2", "roblox"]),
+    )
+    def create(self, seller: int, price: int, game: str) -> uuid.UUID:
+        with self.container.read_your_writes():
+            return self.app.create_listing(
+                self.users[seller],
+                game,
+                {"title": f"Account {price}", "description": "Nice", "price": price},
+            )
+
+    @rule(listing_id=listing_ids)
+    def approve(self, listing_id: uuid.UUID) -> None:
+        self._do(self.app.approve_listing, self.staff, listing_id)
+
+    @rule(listing_id=listing_ids, reason=st.text(max_size=20))
+    def reject(self, listing_id: uuid.UUID, reason: str) -> None:
+        self._do(self.app.reject_listing, self.staff, listing_id, reason)
+
+    @rule(listing_id=listing_ids, who=st.integers(0, 2), price=st.integers(-5, 10**6))
+    def edit(self, listing_id: uuid.UUID, who: int, price: int) -> None:
+        self._do(self.app.edit_listing, self.users[who], listing_id, {"price": price})
+
+    @rule(listing_id=listing_ids, who=st.integers(0, 2))
+    def delete(self, listing_id: uuid.UUID, who: int) -> None:
+        self._do(self.app.delete_listing, self.users[who], listing_id)
+
+    @rule(listing_id=listing_ids, buyer=st.integers(0, 2))
+    def reserve(self, listing_id: uuid.UUID, buyer: int) -> None:
+        escrow = uuid.uuid4()
+
+        def reserve() -> None:
+            listing = self.app.listing(listing_id)
+            listing.reserve(escrow, self.users[buyer])
+            self.app.save(listing)
+
+        if self._do(reserve):
+            self.escrows[listing_id] = escrow
+
+    @rule(listing_id=listing_ids, sell=st.booleans())
+    def settle(self, listing_id: uuid.UUID, sell: bool) -> None:
+        escrow = self.escrows.get(listing_id, uuid.uuid4())
+
+        def settle() -> None:
+            listing = self.app.listing(listing_id)
+            if sell:
+                listing.sell(escrow, self.clock.now())
+            else:
+                listing.release(escrow)
+            self.app.save(listing)
+
+        if self._do(settle):
+            self.escrows.pop(listing_id, None)
+
+    @rule(listing_id=listing_ids)
+    def archive(self, listing_id: uuid.UUID) -> None:
+        self._do(self.app.archive_listing, listing_id)
+
+    @rule(listing_id=listing_ids, who=st.integers(0, 2), on=st.booleans())
+    def favorite(self, listing_id: uuid.UUID, who: int, on: bool) -> None:
+        command = self.app.favorite if on else self.app.unfavorite
+        self._do(command, self.users[who], listing_id)
+
+    @rule(
+        listing_id=listing_ids,
+        viewer=st.sampled_from(["ip:1", "ip:2", "user:x"]),
+        days=st.integers(0, 2),
+    )
+    def view(self, listing_id: uuid.UUID, viewer: str, days: int) -> None:
+        self.clock.advance(days=days)
+        self._do(self.app.record_view, listing_id, viewer, self.clock.now())
+
+    @invariant()
+    def the_read_model_equals_a_replay(self) -> None:
+        with self.container.store.reader.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(listings))}
+            fav_counts: dict[Any, int] = dict(
+                conn.execute(
+                    select(favorites.c.listing_id, func.count()).group_by(favorites.c.listing_id)
+                ).all()
+            )
+        for listing_id, row in rows.items():
+            replayed: object = self.app.repository.get(listing_id)
+            assert isinstance(replayed, Listing)
+            assert replayed.status in STATUSES
+            assert (row.status, row.price, row.title, row.is_premium) == (
+                replayed.status,
+                replayed.price,
+                replayed.title,
+                replayed.is_premium,
+            )
+            assert row.price > 0
+            if replayed.status == "reserved":
+                assert replayed.escrow_id is not None
+            if replayed.status == "active":
+                assert replayed.escrow_id is None  # a release forgets the escrow
+            assert row.favorites_count == fav_counts.get(listing_id, 0) >= 0
+
+
+def test_listing_state_machine() -> None:
+    ListingLifecycle.TestCase.settings = settings(
+        max_examples=25,
+        stateful_step_count=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    ListingLifecycle.TestCase().runTest()
