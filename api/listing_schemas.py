@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from api.schemas import Body, UserPublic, absolute, iso, money
+from api.schemas import Body, UserPublic, absolute, iso, money, public_user_from_row
 from domain.listing import discount_percentage
 from domain.money import parse_amount
 
@@ -187,19 +187,7 @@ def listing_from_row(row: Any, base: str) -> Listing:
         )
         for i in sorted(row.images or [], key=lambda i: i["sort_order"])
     ]
-    display = row.seller_full_name or row.seller_username or row.seller_email.split("@", 1)[0]
-    seller = UserPublic(
-        id=row.seller_id,
-        display_name=display,
-        avatar=absolute(row.seller_avatar, base),
-        rating=money(row.seller_rating_cents),
-        total_sales=row.seller_total_sales,
-        created_at=iso(row.seller_created_at) or "",
-        plan=row.seller_plan,
-        is_premium=row.seller_plan in ("premium", "pro"),
-        is_pro=row.seller_plan == "pro",
-        username=row.seller_username,
-    )
+    seller = public_user_from_row(row, base, prefix="seller_")
     game = GameRefOut(
         id=str(row.game_id),
         slug=row.game_slug,

@@ -181,6 +181,14 @@ def money(minor: int) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+class _Unprefixed:
+    def __init__(self, row: Any, prefix: str) -> None:
+        self._row, self._prefix = row, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
 def display_name(row: Any) -> str:
     return row.full_name or row.username or row.email.split("@", 1)[0]
 
@@ -221,7 +229,11 @@ def user_from_row(row: Any, base_url: str) -> User:
     )
 
 
-def public_user_from_row(row: Any, base_url: str) -> UserPublic:
+def public_user_from_row(row: Any, base_url: str, prefix: str = "") -> UserPublic:
+    """UserPublic from a users row, or from a joined row whose user columns carry ``prefix``
+    (listings label their seller's columns ``seller_*``)."""
+    if prefix:
+        row = _Unprefixed(row, prefix)
     return UserPublic(
         id=row.id,
         display_name=display_name(row),

@@ -85,14 +85,7 @@ def game_list(row: Any, base: str, count: int) -> GameList:
 
 def game_detail(row: Any, base: str, count: int) -> GameDetail:
     return GameDetail(
-        id=str(row.id),
-        name=row.name,
-        slug=row.slug,
-        icon=row.icon,
-        image=absolute(row.image, base),
-        color=row.color,
-        active_listings_count=count,
-        listings_count=count,
+        **msgspec.structs.asdict(game_list(row, base, count)),
         description=row.description,
         is_active=row.is_active,
         sort_order=row.sort_order,

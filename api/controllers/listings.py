@@ -238,6 +238,17 @@ class GameListingsController(Controller):
 PROFILE_STATUSES = ("pending", "active", "rejected", "reserved", "sold", "archived", "blocked")
 
 
+def any_status_filter(request: Req) -> q.ListingFilter:
+    """Every visible status, or the one ``?status=`` names; newest first unless ordered."""
+    status = request.query_params.get("status")
+    if status and status not in PROFILE_STATUSES:
+        raise query_error("status", f"Unknown status; use one of {', '.join(PROFILE_STATUSES)}.")
+    f = listing_filter(request, (status,) if status else PROFILE_STATUSES)
+    if not request.query_params.get("ordering"):
+        f.ordering = (("created_at", True),)
+    return f
+
+
 class ProfileListingsController(Controller):
     path = "/api/v1/profile"
     tags = ["profile"]
@@ -245,15 +256,8 @@ class ProfileListingsController(Controller):
     @get("/listings/", operation_id="profile_listings", sync_to_thread=True)
     def my_listings(self, request: Req) -> Page[Listing]:
         user = authenticate(request)
-        status = request.query_params.get("status")
-        if status and status not in PROFILE_STATUSES:
-            raise query_error(
-                "status", f"Unknown status; use one of {', '.join(PROFILE_STATUSES)}."
-            )
-        f = listing_filter(request, (status,) if status else PROFILE_STATUSES)
+        f = any_status_filter(request)
         f.seller_id = user.id
-        if not request.query_params.get("ordering"):
-            f.ordering = (("created_at", True),)
         return listing_page(request, f, user)
 
     @get("/favorites/", operation_id="profile_favorites", sync_to_thread=True)

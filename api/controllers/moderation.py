@@ -10,13 +10,7 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from api.auth import container_of, require_staff
-from api.controllers.listings import (
-    PROFILE_STATUSES,
-    listing_detail,
-    listing_filter,
-    listing_page,
-    query_error,
-)
+from api.controllers.listings import any_status_filter, listing_detail, listing_filter, listing_page
 from api.listing_schemas import Listing, ModerationBody, RejectBody
 from api.pagination import Page
 from api.schemas import Message
@@ -31,15 +25,7 @@ class ModerationController(Controller):
     @get("/", operation_id="admin_listings", sync_to_thread=True)
     def all_listings(self, request: Req) -> Page[Listing]:
         staff = require_staff(request)
-        status = request.query_params.get("status")
-        if status and status not in PROFILE_STATUSES:
-            raise query_error(
-                "status", f"Unknown status; use one of {', '.join(PROFILE_STATUSES)}."
-            )
-        f = listing_filter(request, (status,) if status else PROFILE_STATUSES)
-        if not request.query_params.get("ordering"):
-            f.ordering = (("created_at", True),)
-        return listing_page(request, f, staff)
+        return listing_page(request, any_status_filter(request), staff)
 
     @get("/pending/", operation_id="admin_pending_listings", sync_to_thread=True)
     def pending(self, request: Req) -> Page[Listing]:
