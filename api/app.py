@@ -13,6 +13,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from api.auth import bearer_token, client_address, container_of
 from api.bootstrap import Container, build
 from api.controllers.auth import AuthController, ProfileController
 from api.controllers.games import AdminGamesController, GamesController
@@ -25,6 +26,8 @@ from api.controllers.listings import (
 from api.controllers.moderation import ModerationController
 from api.controllers.uploads import ListingImagesController, UploadController
 from api.errors import EXCEPTION_HANDLERS, ApiError
+from api.ratelimit import client_key, scope_of
+from application.tokens import TokenInvalid
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +64,33 @@ def require_json(request: Request[Any, Any, Any]) -> None:
         "UNSUPPORTED_MEDIA_TYPE",
         f'Unsupported media type "{content_type or "none"}" in request.',
     )
+
+
+def throttle(request: Request[Any, Any, Any]) -> None:
+    """429 once a client is over its scope's limit (see api/ratelimit.py)."""
+    container = container_of(request)
+    limiter = container.rate_limiter
+    if not limiter.limits:
+        return
+    scope = scope_of(request.url.path, request.method)
+    if scope is None:
+        return
+    user_id = None
+    if scope != "auth":
+        try:
+            token = bearer_token(request)
+            if token is not None:
+                user_id = str(container.app.tokens.decode(token, "access").user_id)
+        except TokenInvalid:
+            user_id = None  # the handler answers 401; count the call against the address
+    if scope == "user" and user_id is None:
+        scope = "anon"
+    limiter.check(scope, client_key(request, user_id, client_address(request)))
+
+
+def before_request(request: Request[Any, Any, Any]) -> None:
+    throttle(request)
+    require_json(request)
 
 
 @get("/api/v1/docs/", include_in_schema=False)
@@ -107,7 +137,7 @@ def create_app(container: Container | None = None) -> Litestar:
             docs,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=require_json,
+        before_request=before_request,
         on_startup=[start],
         on_shutdown=[stop],
         cors_config=CORSConfig(

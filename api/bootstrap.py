@@ -12,6 +12,7 @@ import structlog
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from api.ratelimit import RateLimiter, parse_limits
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
 from application.marketplace import Marketplace
@@ -59,6 +60,7 @@ class Container:
             else None
         )
         self.celery = configure_celery(settings)
+        self.rate_limiter = RateLimiter(parse_limits(settings.rate_limits), self.redis)
         self.mailer = build_mailer(settings)
         self.media = LocalMediaStore(settings.media_dir)
         self.google: GoogleIdentity = google or GoogleAuthClient(

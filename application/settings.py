@@ -37,6 +37,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_your_writes_timeout: float = 2.0
     projection_batch_size: int = 1000
     media_root: Path | None = None  # default: <data_dir>/media
+    rate_limits: str = ""  # "anon=30,user=100,uploads=20,auth=10" (the default) or "off"
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 10
 
@@ -104,6 +105,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             read_your_writes_timeout=float(env.get("READ_YOUR_WRITES_TIMEOUT", "2.0")),
             projection_batch_size=int(env.get("PROJECTION_BATCH_SIZE", "1000")),
             media_root=Path(env["MEDIA_ROOT"]) if env.get("MEDIA_ROOT") else None,
+            rate_limits=env.get("RATE_LIMITS", ""),
             postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", "10")),
             postgres_max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "10")),
         )

@@ -92,6 +92,7 @@ def make_settings(
         "mail_dir": tmp_path / "mail",
         "frontend_url": "https://wibestore.test",
         "read_your_writes_timeout": 5.0,
+        "rate_limits": "off",  # tests/api/test_rate_limits.py turns them on
     }
     if backend == "postgres":
         assert schemas is not None

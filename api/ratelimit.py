@@ -1,0 +1,93 @@
+"""Request throttling (CONTRACT §6, DESIGN §5): fixed one-minute windows per client.
+
+Scopes: ``auth`` (sign-in, sign-up, reset: per address), ``uploads`` (per user), ``user``
+(any other call with a valid token, per user) and ``anon`` (per address). Counters live in
+Redis (INCR + EXPIRE in one round trip, shared by every API process) or, embedded, in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import redis
+
+from api.errors import ApiError
+
+WINDOW = 60
+AUTH_PATHS = (
+    "/api/v1/auth/login",
+    "/api/v1/auth/register",
+    "/api/v1/auth/google",
+    "/api/v1/auth/password/reset",
+)
+EXEMPT_PREFIXES = ("/health", "/media/", "/api/v1/schema", "/api/v1/docs")
+DEFAULT_LIMITS = {"anon": 30, "user": 100, "uploads": 20, "auth": 10}
+
+
+def parse_limits(raw: str | None) -> dict[str, int]:
+    """``anon=30,user=100,uploads=20,auth=10``; ``off`` (or empty limits) turns throttling off."""
+    if raw is None or raw.strip() == "":
+        return dict(DEFAULT_LIMITS)
+    if raw.strip().lower() in {"off", "0", "false", "no"}:
+        return {}
+    limits = dict(DEFAULT_LIMITS)
+    for part in raw.split(","):
+        name, _, value = part.partition("=")
+        if name.strip() not in DEFAULT_LIMITS or not value.strip().isdigit():
+            raise ValueError(f"bad RATE_LIMITS entry: {part!r}")
+        limits[name.strip()] = int(value)
+    return {k: v for k, v in limits.items() if v > 0}
+
+
+def scope_of(path: str, method: str) -> str | None:
+    if path.startswith(EXEMPT_PREFIXES) or method == "OPTIONS":
+        return None
+    if path.startswith("/api/v1/upload/") or (path.endswith("/images/") and method == "POST"):
+        return "uploads"
+    if path.startswith(AUTH_PATHS) and method == "POST":
+        return "auth"
+    return "user"  # "anon" when there is no valid token
+
+
+class RateLimiter:
+    def __init__(self, limits: dict[str, int], client: redis.Redis | None = None) -> None:
+        self.limits = limits
+        self.client = client
+        self._counts: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, scope: str, who: str) -> None:
+        """Count one request; ApiError 429 with Retry-After once over the scope's limit."""
+        limit = self.limits.get(scope)
+        if limit is None:
+            return
+        count, retry_after = self._hit(f"wibestore:rl:{scope}:{who}")
+        if count > limit:
+            raise ApiError(
+                429,
+                "THROTTLED",
+                f"Request was throttled. Expected available in {retry_after} seconds.",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+    def _hit(self, key: str) -> tuple[int, int]:
+        if self.client is not None:
+            pipe = self.client.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, WINDOW, nx=True)
+            pipe.ttl(key)
+            count, _, ttl = pipe.execute()
+            return int(count), max(int(ttl), 1)
+        now = time.monotonic()
+        with self._lock:
+            count, resets = self._counts.get(key, (0, now + WINDOW))
+            if resets <= now:
+                count, resets = 0, now + WINDOW
+            self._counts[key] = (count + 1, resets)
+            return count + 1, max(int(resets - now) + 1, 1)
+
+
+def client_key(request: Any, user_id: str | None, address: str) -> str:
+    return f"user:{user_id}" if user_id else f"ip:{address}"
