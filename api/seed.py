@@ -52,7 +52,23 @@ GAMES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+# (slug, name, parent slug)
+CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
+    ("mobile", "Mobile games", None),
+    ("pc", "PC games", None),
+    ("console", "Console", None),
+    ("mobile-shooters", "Mobile shooters", "mobile"),
+    ("mobile-moba", "Mobile MOBA", "mobile"),
+    ("pc-shooters", "PC shooters", "pc"),
+    ("pc-mmo", "MMO and RPG", "pc"),
+    ("platforms", "Platform accounts", None),
+)
+
+
 def seed_games(app: Marketplace) -> int:
+    for slug, name, parent in CATEGORIES:
+        if not app.has_category(slug):
+            app.add_category(name, slug=slug, parent_slug=parent)
     added = 0
     for order, (slug, name, icon, color) in enumerate(GAMES):
         if not app.has_game(slug):

@@ -9,7 +9,7 @@ from eventsourcing.persistence import IntegrityError
 
 from application.core import Core
 from domain.errors import Conflict
-from domain.game import Game, game_id, slugify
+from domain.game import Category, Game, category_id, game_id, slugify
 
 
 class Catalogue(Core):
@@ -22,6 +22,23 @@ class Catalogue(Core):
                 f"A game with the slug '{game.slug}' already exists.", field="slug"
             ) from e
         return game.id
+
+    def add_category(
+        self, name: str, *, slug: str | None = None, parent_slug: str | None = None
+    ) -> UUID:
+        if parent_slug is not None:
+            self.load(category_id(parent_slug), Category, "Parent category not found.")
+        category = Category.add(name, slug=slug, parent_slug=parent_slug)
+        try:
+            self.save(category)
+        except IntegrityError as e:
+            raise Conflict(
+                f"A category with the slug '{category.slug}' already exists.", field="slug"
+            ) from e
+        return category.id
+
+    def has_category(self, slug: str) -> bool:
+        return self.find(category_id(slug), Category) is not None
 
     def edit_game(self, slug: str, changes: dict[str, Any]) -> None:
         game = self.game(slug)

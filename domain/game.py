@@ -139,3 +139,35 @@ def check_game_fields(fields: dict[str, Any]) -> None:
 
 class InvalidGame(DomainError):
     pass
+
+
+def category_id(slug: str) -> UUID:
+    return uuid.uuid5(NAMESPACE, f"category:{slug}")
+
+
+class Category(Aggregate):
+    """A shelf of the catalogue (Mobile, PC, Shooters...); categories nest under a parent."""
+
+    class Added(Aggregate.Created):
+        slug: str
+        name: str
+        parent_slug: str | None
+
+    @staticmethod
+    def create_id(slug: str, **_: Any) -> UUID:
+        return category_id(slug)
+
+    @classmethod
+    def add(cls, name: str, *, slug: str | None = None, parent_slug: str | None = None) -> Category:
+        slug = slug or slugify(name)
+        if not slug or not name.strip():
+            raise InvalidGame("A category needs a name made of letters or digits.", field="name")
+        if parent_slug == slug:
+            raise InvalidGame("A category cannot be its own parent.", field="parent")
+        return cls._create(cls.Added, slug=slug, name=name.strip(), parent_slug=parent_slug)
+
+    @event(Added)
+    def __init__(self, slug: str, name: str, parent_slug: str | None) -> None:
+        self.slug = slug
+        self.name = name
+        self.parent_slug = parent_slug

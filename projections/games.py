@@ -20,7 +20,7 @@ from sqlalchemy import (
     update,
 )
 
-from domain.game import Game
+from domain.game import Category, Game, category_id
 from projections.runtime import Projector, metadata
 
 games = Table(
@@ -40,10 +40,20 @@ games = Table(
 )
 
 
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("parent_id", Uuid),
+)
+
+
 class GamesProjector(Projector):
     name = "games"
-    version = 2
-    tables = (games,)
+    version = 3
+    tables = (games, categories)
 
     @singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -64,6 +74,15 @@ class GamesProjector(Projector):
                 is_active=True,
                 created_at=e.timestamp,
                 updated_at=e.timestamp,
+            )
+        )
+
+    @apply.register
+    def _(self, e: Category.Added, conn: Connection) -> None:
+        parent = category_id(e.parent_slug) if e.parent_slug else None
+        conn.execute(
+            categories.insert().values(
+                id=e.originator_id, slug=e.slug, name=e.name, parent_id=parent
             )
         )
 
@@ -98,3 +117,7 @@ def game_by_slug(conn: Connection, slug: str, *, include_inactive: bool = False)
     if not include_inactive:
         query = query.where(games.c.is_active)
     return conn.execute(query).first()
+
+
+def category_rows(conn: Connection) -> list[Row[Any]]:
+    return list(conn.execute(select(categories).order_by(categories.c.name)))

@@ -14,7 +14,7 @@ from api.auth import container_of, require_staff
 from api.errors import ApiError
 from api.pagination import Page, page_of, window
 from api.schemas import Body, absolute, iso
-from projections.games import active_games, game_by_slug, games
+from projections.games import active_games, category_rows, game_by_slug, games
 from projections.listing_queries import active_counts_by_game
 
 Req = Request[Any, Any, Any]
@@ -44,6 +44,35 @@ class GameDetail(GameList):
     sort_order: int
     created_at: str
     updated_at: str
+
+
+class Category(msgspec.Struct):
+    id: str
+    name: str
+    slug: str
+    parent: str | None
+    children: list[Category]
+
+
+def category_tree(rows: list[Any]) -> list[Category]:
+    """Root categories with their descendants nested under ``children``."""
+    nodes = {
+        r.id: Category(
+            id=str(r.id),
+            name=r.name,
+            slug=r.slug,
+            parent=str(r.parent_id) if r.parent_id else None,
+            children=[],
+        )
+        for r in rows
+    }
+    roots = []
+    for r in rows:
+        if r.parent_id in nodes:
+            nodes[r.parent_id].children.append(nodes[r.id])
+        else:
+            roots.append(nodes[r.id])
+    return roots
 
 
 class NewGame(Body):
@@ -119,6 +148,13 @@ class GamesController(Controller):
             game_list(r, base, counts.get(r.id, 0)) for r in rows[w.offset : w.offset + w.limit]
         ]
         return page_of(request, w, len(rows), page)
+
+    @get("/categories/", operation_id="game_categories", sync_to_thread=True)
+    def categories(self, request: Req) -> Page[Category]:
+        w = window(request, default_limit=100)
+        with container_of(request).store.reader.connect() as conn:
+            roots = category_tree(category_rows(conn))
+        return page_of(request, w, len(roots), roots[w.offset : w.offset + w.limit])
 
     @get("/{slug:str}/", operation_id="game", sync_to_thread=True)
     def game(self, request: Req, slug: FromPath[str]) -> GameDetail:

@@ -145,3 +145,21 @@ def test_catalogue_curation_is_for_staff_only(client: TestClient[Any]) -> None:
     assert forbidden.status_code == 403
     assert error(forbidden)["code"] == "PERMISSION_DENIED"
     assert client.get("/api/v1/admin-panel/games/", headers=user).status_code == 403
+
+
+def test_categories_come_as_a_tree(client: TestClient[Any], seeded: Container) -> None:
+    body = client.get("/api/v1/games/categories/").json()
+    roots = {c["slug"]: c for c in body["results"]}
+    assert body["count"] == len(roots) == 4
+    assert roots["mobile"]["parent"] is None
+    children = {c["slug"]: c for c in roots["mobile"]["children"]}
+    assert set(children) == {"mobile-shooters", "mobile-moba"}
+    assert children["mobile-moba"]["parent"] == roots["mobile"]["id"]
+    assert children["mobile-moba"]["children"] == []
+
+
+def test_a_category_under_an_unknown_parent_is_refused(container: Container) -> None:
+    from domain.errors import NotFound
+
+    with pytest.raises(NotFound):
+        container.app.add_category("Orphans", parent_slug="nowhere")

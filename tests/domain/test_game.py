@@ -47,3 +47,12 @@ def test_a_name_without_letters_or_digits_has_no_slug() -> None:
     assert slugify("!!!") == ""
     with pytest.raises(InvalidGame):
         Game.add("!!!")
+
+
+def test_a_category_is_found_by_its_slug_and_never_its_own_parent() -> None:
+    from domain.game import Category, category_id
+
+    shooters = Category.add("Mobile shooters", parent_slug="mobile")
+    assert (shooters.slug, shooters.id) == ("mobile-shooters", category_id("mobile-shooters"))
+    with pytest.raises(InvalidGame):
+        Category.add("Loop", slug="loop", parent_slug="loop")
