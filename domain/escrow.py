@@ -1,0 +1,215 @@
+"""The Escrow aggregate: one purchase, from the buyer's paid hold to exactly one settlement.
+
+    paid --deliver--> delivered --confirm / auto-release--> confirmed (released to the seller)
+     |  \\                |
+     |   +--dispute--+---+--> disputed --resolve: release--> confirmed
+     |               |                 \\-resolve: refund---> refunded
+     +--deadline missed / declined------------------------> refunded
+
+It settles once: ``release`` and ``refund`` are allowed only while it is open, so a confirm
+racing an auto-release or a dispute loses cleanly in the event store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import DomainError, Forbidden
+
+COMMISSION_RATES = {"free": Decimal("0.10"), "premium": Decimal("0.08"), "pro": Decimal("0.05")}
+OPEN = frozenset({"paid", "delivered", "disputed"})
+
+
+def commission_for(price: int, plan: str) -> int:
+    """The platform's cut of ``price`` (tiyin) for a seller on ``plan``, half-even to the tiyin."""
+    rate = COMMISSION_RATES.get(plan, COMMISSION_RATES["free"])
+    return int((Decimal(price) * rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+class Escrow(Aggregate):
+    class Opened(Aggregate.Created):
+        buyer_id: UUID
+        seller_id: UUID
+        listing_id: UUID
+        price: int
+        commission: int
+        at: datetime
+        deliver_by: datetime
+
+    class Delivered(Aggregate.Event):
+        sealed_credentials: str
+        at: datetime
+        release_after: datetime
+
+    class CredentialsRevealed(Aggregate.Event):
+        by: UUID
+        at: datetime
+
+    class Disputed(Aggregate.Event):
+        reason: str
+        at: datetime
+
+    class Released(Aggregate.Event):
+        by: str  # "buyer", "staff" or "timer"
+        at: datetime
+
+    class Refunded(Aggregate.Event):
+        by: str
+        reason: str
+        at: datetime
+
+    @event(Opened)
+    def __init__(
+        self,
+        buyer_id: UUID,
+        seller_id: UUID,
+        listing_id: UUID,
+        price: int,
+        commission: int,
+        at: datetime,
+        deliver_by: datetime,
+    ) -> None:
+        self.buyer_id = buyer_id
+        self.seller_id = seller_id
+        self.listing_id = listing_id
+        self.price = price
+        self.commission = commission
+        self.opened_at = at
+        self.deliver_by = deliver_by
+        self.status = "paid"
+        self.sealed_credentials: str | None = None
+        self.release_after: datetime | None = None
+        self.dispute_reason: str | None = None
+
+    @classmethod
+    def open(
+        cls,
+        buyer_id: UUID,
+        seller_id: UUID,
+        listing_id: UUID,
+        price: int,
+        plan: str,
+        at: datetime,
+        delivery_window: timedelta,
+    ) -> Escrow:
+        if buyer_id == seller_id:
+            raise DomainError("You cannot buy your own listing.")
+        if price <= 0:
+            raise DomainError("The price must be greater than zero.")
+        return cls(
+            buyer_id=buyer_id,
+            seller_id=seller_id,
+            listing_id=listing_id,
+            price=price,
+            commission=commission_for(price, plan),
+            at=at,
+            deliver_by=at + delivery_window,
+        )
+
+    @property
+    def seller_earnings(self) -> int:
+        return self.price - self.commission
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status not in OPEN
+
+    # --- rules ---------------------------------------------------------------------------
+    def check_party(self, user_id: UUID, *, staff: bool = False) -> None:
+        if user_id not in (self.buyer_id, self.seller_id) and not staff:
+            raise NotAParty
+
+    def check_status(self, *allowed: str, action: str) -> None:
+        if self.status not in allowed:
+            raise EscrowStateError(f"A {self.status} purchase cannot be {action}.")
+
+    # --- the seller ----------------------------------------------------------------------
+    def deliver(
+        self, by: UUID, sealed_credentials: str, at: datetime, confirmation_window: timedelta
+    ) -> None:
+        if by != self.seller_id:
+            raise NotAParty
+        self.check_status("paid", action="delivered")
+        self._delivered(sealed_credentials, at, at + confirmation_window)
+
+    @event(Delivered)
+    def _delivered(self, sealed_credentials: str, at: datetime, release_after: datetime) -> None:
+        self.status = "delivered"
+        self.sealed_credentials = sealed_credentials
+        self.release_after = release_after
+
+    # --- the buyer -----------------------------------------------------------------------
+    def reveal(self, by: UUID, at: datetime, *, staff: bool = False) -> str:
+        """The delivered credentials, to the buyer or staff; every reveal is recorded."""
+        if by != self.buyer_id and not staff:
+            raise NotAParty
+        if self.sealed_credentials is None:
+            raise EscrowStateError("The seller has not delivered yet.")
+        self._revealed(by, at)
+        return self.sealed_credentials
+
+    @event(CredentialsRevealed)
+    def _revealed(self, by: UUID, at: datetime) -> None:
+        pass
+
+    def confirm(self, by: UUID, at: datetime) -> None:
+        if by != self.buyer_id:
+            raise NotAParty
+        self.check_status("paid", "delivered", action="confirmed")
+        self._released("buyer", at)
+
+    def dispute(self, by: UUID, reason: str, at: datetime) -> None:
+        if by != self.buyer_id:
+            raise NotAParty
+        self.check_status("paid", "delivered", action="disputed")
+        if not reason.strip():
+            raise DomainError("Tell us what went wrong.", field="reason")
+        self._disputed(reason.strip(), at)
+
+    @event(Disputed)
+    def _disputed(self, reason: str, at: datetime) -> None:
+        self.status = "disputed"
+        self.dispute_reason = reason
+
+    # --- staff and timers ----------------------------------------------------------------
+    def resolve(self, refund: bool, resolution: str, at: datetime) -> None:
+        self.check_status("disputed", action="resolved")
+        if refund:
+            self._refunded("staff", resolution, at)
+        else:
+            self._released("staff", at)
+
+    def refund_if_undelivered(self, at: datetime) -> bool:
+        """The seller missed the delivery deadline: refund (idempotent for the timer)."""
+        if self.status != "paid" or at < self.deliver_by:
+            return False
+        self._refunded("timer", "The seller did not deliver in time.", at)
+        return True
+
+    def release_if_due(self, at: datetime) -> bool:
+        """The buyer neither confirmed nor disputed in time: release (idempotent)."""
+        if self.status != "delivered" or self.release_after is None or at < self.release_after:
+            return False
+        self._released("timer", at)
+        return True
+
+    @event(Released)
+    def _released(self, by: str, at: datetime) -> None:
+        self.status = "confirmed"
+
+    @event(Refunded)
+    def _refunded(self, by: str, reason: str, at: datetime) -> None:
+        self.status = "refunded"
+
+
+class NotAParty(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("You are not a party to this purchase.")
+
+
+class EscrowStateError(DomainError):
+    pass
