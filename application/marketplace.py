@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from application.accounts import Accounts, TokenPair
 from application.catalogue import Catalogue
-from application.listings import Listings
+from application.payments import Payments
 
 
-class Marketplace(Accounts, Catalogue, Listings):
+class Marketplace(Accounts, Catalogue, Payments):
     name = "Marketplace"
 
 
