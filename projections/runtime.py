@@ -38,6 +38,7 @@ from sqlalchemy import (
 log = structlog.get_logger(__name__)
 
 metadata = MetaData()
+ANALYZE_AFTER = 5000  # events applied in one catch-up that warrant fresh planner statistics
 
 tracking = Table(
     "projection_tracking",
@@ -83,6 +84,9 @@ class ReadStore:
                 pool_size=10,
                 max_overflow=20,
                 pool_recycle=1800,
+                # psycopg prepares statements it sees often; a generic plan cannot see a LIKE
+                # pattern or a price band, and was measured 6x slower for filtered searches.
+                connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
                 execution_options={"schema_translate_map": {None: schema}},
             )
         else:
@@ -306,11 +310,21 @@ class ProjectionRunner:
         total = 0
         while (n := self.process_batch()) > 0:
             total += n
+        if total >= ANALYZE_AFTER and self.store.is_postgres:
+            self.analyze()
         if self.board is not None:
             positions = self.store.positions()
             for name in self.names:
                 self.board.advance(name, positions.get(name, 0))
         return total
+
+    def analyze(self) -> None:
+        """Fresh planner statistics after a bulk load: without them PostgreSQL sorted the
+        whole listings table for the first page (measured 23 ms against 0.2 ms)."""
+        with self.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            for projector in self.projectors:
+                for table in projector.tables:
+                    c.exec_driver_sql(f'ANALYZE "{self.store.schema}"."{table.name}"')
 
     def follow(self, wakeup: Wakeup, stop: threading.Event, idle_timeout: float = 1.0) -> None:
         """Catch up, then apply new events as they arrive, until ``stop`` is set.

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from api.bootstrap import Container, build
 from application.settings import Settings
@@ -281,3 +281,22 @@ def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) ->
     runner.catch_up()  # a second Game.Added for the games table would break its primary key
     assert table_rows(idle_container) == users_before
     assert set(idle_container.store.positions().values()) == {head}
+
+
+def test_a_bulk_catch_up_leaves_planner_statistics_on_postgres(
+    idle_container: Container, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("planner statistics are PostgreSQL's")
+    make_backlog(idle_container, users_count=3, updates=3)
+    idle_container.runners[0].catch_up()
+    idle_container.runners[0].analyze()
+    with idle_container.store.reader.connect() as conn:
+        analyzed = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = :s "
+                "AND relname = 'listings' AND last_analyze IS NOT NULL"
+            ),
+            {"s": idle_container.store.schema},
+        ).scalar_one()
+    assert analyzed == 1
