@@ -66,7 +66,7 @@ def require_json(request: Request[Any, Any, Any]) -> None:
     )
 
 
-def throttle(request: Request[Any, Any, Any]) -> None:
+async def throttle(request: Request[Any, Any, Any]) -> None:
     """429 once a client is over its scope's limit (see api/ratelimit.py)."""
     container = container_of(request)
     limiter = container.rate_limiter
@@ -85,11 +85,12 @@ def throttle(request: Request[Any, Any, Any]) -> None:
             user_id = None  # the handler answers 401; count the call against the address
     if scope == "user" and user_id is None:
         scope = "anon"
-    limiter.check(scope, client_key(request, user_id, client_address(request)))
+    await limiter.check(scope, client_key(request, user_id, client_address(request)))
 
 
-def before_request(request: Request[Any, Any, Any]) -> None:
-    throttle(request)
+async def before_request(request: Request[Any, Any, Any]) -> None:
+    """Async, so that no request pays a thread hop before its handler."""
+    await throttle(request)
     require_json(request)
 
 

@@ -60,7 +60,7 @@ class Container:
             else None
         )
         self.celery = configure_celery(settings)
-        self.rate_limiter = RateLimiter(parse_limits(settings.rate_limits), self.redis)
+        self.rate_limiter = RateLimiter(parse_limits(settings.rate_limits), settings.redis_url)
         self.mailer = build_mailer(settings)
         self.media = LocalMediaStore(settings.media_dir)
         self.google: GoogleIdentity = google or GoogleAuthClient(

@@ -7,11 +7,12 @@ Redis (INCR + EXPIRE in one round trip, shared by every API process) or, embedde
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
 
-import redis
+import redis.asyncio as aioredis
 
 from api.errors import ApiError
 
@@ -52,18 +53,23 @@ def scope_of(path: str, method: str) -> str | None:
 
 
 class RateLimiter:
-    def __init__(self, limits: dict[str, int], client: redis.Redis | None = None) -> None:
+    """Counts in Redis through an asyncio client (one per event loop: a uvicorn worker has one,
+    the test client another), so the check never blocks the loop or hops to a thread."""
+
+    def __init__(self, limits: dict[str, int], redis_url: str | None = None) -> None:
         self.limits = limits
-        self.client = client
+        self.redis_url = redis_url
+        self._clients: dict[int, aioredis.Redis] = {}
         self._counts: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, scope: str, who: str) -> None:
+    async def check(self, scope: str, who: str) -> None:
         """Count one request; ApiError 429 with Retry-After once over the scope's limit."""
         limit = self.limits.get(scope)
         if limit is None:
             return
-        count, retry_after = self._hit(f"wibestore:rl:{scope}:{who}")
+        key = f"wibestore:rl:{scope}:{who}"
+        count, retry_after = await self._hit_redis(key) if self.redis_url else self._hit(key)
         if count > limit:
             raise ApiError(
                 429,
@@ -72,14 +78,20 @@ class RateLimiter:
                 headers={"Retry-After": str(retry_after)},
             )
 
-    def _hit(self, key: str) -> tuple[int, int]:
-        if self.client is not None:
-            pipe = self.client.pipeline()
+    async def _hit_redis(self, key: str) -> tuple[int, int]:
+        loop = id(asyncio.get_running_loop())
+        client = self._clients.get(loop)
+        if client is None:
+            assert self.redis_url is not None
+            client = self._clients[loop] = aioredis.Redis.from_url(self.redis_url, socket_timeout=5)
+        async with client.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, WINDOW, nx=True)
             pipe.ttl(key)
-            count, _, ttl = pipe.execute()
-            return int(count), max(int(ttl), 1)
+            count, _, ttl = await pipe.execute()
+        return int(count), max(int(ttl), 1)
+
+    def _hit(self, key: str) -> tuple[int, int]:
         now = time.monotonic()
         with self._lock:
             count, resets = self._counts.get(key, (0, now + WINDOW))

@@ -300,3 +300,27 @@ def header(title: str) -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"== {title} ==")
     print(f"machine: {CORES} cores shared by PostgreSQL, the servers and the load; load avg {load}")
+
+
+def start_production_api(
+    settings: Settings, workers: int, log: IO[bytes], started: list[Child], **env: str
+) -> str:
+    """Migrate, then start a projector process and uvicorn with ``workers`` in the production
+    shape (PostgreSQL + Redis, projectors out of the API); return the API's base URL."""
+    environ = process_env(settings, WIBESTORE_ENV="production", RUN_PROJECTORS="false", **env)
+    subprocess.run(
+        python_module("api.cli", "migrate"),
+        env=environ,
+        cwd=ROOT,
+        check=True,
+        stdout=log,
+        stderr=log,
+        timeout=60,
+    )
+    started.append(Child("projector", python_module("api.cli", "project"), environ, log))
+    port = free_port()
+    server = Child("api", uvicorn_argv("api.app:create_app", port, workers), environ, log)
+    started.append(server)
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base}/health/", server)
+    return base

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,20 +24,18 @@ import httpx
 
 from bench.common import (
     CORES,
-    ROOT,
     Child,
     bench_settings,
     children,
     free_port,
     fresh_schemas,
     header,
-    process_env,
-    python_module,
+    start_production_api,
     stop_on_sigterm,
     uvicorn_argv,
     wait_for_http,
 )
-from bench.load import LoadResult, available_tool, describe, generate
+from bench.load import LoadResult, add_load_options, available_tool, describe, generate
 
 PASSWORD = "Qz7!mountain-Ledger"
 ME = "/api/v1/auth/me/"
@@ -72,22 +69,7 @@ def measure_me(args: argparse.Namespace, tmp: Path) -> LoadResult:
     try:
         with fresh_schemas() as schemas, log_path.open("wb") as log, children() as started:
             settings = bench_settings(tmp, schemas)
-            env = process_env(settings, WIBESTORE_ENV="production", RUN_PROJECTORS="false")
-            subprocess.run(
-                python_module("api.cli", "migrate"),
-                env=env,
-                cwd=ROOT,
-                check=True,
-                stdout=log,
-                stderr=log,
-                timeout=60,
-            )
-            started.append(Child("projector", python_module("api.cli", "project"), env, log))
-            port = free_port()
-            server = Child("api", uvicorn_argv("api.app:create_app", port, args.workers), env, log)
-            started.append(server)
-            base = f"http://127.0.0.1:{port}"
-            wait_for_http(f"{base}/health/", server)
+            base = start_production_api(settings, args.workers, log, started)
             token = sign_up(base)
             print(f"api up on {base} ({args.workers} workers) + projector process; measuring {ME}")
             return load(args, f"{base}{ME}", {"Authorization": f"Bearer {token}"})
@@ -130,12 +112,7 @@ def row(name: str, r: LoadResult) -> str:
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.http_me", description=__doc__)
-    p.add_argument("--seconds", type=float, default=10.0)
-    p.add_argument("--warmup", type=float, default=2.0)
-    p.add_argument("--connections", type=int, default=32)
-    p.add_argument("--threads", type=int, default=2, help="wrk threads")
-    p.add_argument("--workers", type=int, default=2, help="uvicorn workers")
-    p.add_argument("--loadgen", choices=("auto", "wrk", "python", "httpx"), default="auto")
+    add_load_options(p)
     args = p.parse_args(argv)
     args.tool = available_tool(args.loadgen)
     return args

@@ -39,7 +39,6 @@ import logging
 import math
 import random
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -68,22 +67,16 @@ from application.settings import Settings
 from bench.common import (
     CORES,
     DATABASE_URL,
-    ROOT,
-    Child,
     bench_settings,
     checkpoint,
     children,
-    free_port,
     fresh_schemas,
     header,
-    process_env,
-    python_module,
+    start_production_api,
     stop_on_sigterm,
-    uvicorn_argv,
-    wait_for_http,
 )
 from bench.http_me import load, measure_hello, print_log_tail
-from bench.load import LoadResult, available_tool, describe
+from bench.load import LoadResult, add_load_options, available_tool, describe
 from domain.game import game_id
 from projections import listing_queries as q
 from projections.listings import listings as listings_table
@@ -921,24 +914,7 @@ def measure_listings(
         print(f"RATE_LIMITS={RATE_LIMITS}: every request is still counted in Redis, none refused")
     try:
         with log_path.open("wb") as log, children() as started:
-            env = process_env(
-                settings, WIBESTORE_ENV="production", RUN_PROJECTORS="false", **throttle_env
-            )
-            subprocess.run(
-                python_module("api.cli", "migrate"),
-                env=env,
-                cwd=ROOT,
-                check=True,
-                stdout=log,
-                stderr=log,
-                timeout=60,
-            )
-            started.append(Child("projector", python_module("api.cli", "project"), env, log))
-            port = free_port()
-            server = Child("api", uvicorn_argv("api.app:create_app", port, args.workers), env, log)
-            started.append(server)
-            base = f"http://127.0.0.1:{port}"
-            wait_for_http(f"{base}/health/", server)
+            base = start_production_api(settings, args.workers, log, started, **throttle_env)
             print(f"api up on {base} ({args.workers} workers) + projector process")
             print(analyze_state(settings.read_schema))
             results = {}
@@ -1002,12 +978,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="rebuild the listings once more under pyinstrument (not timed; takes as long again)",
     )
     p.add_argument("--plan-lines", type=int, default=18, help="EXPLAIN lines of page queries")
-    p.add_argument("--seconds", type=float, default=10.0)
-    p.add_argument("--warmup", type=float, default=2.0)
-    p.add_argument("--connections", type=int, default=32)
-    p.add_argument("--threads", type=int, default=2, help="wrk threads")
-    p.add_argument("--workers", type=int, default=2, help="uvicorn workers")
-    p.add_argument("--loadgen", choices=("auto", "wrk", "python", "httpx"), default="auto")
+    add_load_options(p)
     args = p.parse_args(argv)
     args.tool = available_tool(args.loadgen)
     return args

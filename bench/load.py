@@ -8,6 +8,7 @@ Whatever the tool, it runs on the same machine as the server and takes CPU from 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import shutil
@@ -200,3 +201,13 @@ def _summary(tool: str, latencies: list[float], errors: int, seconds: float) -> 
         p50_ms=percentile(ms, 50),
         p99_ms=percentile(ms, 99),
     )
+
+
+def add_load_options(p: argparse.ArgumentParser) -> None:
+    """The command-line options every HTTP benchmark shares (argparse parser ``p``)."""
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--warmup", type=float, default=2.0)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--threads", type=int, default=2, help="wrk threads")
+    p.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    p.add_argument("--loadgen", choices=("auto", "wrk", "python", "httpx"), default="auto")

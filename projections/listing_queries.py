@@ -18,6 +18,8 @@ ORDERABLE = {
     "views_count": listings.c.views_count,
     "favorites_count": listings.c.favorites_count,
 }
+# Everything a card or detail shows; the search text stays in the database.
+CARD_COLUMNS = tuple(c for c in listings.c if c.name != "search_text")
 DEFAULT_ORDER: tuple[tuple[str, bool], ...] = (("is_premium", True), ("created_at", True))
 
 
@@ -75,7 +77,7 @@ def _card_query(viewer_id: UUID | None) -> Any:
     )
     return (
         select(
-            listings,
+            *CARD_COLUMNS,
             users.c.username.label("seller_username"),
             users.c.full_name.label("seller_full_name"),
             users.c.email.label("seller_email"),
