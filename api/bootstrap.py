@@ -9,6 +9,7 @@ from typing import Any
 
 import redis
 import structlog
+from psycopg.conninfo import make_conninfo
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -143,10 +144,12 @@ class Container:
 
     def _conninfo(self) -> str:
         env = self.settings.event_store_env()
-        return (
-            f"host={env['POSTGRES_HOST']} port={env['POSTGRES_PORT']} "
-            f"dbname={env['POSTGRES_DBNAME']} user={env['POSTGRES_USER']} "
-            f"password={env['POSTGRES_PASSWORD']}"
+        return make_conninfo(  # quotes what needs quoting (a password with spaces, say)
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
         )
 
     def close(self) -> None:

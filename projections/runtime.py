@@ -16,9 +16,11 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
+import psycopg
 import structlog
 from eventsourcing.persistence import ApplicationRecorder, Mapper
 from eventsourcing.utils import get_topic
+from psycopg import sql
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -368,9 +370,6 @@ class PgListener:
         self.thread.join(timeout=2)
 
     def _run(self) -> None:
-        import psycopg
-        from psycopg import sql
-
         while not self.stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as conn:
