@@ -103,9 +103,10 @@ def print_log_tail(path: Path, lines: int = 40) -> None:
         print(f"--- last lines of {path.name} ---", *tail, "---", sep="\n")
 
 
-def row(name: str, r: LoadResult) -> str:
+def row(name: str, r: LoadResult, width: int = 24) -> str:
+    """One line of a results table: name, req/s, p50, p99, requests, errors."""
     return (
-        f"{name:<24}{r.per_second:>10.1f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}"
+        f"{name:<{width}}{r.per_second:>10.1f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}"
         f"{r.requests:>10}{r.errors:>8}"
     )
 

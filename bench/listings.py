@@ -75,7 +75,7 @@ from bench.common import (
     start_production_api,
     stop_on_sigterm,
 )
-from bench.http_me import load, measure_hello, print_log_tail
+from bench.http_me import load, measure_hello, print_log_tail, row
 from bench.load import LoadResult, add_load_options, available_tool, describe
 from domain.game import game_id
 from projections import listing_queries as q
@@ -953,13 +953,6 @@ LABELS = {
 }
 
 
-def row(name: str, r: LoadResult) -> str:
-    return (
-        f"{name:<30}{r.per_second:>10.1f}{r.p50_ms:>10.2f}{r.p99_ms:>10.2f}"
-        f"{r.requests:>10}{r.errors:>8}"
-    )
-
-
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.listings", description=__doc__)
     p.add_argument("--listings", type=int, default=10_000)
@@ -1019,9 +1012,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile_analyzed(settings, seeded, args)
         what_if(settings.read_schema, plans)
     print(f"{'':<30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'requests':>10}{'errors':>8}")
-    print(row("hello world (GET /)", hello))
+    print(row("hello world (GET /)", hello, 30))
     for name, label in LABELS.items():
-        print(row(label, http[name]))
+        print(row(label, http[name], 30))
     if hello.errors or any(r.errors for r in http.values()):
         print("warning: some responses were errors (not 200); see the errors column")
     ratios = {name: r.per_second / hello.per_second for name, r in http.items()}
