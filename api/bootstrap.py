@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -84,6 +85,8 @@ class Container:
             media=self.media,
             request_thumbnail=self._request_thumbnail,
         )
+        self.app.delivery_window = timedelta(hours=settings.escrow_delivery_hours)
+        self.app.confirmation_window = timedelta(hours=settings.escrow_auto_release_hours)
         self.store = ReadStore(settings.read_model_url(), settings.read_schema)
         self.board = PositionBoard()
         self.wakeup = Wakeup()

@@ -1,4 +1,4 @@
-"""The ``wibestore`` command: serve, migrate, seed, project, user create."""
+"""The ``wibestore`` command: serve, migrate, seed, project, audit, user create."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from api.bootstrap import build
 from api.seed import GAMES, seed_games, seed_users
 from application.settings import Settings
 from domain.errors import DomainError
+from projections.audit import run_audit
 from projections.runtime import ProjectionRunner, run_all
 
 
@@ -99,6 +101,42 @@ def project(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit(args: argparse.Namespace) -> int:
+    """Replay the ledger from position 0; exit 0 only when every invariant holds and the read
+    models agree with the replay."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    container = build()
+    try:
+        container.migrate()
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            disable=args.quiet,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("replaying the event log", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = run_audit(
+                container.app.recorder, container.app.mapper, container.store, progress
+            )
+        out = Path(args.out)
+        result.write(out)
+        print(result.summary(), end="")
+        print(
+            f"wrote {out / 'audit-report.json'}, {out / 'audit-summary.txt'}, "
+            f"{out / 'escrow-ledger.csv'}"
+        )
+    finally:
+        container.close()
+    return 0 if result.ok else 1
+
+
 def user_create(args: argparse.Namespace) -> int:
     container = build()
     try:
@@ -130,6 +168,10 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("--rebuild", action="store_true")
     pr.add_argument("only", nargs="*", help="projector names (default: all)")
     pr.set_defaults(func=project)
+    a = sub.add_parser("audit", help="replay the ledger and check its invariants")
+    a.add_argument("--out", default=".", help="directory for the report files")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.set_defaults(func=audit)
     u = sub.add_parser("user", help="manage users")
     usub = u.add_subparsers(dest="user_command", required=True)
     c = usub.add_parser("create")

@@ -25,6 +25,7 @@ from application.errors import (
 from application.google import GoogleRejected
 from application.tokens import TokenInvalid
 from domain.errors import Conflict, DomainError, Forbidden, NotFound
+from domain.wallet import InsufficientFunds
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +87,8 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         )
     if isinstance(exc, AuthenticationFailed):
         return envelope(401, "AUTHENTICATION_FAILED", exc.message)
+    if isinstance(exc, InsufficientFunds):
+        return envelope(402, "INSUFFICIENT_FUNDS", exc.message)
     if isinstance(exc, Forbidden):
         return envelope(403, "PERMISSION_DENIED", exc.message)
     if isinstance(exc, NotFound):

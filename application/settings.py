@@ -40,6 +40,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limits: str = ""  # "anon=30,user=100,uploads=20,auth=10" (the default) or "off"
     postgres_pool_size: int = 10
     postgres_max_overflow: int = 10
+    escrow_delivery_hours: float = 24  # the seller's deadline to deliver; then a refund
+    escrow_auto_release_hours: float = 24  # after delivery; then released to the seller
+    payment_webhook_secret: str = ""  # HMAC-SHA256 key of provider webhooks
 
     @property
     def uses_postgres(self) -> bool:
@@ -57,6 +60,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         database_url = env.get("DATABASE_URL") or None
         jwt_secret = env.get("JWT_SECRET") or env.get("SECRET_KEY") or ""
         credentials_key = env.get("CREDENTIALS_KEY", "")
+        webhook_secret = env.get("PAYMENT_WEBHOOK_SECRET", "")
         if environment == "production":
             missing = [
                 k
@@ -64,6 +68,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                     ("JWT_SECRET", jwt_secret),
                     ("DATABASE_URL", database_url),
                     ("CREDENTIALS_KEY", credentials_key),
+                    ("PAYMENT_WEBHOOK_SECRET", webhook_secret),
                 )
                 if not v
             ]
@@ -72,6 +77,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         else:
             jwt_secret = jwt_secret or _local_secret(data_dir, "jwt_secret")
             credentials_key = credentials_key or _local_secret(data_dir, "credentials_key")
+            webhook_secret = webhook_secret or _local_secret(data_dir, "payment_webhook_secret")
         redis_url = env.get("REDIS_URL") or None
         return cls(
             environment=environment,
@@ -108,6 +114,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             rate_limits=env.get("RATE_LIMITS", ""),
             postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", "10")),
             postgres_max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "10")),
+            escrow_delivery_hours=float(env.get("ESCROW_DELIVERY_HOURS", "24")),
+            escrow_auto_release_hours=float(env.get("ESCROW_AUTO_RELEASE_HOURS", "24")),
+            payment_webhook_secret=webhook_secret,
         )
 
     def event_store_env(self) -> dict[str, str]:

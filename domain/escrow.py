@@ -55,6 +55,7 @@ class Escrow(Aggregate):
 
     class Released(Aggregate.Event):
         by: str  # "buyer", "staff" or "timer"
+        resolution: str
         at: datetime
 
     class Refunded(Aggregate.Event):
@@ -160,7 +161,7 @@ class Escrow(Aggregate):
         if by != self.buyer_id:
             raise NotAParty
         self.check_status("paid", "delivered", action="confirmed")
-        self._released("buyer", at)
+        self._released("buyer", "", at)
 
     def dispute(self, by: UUID, reason: str, at: datetime) -> None:
         if by != self.buyer_id:
@@ -181,7 +182,7 @@ class Escrow(Aggregate):
         if refund:
             self._refunded("staff", resolution, at)
         else:
-            self._released("staff", at)
+            self._released("staff", resolution, at)
 
     def refund_if_undelivered(self, at: datetime) -> bool:
         """The seller missed the delivery deadline: refund (idempotent for the timer)."""
@@ -194,11 +195,11 @@ class Escrow(Aggregate):
         """The buyer neither confirmed nor disputed in time: release (idempotent)."""
         if self.status != "delivered" or self.release_after is None or at < self.release_after:
             return False
-        self._released("timer", at)
+        self._released("timer", "", at)
         return True
 
     @event(Released)
-    def _released(self, by: str, at: datetime) -> None:
+    def _released(self, by: str, resolution: str, at: datetime) -> None:
         self.status = "confirmed"
 
     @event(Refunded)

@@ -8,6 +8,7 @@ No pot ever goes negative, and every movement names what caused it, so each one 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -36,15 +37,21 @@ class Wallet(Aggregate):
     class WithdrawalRequested(Aggregate.Event):
         withdrawal_id: UUID
         amount: int
+        method: str
+        at: datetime
 
     class WithdrawalCompleted(Aggregate.Event):
         withdrawal_id: UUID
         amount: int
+        by: UUID
+        at: datetime
 
     class WithdrawalReturned(Aggregate.Event):
         withdrawal_id: UUID
         amount: int
+        outcome: str  # "rejected" by staff or "cancelled" by the owner
         reason: str
+        at: datetime
 
     class HoldPlaced(Aggregate.Event):
         escrow_id: UUID
@@ -109,33 +116,46 @@ class Wallet(Aggregate):
         self.available += amount
         self.references.add(str(deposit_id))
 
-    def request_withdrawal(self, withdrawal_id: UUID, amount: int) -> None:
+    def request_withdrawal(
+        self, withdrawal_id: UUID, amount: int, method: str, at: datetime
+    ) -> None:
         self.check_positive(amount)
         if amount < MIN_WITHDRAWAL:
             raise InvalidAmount(f"The minimum withdrawal is {MIN_WITHDRAWAL // 100} UZS.")
-        self.check_funds(amount)
-        self._withdrawal_requested(withdrawal_id, amount)
+        if amount > self.available:
+            raise InsufficientFunds("Insufficient balance for withdrawal.")
+        self._withdrawal_requested(withdrawal_id, amount, method, at)
 
     @event(WithdrawalRequested)
-    def _withdrawal_requested(self, withdrawal_id: UUID, amount: int) -> None:
+    def _withdrawal_requested(
+        self, withdrawal_id: UUID, amount: int, method: str, at: datetime
+    ) -> None:
         self.available -= amount
         self.pending_withdrawal += amount
         self.withdrawals[str(withdrawal_id)] = amount
 
-    def complete_withdrawal(self, withdrawal_id: UUID) -> None:
-        self._withdrawal_completed(withdrawal_id, self._open_withdrawal(withdrawal_id))
+    def complete_withdrawal(self, withdrawal_id: UUID, by: UUID, at: datetime) -> None:
+        """Staff paid it out: the money leaves the system."""
+        self._withdrawal_completed(withdrawal_id, self._open_withdrawal(withdrawal_id), by, at)
 
     @event(WithdrawalCompleted)
-    def _withdrawal_completed(self, withdrawal_id: UUID, amount: int) -> None:
+    def _withdrawal_completed(
+        self, withdrawal_id: UUID, amount: int, by: UUID, at: datetime
+    ) -> None:
         self.pending_withdrawal -= amount
         del self.withdrawals[str(withdrawal_id)]
 
-    def return_withdrawal(self, withdrawal_id: UUID, reason: str) -> None:
+    def return_withdrawal(
+        self, withdrawal_id: UUID, outcome: str, reason: str, at: datetime
+    ) -> None:
         """Rejected by staff or cancelled by the owner: the money is available again."""
-        self._withdrawal_returned(withdrawal_id, self._open_withdrawal(withdrawal_id), reason)
+        amount = self._open_withdrawal(withdrawal_id)
+        self._withdrawal_returned(withdrawal_id, amount, outcome, reason, at)
 
     @event(WithdrawalReturned)
-    def _withdrawal_returned(self, withdrawal_id: UUID, amount: int, reason: str) -> None:
+    def _withdrawal_returned(
+        self, withdrawal_id: UUID, amount: int, outcome: str, reason: str, at: datetime
+    ) -> None:
         self.pending_withdrawal -= amount
         self.available += amount
         del self.withdrawals[str(withdrawal_id)]
@@ -214,8 +234,10 @@ class InvalidAmount(DomainError):
 
 
 class InsufficientFunds(DomainError):
-    def __init__(self) -> None:
-        super().__init__("Insufficient balance.")
+    """Answered 402 on the wire."""
+
+    def __init__(self, message: str = "Insufficient balance.") -> None:
+        super().__init__(message)
 
 
 class NoSuchWithdrawal(DomainError):

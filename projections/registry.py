@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.money import MoneyProjector
 from projections.runtime import Projector
 from projections.users import UsersProjector
 
-PROJECTORS: tuple[type[Projector], ...] = (UsersProjector, GamesProjector, ListingsProjector)
+PROJECTORS: tuple[type[Projector], ...] = (
+    UsersProjector,
+    GamesProjector,
+    ListingsProjector,
+    MoneyProjector,
+)

@@ -23,6 +23,8 @@ from sqlalchemy import (
     update,
 )
 
+from domain.escrow import Escrow
+from domain.subscription import Membership
 from domain.user import User
 from projections.runtime import Projector, metadata
 
@@ -54,11 +56,19 @@ users = Table(
     Column("tokens_valid_after", Float),
 )
 
+# Who sells what: a release names only its escrow, and this read model counts the seller's sales.
+escrow_sellers = Table(
+    "user_escrow_sellers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seller_id", Uuid, nullable=False),
+)
+
 
 class UsersProjector(Projector):
     name = "users"
-    version = 1
-    tables = (users,)
+    version = 2
+    tables = (users, escrow_sellers)
 
     @singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -125,6 +135,36 @@ class UsersProjector(Projector):
     @apply.register
     def _(self, e: User.PasswordReset, conn: Connection) -> None:
         self._set(conn, e.originator_id, tokens_valid_after=e.at.timestamp())
+
+    @apply.register
+    def _(self, e: Membership.Subscribed, conn: Connection) -> None:
+        self._set(conn, e.user_id, plan=e.plan)
+
+    @apply.register
+    def _(self, e: Membership.Expired, conn: Connection) -> None:
+        self._set(conn, e.user_id, plan="free")
+
+    @apply.register
+    def _(self, e: Escrow.Opened, conn: Connection) -> None:
+        conn.execute(
+            update(users)
+            .where(users.c.id == e.buyer_id)
+            .values(total_purchases=users.c.total_purchases + 1)
+        )
+        conn.execute(escrow_sellers.insert().values(id=e.originator_id, seller_id=e.seller_id))
+
+    @apply.register
+    def _(self, e: Escrow.Released, conn: Connection) -> None:
+        conn.execute(
+            update(users)
+            .where(
+                users.c.id
+                == select(escrow_sellers.c.seller_id)
+                .where(escrow_sellers.c.id == e.originator_id)
+                .scalar_subquery()
+            )
+            .values(total_sales=users.c.total_sales + 1)
+        )
 
     @staticmethod
     def _set(conn: Connection, user_id: UUID, **values: Any) -> None:

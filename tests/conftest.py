@@ -88,6 +88,7 @@ def make_settings(
         "data_dir": tmp_path / "var",
         "jwt_secret": "test-secret-" + "x" * 40,
         "credentials_key": "test-credentials-key-0123456789",
+        "payment_webhook_secret": "test-webhook-secret-0123456789",
         "mailer": "file",
         "mail_dir": tmp_path / "mail",
         "frontend_url": "https://wibestore.test",

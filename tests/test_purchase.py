@@ -11,7 +11,6 @@ from api.bootstrap import Container
 from api.seed import seed_games
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
-from domain.listing import ListingUnavailable
 from domain.wallet import InsufficientFunds, Wallet, wallet_id
 from tests.test_application import race
 
@@ -46,7 +45,9 @@ def test_a_purchase_reserves_holds_and_opens_in_one_transaction(
     before = container.app.recorder.max_notification_id() or 0
     escrow = container.app.purchase(buyer, shop["listing"])
     stored = container.app.recorder.select_notifications(start=before + 1, limit=10)
+    assert len({n.id for n in stored}) == 4
     assert {n.topic for n in stored} == {
+        "domain.chat:ChatRoom.Opened",
         "domain.listing:Listing.Reserved",
         "domain.wallet:Wallet.HoldPlaced",
         "domain.escrow:Escrow.Opened",
@@ -89,9 +90,7 @@ def test_twenty_buyers_racing_for_one_listing_make_exactly_one_escrow(
     results = race(20, lambda i: container.app.purchase(buyers[i], shop["listing"]))
     escrows = [r for r in results if isinstance(r, Escrow)]
     assert len(escrows) == 1
-    assert all(
-        isinstance(r, (Conflict, ListingUnavailable)) for r in results if not isinstance(r, Escrow)
-    )
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, Escrow))
     held = 0
     for buyer in buyers:
         wallet: object = container.app.repository.get(wallet_id(buyer))

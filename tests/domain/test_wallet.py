@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,6 +17,8 @@ from domain.wallet import (
 )
 
 UZS = 100
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+STAFF = uuid.uuid4()
 
 
 def funded(amount: int = 100_000 * UZS) -> Wallet:
@@ -80,17 +83,17 @@ def test_a_withdrawal_waits_in_pending_until_paid_or_returned() -> None:
     wallet = funded(50_000 * UZS)
     paid, returned = uuid.uuid4(), uuid.uuid4()
     with pytest.raises(InvalidAmount):
-        wallet.request_withdrawal(uuid.uuid4(), MIN_WITHDRAWAL - 1)
-    wallet.request_withdrawal(paid, 20_000 * UZS)
-    wallet.request_withdrawal(returned, 10_000 * UZS)
+        wallet.request_withdrawal(uuid.uuid4(), MIN_WITHDRAWAL - 1, "visa", NOW)
+    wallet.request_withdrawal(paid, 20_000 * UZS, "visa", NOW)
+    wallet.request_withdrawal(returned, 10_000 * UZS, "visa", NOW)
     assert (wallet.available, wallet.pending_withdrawal) == (20_000 * UZS, 30_000 * UZS)
-    wallet.complete_withdrawal(paid)
-    wallet.return_withdrawal(returned, "rejected")
+    wallet.complete_withdrawal(paid, STAFF, NOW)
+    wallet.return_withdrawal(returned, "rejected", "Card blocked", NOW)
     assert (wallet.available, wallet.pending_withdrawal) == (30_000 * UZS, 0)
     with pytest.raises(NoSuchWithdrawal):
-        wallet.complete_withdrawal(paid)  # approving twice
+        wallet.complete_withdrawal(paid, STAFF, NOW)  # approving twice
     with pytest.raises(InsufficientFunds):
-        wallet.request_withdrawal(uuid.uuid4(), 30_001 * UZS)
+        wallet.request_withdrawal(uuid.uuid4(), 30_001 * UZS, "visa", NOW)
 
 
 def test_credits_and_debits_apply_once_per_reference() -> None:
@@ -110,8 +113,8 @@ def test_no_command_moves_money_out_of_thin_air() -> None:
     before = total(wallet)
     escrow, withdrawal = uuid.uuid4(), uuid.uuid4()
     wallet.hold(escrow, 2_000 * UZS)
-    wallet.request_withdrawal(withdrawal, MIN_WITHDRAWAL)
+    wallet.request_withdrawal(withdrawal, MIN_WITHDRAWAL, "visa", NOW)
     assert total(wallet) == before
     wallet.release(escrow)
-    wallet.return_withdrawal(withdrawal, "cancelled")
+    wallet.return_withdrawal(withdrawal, "cancelled", "", NOW)
     assert total(wallet) == before

@@ -265,7 +265,7 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
         t.join()
     lag = container.projection_lag()
     outcome = {name: (v["lag_events"], v["failures"]) for name, v in lag.items()}
-    assert outcome == dict.fromkeys(("users", "games", "listings"), (0, 0))
+    assert outcome == dict.fromkeys(("users", "games", "listings", "money"), (0, 0))
 
 
 def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) -> None:
@@ -277,7 +277,12 @@ def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) ->
     users_before = table_rows(idle_container)
     head = idle_container.app.recorder.max_notification_id()
     runner.rebuild_schema(["users"])
-    assert idle_container.store.positions() == {"users": 0, "games": head, "listings": head}
+    assert idle_container.store.positions() == {
+        "users": 0,
+        "games": head,
+        "listings": head,
+        "money": head,
+    }
     runner.catch_up()  # a second Game.Added for the games table would break its primary key
     assert table_rows(idle_container) == users_before
     assert set(idle_container.store.positions().values()) == {head}

@@ -1,0 +1,236 @@
+"""``wibestore audit``: replay the event log from position 0 through the Ledger, compare it with
+the money read models, and write audit-report.json, audit-summary.txt and escrow-ledger.csv.
+
+The read models are read in one snapshot together with their tracking position P; the replay
+compares its own state at P with that snapshot, then goes on to the end of the log for the
+invariants. So a projector that keeps running during the audit never causes a false mismatch.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.utils import get_topic
+from sqlalchemy import select
+
+from application.ledger import INVARIANTS, LISTING_EVENTS, MONEY_TYPES, Ledger, Row
+from projections.money import escrows, transactions, wallets
+from projections.runtime import ReadStore, tracking
+
+BATCH = 5000
+
+
+def money_topics() -> list[str]:
+    topics = [get_topic(cls) for cls in LISTING_EVENTS]
+    for aggregate in MONEY_TYPES:
+        for value in vars(aggregate).values():
+            if isinstance(value, type) and issubclass(value, aggregate.Event):
+                topics.append(get_topic(value))
+    return sorted(set(topics))
+
+
+@dataclass
+class Snapshot:
+    """The money read models at one tracking position."""
+
+    position: int
+    balances: dict[UUID, tuple[int, int, int]]
+    escrows: dict[UUID, tuple[str, int, int]]
+    deposits: dict[UUID, str]
+
+    @classmethod
+    def read(cls, store: ReadStore) -> Snapshot:
+        engine = store.engine
+        if store.is_postgres:
+            engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        with engine.connect() as conn, conn.begin():
+            position = conn.execute(
+                select(tracking.c.position).where(tracking.c.name == "money")
+            ).scalar()
+            return cls(
+                position=position or 0,
+                balances={
+                    r.owner_id: (r.available, r.held, r.pending_withdrawal)
+                    for r in conn.execute(select(wallets))
+                },
+                escrows={
+                    r.id: (r.status, r.amount, r.commission)
+                    for r in conn.execute(
+                        select(
+                            escrows.c.id, escrows.c.status, escrows.c.amount, escrows.c.commission
+                        )
+                    )
+                },
+                deposits={
+                    r.id: r.status
+                    for r in conn.execute(
+                        select(transactions.c.id, transactions.c.status).where(
+                            transactions.c.type == "deposit"
+                        )
+                    )
+                },
+            )
+
+    def differences(self, ledger: Ledger) -> list[str]:
+        found: list[str] = []
+        replayed = ledger.balances()
+        for owner in sorted(set(replayed) | set(self.balances), key=str):
+            if replayed.get(owner, (0, 0, 0)) != self.balances.get(owner, (0, 0, 0)):
+                found.append(
+                    f"wallet of {owner}: replay {replayed.get(owner)}, "
+                    f"read model {self.balances.get(owner)}"
+                )
+        for escrow_id in sorted(set(ledger.escrows) | set(self.escrows), key=str):
+            s = ledger.escrows.get(escrow_id)
+            mine = (s.status, s.price, s.commission) if s else None
+            if mine != self.escrows.get(escrow_id):
+                found.append(
+                    f"escrow {escrow_id}: replay {mine}, read model {self.escrows.get(escrow_id)}"
+                )
+        for deposit_id in sorted(set(ledger.deposit_status) | set(self.deposits), key=str):
+            if ledger.deposit_status.get(deposit_id) != self.deposits.get(deposit_id):
+                found.append(
+                    f"deposit {deposit_id}: replay {ledger.deposit_status.get(deposit_id)}, "
+                    f"read model {self.deposits.get(deposit_id)}"
+                )
+        return found
+
+
+@dataclass
+class Audit:
+    ledger: Ledger
+    log_end: int
+    read_model_position: int
+    differences: list[str]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.ledger.ok and not self.differences
+
+    @property
+    def rate(self) -> float:
+        return self.log_end / self.seconds if self.seconds else 0.0
+
+    def report(self) -> dict[str, Any]:
+        ledger = self.ledger
+        statuses: dict[str, int] = {}
+        for s in ledger.escrows.values():
+            statuses[s.status] = statuses.get(s.status, 0) + 1
+        return {
+            "ok": self.ok,
+            "log_end_position": self.log_end,
+            "money_events_replayed": ledger.events,
+            "seconds": round(self.seconds, 3),
+            "events_per_second": round(self.rate, 1),
+            "invariants": {
+                name: {
+                    "description": text,
+                    "holds": not ledger.violations[name],
+                    "violations": ledger.violations[name][:100],
+                    "violation_count": len(ledger.violations[name]),
+                }
+                for name, text in INVARIANTS.items()
+            },
+            "read_models": {
+                "position": self.read_model_position,
+                "agree": not self.differences,
+                "differences": self.differences[:100],
+                "difference_count": len(self.differences),
+            },
+            "totals_minor_units": {
+                "deposits_credited": ledger.deposits_credited,
+                "withdrawals_paid": ledger.withdrawals_paid,
+                "balances": sum(sum(b) for b in ledger.balances().values()),
+                "wallets": len(ledger.wallets),
+            },
+            "escrows": statuses,
+            "notes": self.notes,
+        }
+
+    def summary(self) -> str:
+        lines = [f"WibeStore ledger audit: {'PASS' if self.ok else 'FAIL'}"]
+        lines.append(
+            f"replayed positions 1..{self.log_end} ({self.ledger.events} money events) "
+            f"in {self.seconds:.2f}s, {self.rate:,.0f} events/s"
+        )
+        for name, text in INVARIANTS.items():
+            count = len(self.ledger.violations[name])
+            lines.append(f"  [{'ok' if not count else 'FAIL'}] {name}: {text}")
+            lines += [f"        {v}" for v in self.ledger.violations[name][:10]]
+        lines.append(
+            f"  [{'ok' if not self.differences else 'FAIL'}] read models at position "
+            f"{self.read_model_position} agree with the replay"
+        )
+        lines += [f"        {d}" for d in self.differences[:10]]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def write(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "audit-report.json").write_text(json.dumps(self.report(), indent=2) + "\n")
+        (out / "audit-summary.txt").write_text(self.summary())
+        with (out / "escrow-ledger.csv").open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(Row.FIELDS)
+            writer.writerows(row.values() for row in self.ledger.rows)
+
+
+def run_audit(
+    recorder: ApplicationRecorder,
+    mapper: Mapper[Any],
+    store: ReadStore,
+    progress: Callable[[int, int], None] | None = None,
+) -> Audit:
+    started = time.perf_counter()
+    snapshot = Snapshot.read(store)
+    log_end = recorder.max_notification_id() or 0
+    ledger = Ledger()
+    differences: list[str] | None = None
+    notes: list[str] = []
+    if snapshot.position > log_end:
+        notes.append(f"read models claim position {snapshot.position} beyond the log's end")
+    for position, event in _events(recorder, mapper, log_end, progress):
+        if differences is None and position > snapshot.position:
+            differences = snapshot.differences(ledger)
+        ledger.apply(position, event)
+    if differences is None:
+        differences = snapshot.differences(ledger)
+    if snapshot.position < log_end:
+        notes.append(
+            f"read models were at position {snapshot.position} of {log_end}: compared there"
+        )
+    ledger.finish()
+    return Audit(
+        ledger, log_end, snapshot.position, differences, time.perf_counter() - started, notes
+    )
+
+
+def _events(
+    recorder: ApplicationRecorder,
+    mapper: Mapper[Any],
+    log_end: int,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[tuple[int, Any]]:
+    topics = money_topics()
+    start = 1
+    while start <= log_end:
+        batch = recorder.select_notifications(start, BATCH, stop=log_end, topics=topics)
+        if not batch:
+            break
+        for notification in batch:
+            yield notification.id, mapper.to_domain_event(notification)
+        start = batch[-1].id + 1
+        if progress is not None:
+            progress(batch[-1].id, log_end)
+    if progress is not None:
+        progress(log_end, log_end)
