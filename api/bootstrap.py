@@ -14,6 +14,8 @@ from psycopg.conninfo import make_conninfo
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from api.idempotency import MemoryStore, RedisStore
+from api.idempotency import Store as IdempotencyStore
 from api.ratelimit import RateLimiter, parse_limits
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
@@ -21,10 +23,12 @@ from application.marketplace import Marketplace
 from application.media import LocalMediaStore
 from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
+from application.sandbox import SandboxProvider, Signer
 from application.settings import Settings
 from application.throttle import MemoryLoginThrottle, RedisLoginThrottle
 from application.tokens import Tokens
 from application.vault import Vault
+from application.webhooks import Webhooks
 from projections.registry import PROJECTORS
 from projections.runtime import (
     PgListener,
@@ -87,6 +91,12 @@ class Container:
         )
         self.app.delivery_window = timedelta(hours=settings.escrow_delivery_hours)
         self.app.confirmation_window = timedelta(hours=settings.escrow_auto_release_hours)
+        self.idempotency: IdempotencyStore = (
+            RedisStore(self.redis) if self.redis is not None else MemoryStore()
+        )
+        signer = Signer(settings.payment_webhook_secret)
+        self.payment_provider = SandboxProvider(signer)
+        self.webhooks = Webhooks(self.app, signer)
         self.store = ReadStore(settings.read_model_url(), settings.read_schema)
         self.board = PositionBoard()
         self.wakeup = Wakeup()
@@ -108,6 +118,9 @@ class Container:
 
     def _send_email(self, email: Email) -> None:
         tasks.send_email.delay(email.to, email.subject, email.body)
+
+    def send_webhook(self, provider: str, body: bytes, signature: str) -> None:
+        tasks.deliver_webhook.delay(provider, body.decode(), signature)
 
     @staticmethod
     def _request_thumbnail(name: str, thumbnail_name: str) -> None:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError, NotFound
 
 COMMISSION_RATES = {"free": Decimal("0.10"), "premium": Decimal("0.08"), "pro": Decimal("0.05")}
 OPEN = frozenset({"paid", "delivered", "disputed"})
@@ -207,9 +207,11 @@ class Escrow(Aggregate):
         self.status = "refunded"
 
 
-class NotAParty(Forbidden):
+class NotAParty(NotFound):
+    """Someone else's purchase: answered as if it did not exist, so ids reveal nothing."""
+
     def __init__(self) -> None:
-        super().__init__("You are not a party to this purchase.")
+        super().__init__("Escrow not found.")
 
 
 class EscrowStateError(DomainError):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    func,
     select,
     update,
 )
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from domain.escrow import Escrow
 from domain.subscription import Membership
 from domain.user import User
+from projections.money import wallets
 from projections.runtime import Projector, metadata
 
 users = Table(
@@ -52,7 +54,6 @@ users = Table(
     Column("rating_cents", Integer, nullable=False, default=500),
     Column("total_sales", Integer, nullable=False, default=0),
     Column("total_purchases", Integer, nullable=False, default=0),
-    Column("balance_minor", BigInteger, nullable=False, default=0),
     Column("tokens_valid_after", Float),
 )
 
@@ -94,7 +95,6 @@ class UsersProjector(Projector):
                 rating_cents=500,
                 total_sales=0,
                 total_purchases=0,
-                balance_minor=0,
             )
         )
 
@@ -175,7 +175,12 @@ class UsersProjector(Projector):
 
 
 def user_row(conn: Connection, user_id: UUID) -> Row[Any] | None:
-    return conn.execute(select(users).where(users.c.id == user_id)).first()
+    """The user with ``balance_minor``, their wallet's available balance."""
+    return conn.execute(
+        select(users, func.coalesce(wallets.c.available, 0).label("balance_minor"))
+        .outerjoin(wallets, wallets.c.owner_id == users.c.id)
+        .where(users.c.id == user_id)
+    ).first()
 
 
 def active_user_row(conn: Connection, user_id: UUID) -> Row[Any] | None:

@@ -165,6 +165,7 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
             "WIBESTORE_DATA_DIR": str(settings.data_dir),
             "JWT_SECRET": settings.jwt_secret,
             "CREDENTIALS_KEY": settings.credentials_key,
+            "PAYMENT_WEBHOOK_SECRET": settings.payment_webhook_secret,
             "MAILER": settings.mailer,
             "MAIL_DIR": str(settings.mail_dir or settings.data_dir / "mail"),
             "PYTHONUNBUFFERED": "1",

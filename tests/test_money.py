@@ -12,7 +12,7 @@ from api.bootstrap import Container
 from api.seed import seed_games
 from application.payments import NoCredentials
 from domain.deposit import DepositClosed
-from domain.errors import Conflict, DomainError, Forbidden, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from domain.escrow import EscrowStateError, NotAParty
 from domain.wallet import MIN_WITHDRAWAL, PLATFORM, InsufficientFunds, NoSuchWithdrawal
 from projections.audit import run_audit
@@ -296,6 +296,6 @@ def test_only_a_party_sees_or_moves_an_escrow(container: Container, shop: dict[s
         lambda: app.reveal_credentials(stranger, escrow.id, staff=False),
         lambda: app.deliver(stranger, escrow.id, CREDENTIALS),
     ):
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotAParty):
             attempt()
     audited(container)

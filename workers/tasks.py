@@ -15,6 +15,7 @@ from celery.schedules import crontab
 
 from application.images import thumbnail
 from application.ports import Email
+from domain.errors import DomainError
 from workers.celery_app import celery
 
 if TYPE_CHECKING:
@@ -69,9 +70,60 @@ def archive_stale_listings() -> int:
     return len(stale)
 
 
+@celery.task(
+    name="wibestore.deliver_webhook", autoretry_for=(OSError,), retry_backoff=True, max_retries=8
+)
+def deliver_webhook(provider: str, body: str, signature: str) -> int:
+    """A provider's webhook, handed to the same handler as POST /payments/webhooks/{provider}/
+    (the sandbox provider sends its reports this way). Returns the HTTP status it got."""
+    status, _ = runtime().webhooks.handle(provider, body.encode(), signature)
+    return status
+
+
+@celery.task(name="wibestore.run_escrow_timers")
+def run_escrow_timers() -> dict[str, int]:
+    """Refund purchases the seller did not deliver in time, release deliveries the buyer left
+    unconfirmed. Every command is idempotent, so overlapping runs settle each escrow once."""
+    from projections.money_queries import due_escrows
+
+    container = runtime()
+    with container.store.reader.connect() as conn:
+        due = due_escrows(conn, container.clock.now())
+    outcomes: dict[str, int] = {}
+    for escrow_id in due:
+        try:
+            outcome = container.app.run_escrow_timers(escrow_id)
+        except DomainError:  # settled meanwhile by the buyer or staff
+            continue
+        if outcome:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+@celery.task(name="wibestore.renew_subscriptions")
+def renew_subscriptions() -> dict[str, int]:
+    """Hourly: subscriptions at their end date renew from the wallet or expire."""
+    from projections.money_queries import due_members
+
+    container = runtime()
+    with container.store.reader.connect() as conn:
+        due = due_members(conn, container.clock.now())
+    outcomes: dict[str, int] = {}
+    for user_id in due:
+        outcome = container.app.renew_or_expire(user_id)
+        if outcome:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 celery.conf.beat_schedule = {
     "archive-stale-listings": {
         "task": "wibestore.archive_stale_listings",
         "schedule": crontab(hour=5, minute=0),
+    },
+    "escrow-timers": {"task": "wibestore.run_escrow_timers", "schedule": 60.0},
+    "renew-subscriptions": {
+        "task": "wibestore.renew_subscriptions",
+        "schedule": crontab(minute=0),
     },
 }

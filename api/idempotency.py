@@ -1,0 +1,149 @@
+"""Idempotency-Key for money commands (deposit, withdraw, purchase, subscription purchase).
+
+Keys are scoped per user and kept 24 hours. The first request with a key claims it (a short
+"in flight" claim, so a crashed request frees its key after a minute); its answer is stored and
+every retry with the same key and the same body gets that answer again, byte for byte. The same
+key with another body answers 422; a retry while the first is still running answers 409.
+Answers of 5xx are not stored: the client may retry them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import msgspec
+import redis
+from litestar import MediaType, Request, Response
+
+from api.errors import ApiError, api_error, domain_error
+from domain.errors import DomainError
+
+KEEP_SECONDS = 24 * 3600
+IN_FLIGHT_SECONDS = 60
+HEADER = "Idempotency-Key"
+
+
+class Store(Protocol):
+    def claim(self, key: str, record: str, ttl: int) -> str | None:
+        """Claim ``key`` (returns None), or return what is stored under it."""
+
+    def put(self, key: str, record: str, ttl: int) -> None: ...
+
+    def drop(self, key: str) -> None: ...
+
+
+class RedisStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def claim(self, key: str, record: str, ttl: int) -> str | None:
+        if self.client.set(key, record, nx=True, ex=ttl):
+            return None
+        stored = self.client.get(key)
+        if stored is None:  # expired between the two calls: claim again
+            return self.claim(key, record, ttl)
+        return stored.decode() if isinstance(stored, bytes) else str(stored)
+
+    def put(self, key: str, record: str, ttl: int) -> None:
+        self.client.set(key, record, ex=ttl)
+
+    def drop(self, key: str) -> None:
+        self.client.delete(key)
+
+
+class MemoryStore:
+    """For the embedded default (one process)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, record: str, ttl: int) -> str | None:
+        with self._lock:
+            now = time.monotonic()
+            found = self._items.get(key)
+            if found is not None and found[0] > now:
+                return found[1]
+            self._items[key] = (now + ttl, record)
+            if len(self._items) > 100_000:
+                self._items = {k: v for k, v in self._items.items() if v[0] > now}
+            return None
+
+    def put(self, key: str, record: str, ttl: int) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + ttl, record)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+def once(
+    store: Store,
+    request: Request[Any, Any, Any],
+    user_id: Any,
+    body: Any,
+    command: Callable[[], tuple[int, Any]],
+) -> Response[Any]:
+    """Run ``command`` (which returns status and content) at most once per Idempotency-Key."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return _respond(*_outcome(request, command))
+    if not 1 <= len(key) <= 255:
+        raise ApiError(400, "INVALID", f"{HEADER} must be 1 to 255 characters.")
+    slot = f"idempotency:{user_id}:{key}"
+    fingerprint = hashlib.sha256(
+        f"{request.method} {request.url.path} ".encode() + msgspec.json.encode(body)
+    ).hexdigest()
+    stored = store.claim(slot, json.dumps({"fp": fingerprint}), IN_FLIGHT_SECONDS)
+    if stored is not None:
+        record = json.loads(stored)
+        if record["fp"] != fingerprint:
+            raise ApiError(
+                422,
+                "IDEMPOTENCY_KEY_REUSED",
+                f"This {HEADER} was already used with a different request.",
+            )
+        if "status" not in record:
+            raise ApiError(
+                409,
+                "IDEMPOTENCY_IN_PROGRESS",
+                f"A request with this {HEADER} is still in progress; retry shortly.",
+            )
+        return _respond(record["status"], record["body"].encode(), replayed=True)
+    try:
+        status, content = _outcome(request, command)
+    except BaseException:
+        store.drop(slot)
+        raise
+    if status >= 500:
+        store.drop(slot)
+    else:
+        record = {"fp": fingerprint, "status": status, "body": content.decode()}
+        store.put(slot, json.dumps(record), KEEP_SECONDS)
+    return _respond(status, content)
+
+
+def _outcome(
+    request: Request[Any, Any, Any], command: Callable[[], tuple[int, Any]]
+) -> tuple[int, bytes]:
+    """The command's answer as (status, JSON bytes), business errors included."""
+    try:
+        status, content = command()
+    except DomainError as e:
+        response = domain_error(request, e)
+        status, content = response.status_code or 400, response.content
+    except ApiError as e:
+        response = api_error(request, e)
+        status, content = response.status_code or 400, response.content
+    return status, msgspec.json.encode(content)
+
+
+def _respond(status: int, content: bytes, replayed: bool = False) -> Response[Any]:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(content, status_code=status, media_type=MediaType.JSON, headers=headers)
