@@ -9,6 +9,8 @@ fresh state are re-run (``retrying``) on the state the winner left.
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -28,7 +30,7 @@ from domain.subscription import Membership, membership_id, payment_reference, pl
 from domain.wallet import PLATFORM, InsufficientFunds, Wallet, wallet_id
 
 T = TypeVar("T")
-ATTEMPTS = 5
+ATTEMPTS = 8
 
 
 class Payments(Listings):
@@ -44,6 +46,9 @@ class Payments(Listings):
             except IntegrityError:
                 if attempt == ATTEMPTS - 1:
                     raise Conflict("Too many simultaneous changes; please try again.") from None
+                # Jittered backoff: contenders for one aggregate spread out instead of
+                # colliding again in lockstep.
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
         raise AssertionError("unreachable")
 
     def wallet(self, owner_id: UUID) -> Wallet:
@@ -179,31 +184,44 @@ class Payments(Listings):
     ) -> Escrow:
         """The seller hands over the account: sealed for this escrow, from the request or
         from the listing's stored credentials."""
-        escrow = self.escrow(escrow_id)
-        escrow.check_party(seller_id)
-        if credentials is None:
-            credentials = self.listing_credentials(escrow.listing_id)
-            if credentials is None:
-                raise NoCredentials
-        sealed = self.vault.seal(credentials, escrow.id)
-        escrow.deliver(seller_id, sealed, self.clock.now(), self.confirmation_window)
-        self.save(escrow)
-        return escrow
+
+        def command() -> Escrow:
+            escrow = self.escrow(escrow_id)
+            escrow.check_party(seller_id)
+            given = credentials
+            if given is None:
+                given = self.listing_credentials(escrow.listing_id)
+                if given is None:
+                    raise NoCredentials
+            sealed = self.vault.seal(given, escrow.id)
+            escrow.deliver(seller_id, sealed, self.clock.now(), self.confirmation_window)
+            self.save(escrow)
+            return escrow
+
+        return self.retrying(command)
 
     def reveal_credentials(self, user_id: UUID, escrow_id: UUID, staff: bool) -> dict[str, Any]:
-        escrow = self.escrow(escrow_id)
-        sealed = escrow.reveal(user_id, self.clock.now(), staff=staff)
-        self.save(escrow)
-        return self.vault.open(sealed, escrow.id)
+
+        def command() -> dict[str, Any]:
+            escrow = self.escrow(escrow_id)
+            sealed = escrow.reveal(user_id, self.clock.now(), staff=staff)
+            self.save(escrow)
+            return self.vault.open(sealed, escrow.id)
+
+        return self.retrying(command)
 
     def confirm_purchase(self, buyer_id: UUID, escrow_id: UUID) -> Escrow:
         return self._settle(escrow_id, lambda e: e.confirm(buyer_id, self.clock.now()))
 
     def dispute(self, buyer_id: UUID, escrow_id: UUID, reason: str) -> Escrow:
-        escrow = self.escrow(escrow_id)
-        escrow.dispute(buyer_id, reason, self.clock.now())
-        self.save(escrow)
-        return escrow
+
+        def command() -> Escrow:
+            escrow = self.escrow(escrow_id)
+            escrow.dispute(buyer_id, reason, self.clock.now())
+            self.save(escrow)
+            return escrow
+
+        return self.retrying(command)
 
     def resolve_dispute(
         self, staff_id: UUID, escrow_id: UUID, refund: bool, resolution: str
@@ -212,10 +230,14 @@ class Payments(Listings):
             escrow.resolve(refund, resolution, self.clock.now())
 
         escrow = self._settle(escrow_id, resolve)
-        room = self.find(order_room_id(escrow_id), ChatRoom)
-        if room is not None and staff_id not in room.participants:
-            room.join(staff_id, self.clock.now())
-            self.save(room)
+
+        def join() -> None:
+            room = self.find(order_room_id(escrow_id), ChatRoom)
+            if room is not None and staff_id not in room.participants:
+                room.join(staff_id, self.clock.now())
+                self.save(room)
+
+        self.retrying(join)
         return escrow
 
     def run_escrow_timers(self, escrow_id: UUID) -> str | None:

@@ -9,6 +9,8 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -44,8 +46,13 @@ def wait_until_serving(base: str, proc: subprocess.Popen[bytes], timeout: float 
     raise TimeoutError("server did not start")
 
 
+class Deployment(NamedTuple):
+    base: str
+    env: dict[str, str]
+
+
 @pytest.fixture
-def production(tmp_path: Path) -> Iterator[str]:
+def production(tmp_path: Path) -> Iterator[Deployment]:
     require_postgres()
     require_redis()
     import redis
@@ -92,7 +99,7 @@ def production(tmp_path: Path) -> Iterator[str]:
     )
     try:
         wait_until_serving(base, server)
-        yield base
+        yield Deployment(base, env)
     finally:
         for proc in (server, projector):
             proc.terminate()
@@ -106,8 +113,8 @@ def production(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_register_login_me_refresh_and_reuse_over_real_http(production: str) -> None:
-    with httpx.Client(base_url=production, timeout=10) as http:
+def test_register_login_me_refresh_and_reuse_over_real_http(production: Deployment) -> None:
+    with httpx.Client(base_url=production.base, timeout=10) as http:
         registered = http.post(
             "/api/v1/auth/register/",
             json={"email": "real@example.uz", "password": PASSWORD, "name": "Real Person"},
@@ -154,3 +161,121 @@ def test_register_login_me_refresh_and_reuse_over_real_http(production: str) -> 
                 break
             time.sleep(0.05)
         assert lag == 0
+
+
+def _login(http: httpx.Client, email: str) -> dict[str, str]:
+    r = http.post("/api/v1/auth/login/", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['data']['tokens']['access']}"}
+
+
+def _ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+@pytest.mark.slow
+def test_a_purchase_end_to_end_over_real_http_then_the_audit_passes(
+    production: Deployment, tmp_path: Path
+) -> None:
+    """deposit (sandbox checkout + signed webhook) -> list -> approve -> purchase -> deliver ->
+    reveal -> confirm -> balances and transactions -> `wibestore audit` exits 0."""
+    command = ["user", "create", "--staff", "--email", "ops@example.uz", "--password", PASSWORD]
+    created = subprocess.run(
+        [sys.executable, "-m", "api.cli", *command],
+        env=production.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stdout + created.stderr
+    with httpx.Client(base_url=production.base, timeout=10) as http:
+        for email in ("seller@example.uz", "buyer@example.uz"):
+            _ok(
+                http.post("/api/v1/auth/register/", json={"email": email, "password": PASSWORD}),
+                201,
+            )
+        seller, buyer = _login(http, "seller@example.uz"), _login(http, "buyer@example.uz")
+        staff = _login(http, "ops@example.uz")
+        game = {"name": "PUBG Mobile", "slug": "pubg-mobile"}
+        _ok(http.post("/api/v1/admin-panel/games/", headers=staff, json=game), 201)
+
+        deposit = _ok(
+            http.post(
+                "/api/v1/payments/deposit/",
+                headers={**buyer, "Idempotency-Key": "e2e-deposit"},
+                json={"amount": "2000000", "payment_method": "visa"},
+            ),
+            201,
+        )["data"]
+        checkout = urlsplit(deposit["checkout_url"])
+        page = http.get(f"{checkout.path}?{checkout.query}")
+        assert page.status_code == 200 and "Sandbox payment" in page.text
+        _ok(http.post(f"{checkout.path}?{checkout.query}", json={"action": "confirm"}))
+        assert _ok(http.get("/api/v1/payments/balance/", headers=buyer))["data"]["balance"] == (
+            "2000000.00"
+        )
+
+        listing = _ok(
+            http.post(
+                "/api/v1/listings/",
+                headers=seller,
+                json={
+                    "game": "pubg-mobile",
+                    "title": "Conqueror, level 80",
+                    "description": "All seasons",
+                    "price": "1500000",
+                    "account_email": "acc@game.uz",
+                    "account_password": "hunter2",
+                },
+            ),
+            201,
+        )
+        _ok(http.post(f"/api/v1/admin-panel/listings/{listing['id']}/approve/", headers=staff))
+        escrow = _ok(
+            http.post(
+                "/api/v1/payments/purchase/",
+                headers={**buyer, "Idempotency-Key": "e2e-purchase"},
+                json={"listing_id": listing["id"]},
+            ),
+            201,
+        )["data"]
+        assert escrow["status"] == "paid" and escrow["chat_room_id"]
+        base = f"/api/v1/payments/escrow/{escrow['id']}"
+        _ok(http.post(f"{base}/deliver/", headers=seller))
+        revealed = _ok(http.get(f"{base}/credentials/", headers=buyer))["data"]
+        assert revealed == {"account_email": "acc@game.uz", "account_password": "hunter2"}
+        confirmed = _ok(http.post(f"{base}/confirm/", headers=buyer))["data"]
+        assert confirmed["status"] == "confirmed"
+
+        def balance(who: dict[str, str]) -> str:
+            return str(_ok(http.get("/api/v1/payments/balance/", headers=who))["data"]["balance"])
+
+        assert (balance(buyer), balance(seller)) == ("500000.00", "1350000.00")
+        kinds = sorted(
+            (t["type"], t["status"], t["amount"])
+            for t in _ok(http.get("/api/v1/payments/transactions/", headers=buyer))["results"]
+        )
+        assert kinds == [
+            ("deposit", "completed", "2000000.00"),
+            ("purchase", "completed", "1500000.00"),
+        ]
+        sold = _ok(http.get(f"/api/v1/listings/{listing['id']}/"))
+        assert sold["status"] == "sold"
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "api.cli", "audit", "--quiet", "--out", str(tmp_path / "audit")],
+        env=production.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "PASS" in audit.stdout
+    report = (tmp_path / "audit" / "audit-report.json").read_text()
+    assert '"ok": true' in report
+    ledger = (tmp_path / "audit" / "escrow-ledger.csv").read_text().splitlines()
+    assert ledger[0].startswith("position,at,event,account")
+    assert any(escrow["id"] in line for line in ledger)

@@ -1,0 +1,103 @@
+"""Races with real threads on both stores (PostgreSQL's is the production one): the event
+store's optimistic concurrency settles them, and the ledger stays exact."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from api.bootstrap import Container
+from api.seed import seed_games
+from domain.errors import DomainError
+from domain.escrow import Escrow
+from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, Wallet, wallet_id
+from projections.audit import run_audit
+from tests.conftest import FixedClock
+from tests.test_application import race
+
+PASSWORD = "Sup3r-Secret!"
+UZS = 100
+
+
+def audited(container: Container) -> None:
+    head = container.app.recorder.max_notification_id() or 0
+    assert container.board.wait_for(head, 20)
+    audit = run_audit(container.app.recorder, container.app.mapper, container.store)
+    assert audit.ledger.violations == {k: [] for k in audit.ledger.violations}
+    assert audit.differences == []
+
+
+def test_fifty_concurrent_withdrawals_never_overdraw_the_wallet(container: Container) -> None:
+    app = container.app
+    user = app.register("ann@example.uz", PASSWORD)
+    app.credit_deposit(user, uuid.uuid4(), 20 * MIN_WITHDRAWAL + 5 * UZS)
+    results = race(50, lambda _: app.request_withdrawal(user, MIN_WITHDRAWAL, "visa"))
+    granted = [r for r in results if isinstance(r, uuid.UUID)]
+    refused = [r for r in results if isinstance(r, InsufficientFunds)]
+    assert len(granted) == 20, results
+    assert len(refused) == 30, results
+    wallet = app.find(wallet_id(user), Wallet)
+    assert wallet is not None
+    assert (wallet.available, wallet.pending_withdrawal) == (5 * UZS, 20 * MIN_WITHDRAWAL)
+    audited(container)
+
+
+@pytest.fixture
+def delivered(container: Container, clock: FixedClock) -> Any:
+    """A delivered purchase whose auto-release is due: confirm, the timer and a dispute race."""
+    app = container.app
+    seed_games(app)
+    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = app.register("seller@example.uz", PASSWORD)
+    buyer = app.register("buyer@example.uz", PASSWORD)
+    app.credit_deposit(buyer, uuid.uuid4(), 10_000_000 * UZS)
+
+    def make() -> Escrow:
+        listing = app.create_listing(
+            seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
+        )
+        app.approve_listing(staff, listing)
+        escrow = app.purchase(buyer, listing)
+        app.deliver(seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"})
+        return escrow
+
+    return app, staff, buyer, make
+
+
+def contest(app: Any, staff: uuid.UUID, buyer: uuid.UUID, escrow: uuid.UUID) -> list[Any]:
+    contenders = [
+        lambda: app.confirm_purchase(buyer, escrow),
+        lambda: app.run_escrow_timers(escrow),
+        lambda: app.dispute(buyer, escrow, "not as described"),
+        lambda: app.run_escrow_timers(escrow),
+        lambda: app.resolve_dispute(staff, escrow, True, "refund"),
+        lambda: app.confirm_purchase(buyer, escrow),
+    ]
+    return race(len(contenders), lambda i: contenders[i]())
+
+
+def test_confirm_racing_auto_release_and_dispute_settles_each_escrow_once(
+    container: Container, delivered: Any, clock: FixedClock
+) -> None:
+    app, staff, buyer, make = delivered
+    escrows = [make() for _ in range(5)]
+    clock.advance(hours=25)  # every auto-release is due
+    for escrow in escrows:
+        results = contest(app, staff, buyer, escrow.id)
+        unexpected = [
+            r for r in results if not isinstance(r, (type(None), Escrow, str, DomainError))
+        ]
+        assert unexpected == []
+        events = [
+            type(e).__name__
+            for e in app.repository.event_store.get(escrow.id)
+            if isinstance(e, (Escrow.Released, Escrow.Refunded))
+        ]
+        assert len(events) <= 1, events
+        final = app.find(escrow.id, Escrow)
+        assert final is not None
+        assert final.status in ("confirmed", "refunded", "disputed")
+        assert (final.status == "disputed") == (events == [])
+    audited(container)
