@@ -97,9 +97,7 @@ def once(
     if not 1 <= len(key) <= 255:
         raise ApiError(400, "INVALID", f"{HEADER} must be 1 to 255 characters.")
     slot = f"idempotency:{user_id}:{key}"
-    fingerprint = hashlib.sha256(
-        f"{request.method} {request.url.path} ".encode() + msgspec.json.encode(body)
-    ).hexdigest()
+    fingerprint = fingerprint_of(request.method, request.url.path, body)
     stored = store.claim(slot, json.dumps({"fp": fingerprint}), IN_FLIGHT_SECONDS)
     if stored is not None:
         record = json.loads(stored)
@@ -127,6 +125,12 @@ def once(
         record = {"fp": fingerprint, "status": status, "body": content.decode()}
         store.put(slot, json.dumps(record), KEEP_SECONDS)
     return _respond(status, content)
+
+
+def fingerprint_of(method: str, path: str, body: Any) -> str:
+    """What makes two requests "the same": method, path (trailing slash or not) and body."""
+    request = f"{method} {path.rstrip('/')} ".encode()
+    return hashlib.sha256(request + msgspec.json.encode(body)).hexdigest()
 
 
 def _outcome(

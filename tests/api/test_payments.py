@@ -448,3 +448,51 @@ def test_subscriptions_are_bought_from_the_wallet_and_cancelled(
         "/api/v1/payments/purchase/", headers=market["buyer"], json={"listing_id": listing}
     )
     assert r.json()["data"]["commission_amount"] == "120000.00"  # 8 %
+
+
+def test_a_retry_while_the_first_request_runs_answers_409(
+    client: Client, market: dict[str, Any], container: Container
+) -> None:
+    """Another worker holds the key (its request is still running): the retry must wait."""
+    from api.idempotency import IN_FLIGHT_SECONDS, fingerprint_of
+    from api.money_schemas import DepositBody
+
+    me = client.get("/api/v1/auth/me/", headers=market["buyer"]).json()
+    body = DepositBody(amount="5000", payment_method="visa")
+    record = {"fp": fingerprint_of("POST", "/api/v1/payments/deposit/", body)}
+    container.idempotency.claim(
+        f"idempotency:{me['id']}:slow-1", json.dumps(record), IN_FLIGHT_SECONDS
+    )
+    r = deposit(client, market["buyer"], "5000", **{"Idempotency-Key": "slow-1"})
+    assert r.status_code == 409
+    assert error(r)["code"] == "IDEMPOTENCY_IN_PROGRESS"
+    listed = client.get("/api/v1/payments/transactions/", headers=market["buyer"]).json()
+    assert listed["count"] == 0
+
+
+def test_the_beat_timers_refund_and_release_due_escrows(
+    client: Client, market: dict[str, Any], container: Container, clock: FixedClock
+) -> None:
+    from workers import tasks
+
+    pay(client, market["buyer"], "4000000")
+    escrows = []
+    for n in range(2):
+        listing = approved(
+            client, market, title=f"Account {n}", account_email="a@b.uz", account_password="p"
+        )
+        r = client.post(
+            "/api/v1/payments/purchase/", headers=market["buyer"], json={"listing_id": listing}
+        )
+        escrows.append(r.json()["data"]["id"])
+    client.post(f"/api/v1/payments/escrow/{escrows[1]}/deliver/", headers=market["seller"])
+    assert tasks.run_escrow_timers() == {}
+    clock.advance(hours=24, minutes=1)
+    assert tasks.run_escrow_timers() == {"refunded": 1, "confirmed": 1}
+    assert tasks.run_escrow_timers() == {}
+    assert container.board.wait_for(container.app.recorder.max_notification_id() or 0, 10)
+    settled = [
+        client.get(f"/api/v1/payments/escrow/{e}/", headers=market["buyer"]).json()["status"]
+        for e in escrows
+    ]
+    assert settled == ["refunded", "confirmed"]

@@ -1,0 +1,86 @@
+"""`wibestore audit`: a clean ledger exits 0 with its three files; a read model that disagrees
+with the replay (or a ledger that breaks an invariant) exits 1 and says where."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from sqlalchemy import update
+
+from api.bootstrap import Container
+from api.seed import seed_games
+from application.settings import Settings
+from projections.money import wallets
+from tests.conftest import process_env
+
+PASSWORD = "Sup3r-Secret!"
+UZS = 100
+
+
+def audit(settings: Settings, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "audit", "--out", str(out)],
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_audit_passes_a_clean_ledger_and_fails_a_tampered_read_model(
+    container: Container, settings: Settings, tmp_path: Path
+) -> None:
+    app = container.app
+    seed_games(app)
+    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = app.register("seller@example.uz", PASSWORD)
+    buyer = app.register("buyer@example.uz", PASSWORD)
+    app.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
+    listing = app.create_listing(
+        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
+    )
+    app.approve_listing(staff, listing)
+    escrow = app.purchase(buyer, listing)
+    app.confirm_purchase(buyer, escrow.id)
+    assert container.board.wait_for(app.recorder.max_notification_id() or 0, 10)
+
+    clean = audit(settings, tmp_path / "clean")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "PASS" in clean.stdout
+    report = json.loads((tmp_path / "clean" / "audit-report.json").read_text())
+    assert report["ok"] is True
+    assert all(i["holds"] for i in report["invariants"].values())
+    assert report["totals_minor_units"]["deposits_credited"] == 500_000 * UZS
+    assert (
+        (tmp_path / "clean" / "audit-summary.txt")
+        .read_text()
+        .startswith("WibeStore ledger audit: PASS")
+    )
+    with (tmp_path / "clean" / "escrow-ledger.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    movements = [(r["kind"], r["amount"]) for r in rows if r["escrow"] == str(escrow.id)]
+    assert movements == [
+        ("escrow_hold", str(100_000 * UZS)),
+        ("escrow_capture", str(100_000 * UZS)),
+        ("credit", str(90_000 * UZS)),
+        ("credit", str(10_000 * UZS)),
+    ]
+
+    with container.store.engine.begin() as conn:  # someone edits a balance behind our back
+        conn.execute(
+            update(wallets)
+            .where(wallets.c.owner_id == seller)
+            .values(available=wallets.c.available + 1)
+        )
+    tampered = audit(settings, tmp_path / "tampered")
+    assert tampered.returncode == 1
+    assert "FAIL" in tampered.stdout
+    report = json.loads((tmp_path / "tampered" / "audit-report.json").read_text())
+    assert report["read_models"]["agree"] is False
+    assert str(seller) in report["read_models"]["differences"][0]
