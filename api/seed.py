@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from application.marketplace import Marketplace
 
 DEMO_STAFF = ("admin@wibestore.local", "Staff-Demo-2026!")
@@ -77,12 +79,17 @@ def seed_games(app: Marketplace) -> int:
     return added
 
 
+DEMO_BALANCE = 5_000_000 * 100  # 5,000,000 UZS, in tiyin
+
+
 def seed_users(app: Marketplace) -> list[tuple[str, str, bool]]:
     out = []
     for (email, password), staff in ((DEMO_STAFF, True), (DEMO_USER, False)):
         if app.find_user_by_email(email) is None:
-            app.create_user(
+            user_id = app.create_user(
                 email, password, staff=staff, full_name="WibeStore Admin" if staff else "Demo Gamer"
             )
+            if not staff:  # something to buy with in the demo (a deposit like any other)
+                app.credit_deposit(user_id, uuid.uuid4(), DEMO_BALANCE, provider="demo")
         out.append((email, password, staff))
     return out

@@ -11,8 +11,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Recording
+from eventsourcing.persistence import ApplicationRecorder, Recording
 
+from application.group_commit import GroupCommitRecorder
 from application.media import MediaStore
 from application.passwords import Passwords
 from application.ports import Clock, Email, LoginThrottle
@@ -50,6 +51,10 @@ class Core(Application[UUID]):
         self.frontend_url = frontend_url.rstrip("/")
         self.saved_listeners: list[Callable[[int], None]] = []
         self._local = threading.local()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The store's recorder, with concurrent saves grouped into shared transactions."""
+        return GroupCommitRecorder(super().construct_recorder())
 
     # --- positions, for read-your-writes ------------------------------------------------
     def _notify(self, recordings: list[Recording[UUID]]) -> None:

@@ -24,7 +24,7 @@ from domain.deposit import Deposit
 from domain.escrow import Escrow
 from domain.listing import Listing
 from domain.subscription import Membership, payment_reference
-from domain.wallet import PLATFORM, Wallet, wallet_id
+from domain.wallet import Wallet, is_platform, wallet_id
 
 INVARIANTS = {
     "1_conservation": "sum of all balances == deposits credited - withdrawals paid",
@@ -222,7 +222,7 @@ class Ledger:
                 position,
                 e.timestamp.isoformat(),
                 f"Wallet.{name}",
-                "platform" if w.owner == PLATFORM else str(w.owner),
+                f"platform:{w.owner}" if is_platform(w.owner) else str(w.owner),
                 _KINDS.get(name, name),
                 abs(da) or abs(dh) or abs(dp),
                 da,
@@ -346,7 +346,7 @@ class Ledger:
                     s.seller_credit += amount
             elif kind == "commission":
                 s = self.escrows.get(cause)
-                ok = s is not None and owner == PLATFORM and s.status == "confirmed"
+                ok = s is not None and is_platform(owner) and s.status == "confirmed"
                 if s is not None:
                     s.platform_credit += amount
             elif kind == "subscription":

@@ -27,10 +27,10 @@ from domain.errors import Conflict, NotFound
 from domain.escrow import Escrow
 from domain.listing import Listing, ListingUnavailable
 from domain.subscription import Membership, membership_id, payment_reference, plan_named
-from domain.wallet import PLATFORM, InsufficientFunds, Wallet, wallet_id
+from domain.wallet import InsufficientFunds, Wallet, revenue_owner, wallet_id
 
 T = TypeVar("T")
-ATTEMPTS = 8
+ATTEMPTS = 10
 
 
 class Payments(Listings):
@@ -100,12 +100,16 @@ class Payments(Listings):
     ) -> None:
         """A deposit paid outside a provider's flow (demo data, staff): still a Deposit, so
         every credit in the ledger names its cause."""
-        now = self.clock.now()
-        deposit = Deposit.request(owner_id, amount, provider, provider, now, deposit_id)
-        deposit.complete(provider, now)
-        wallet = self.wallet(owner_id)
-        wallet.deposit(deposit.id, deposit.amount)
-        self.save(deposit, wallet)
+
+        def command() -> None:
+            now = self.clock.now()
+            deposit = Deposit.request(owner_id, amount, provider, provider, now, deposit_id)
+            deposit.complete(provider, now)
+            wallet = self.wallet(owner_id)
+            wallet.deposit(deposit.id, deposit.amount)
+            self.save(deposit, wallet)
+
+        self.retrying(command)
 
     # --- withdrawals ------------------------------------------------------------------------
     def request_withdrawal(self, user_id: UUID, amount: int, method: str) -> UUID:
@@ -282,7 +286,7 @@ class Payments(Listings):
         listing.sell(escrow.id, self.clock.now())
         changed: list[Aggregate] = [buyer, seller, listing]
         if escrow.commission:
-            platform = self.wallet(PLATFORM)
+            platform = self.wallet(revenue_owner(escrow.id))
             platform.credit(escrow.id, escrow.commission, "commission")
             changed.append(platform)
         return changed
@@ -315,7 +319,7 @@ class Payments(Listings):
     def _pay_platform(self, wallet: Wallet, reference: UUID, price: int) -> list[Aggregate]:
         """A subscription payment: out of the user's wallet into the platform's revenue."""
         wallet.debit(reference, price, "subscription")
-        platform = self.wallet(PLATFORM)
+        platform = self.wallet(revenue_owner(reference))
         platform.credit(reference, price, "subscription")
         return [wallet, platform]
 

@@ -96,6 +96,7 @@ def bench_settings(tmp: Path, schemas: Schemas, **overrides: Any) -> Settings:
         "celery_eager": True,
         "jwt_secret": "bench-secret-" + "x" * 40,
         "credentials_key": "bench-credentials-key-0123456789",
+        "payment_webhook_secret": "bench-webhook-secret-0123456789",
         "mailer": "file",
         "mail_dir": tmp / "mail",
         "frontend_url": "https://wibestore.test",

