@@ -35,8 +35,11 @@ def revenue_owner(reference: UUID) -> UUID:
     return REVENUE_OWNERS[reference.int % REVENUE_SHARDS]
 
 
+_REVENUE = frozenset(REVENUE_OWNERS)
+
+
 def is_platform(owner_id: UUID) -> bool:
-    return owner_id in REVENUE_OWNERS
+    return owner_id in _REVENUE
 
 
 class Wallet(Aggregate):

@@ -11,14 +11,16 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
-from eventsourcing.utils import get_topic
+import msgspec
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import select
 
 from application.ledger import INVARIANTS, LISTING_EVENTS, MONEY_TYPES, Ledger, Row
@@ -223,6 +225,49 @@ class Scan:
     scanned: int = 0
 
 
+class FastDecoder:
+    """Domain events from stored JSON, several times cheaper than the mapper's json + hook:
+    msgspec parses, and only the values the transcoder tagged (``{"_type_", "_data_"}``) are
+    revived. Stores with a cipher or a compressor go through the mapper."""
+
+    def __init__(self, mapper: Mapper[Any]) -> None:
+        self.mapper = mapper
+        self.usable = not mapper.cipher and not mapper.compressor
+        self.names = mapper.transcoder.names  # type: ignore[attr-defined]
+        self.json = msgspec.json.Decoder()
+        self.classes: dict[str, type] = {}
+
+    def __call__(self, n: Notification) -> Any:
+        if not self.usable:
+            return self.mapper.to_domain_event(n)
+        cls = self.classes.get(n.topic)
+        if cls is None:
+            cls = self.classes[n.topic] = resolve_topic(n.topic)
+        state = self.json.decode(n.state)
+        for key, value in state.items():
+            if type(value) is dict or type(value) is list:
+                state[key] = self._revive(value)
+        state["originator_id"] = n.originator_id
+        state["originator_version"] = n.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = state.pop("class_version", 1)
+        while from_version < class_version:  # upcast old events as the mapper would
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return event
+
+    def _revive(self, value: Any) -> Any:
+        if type(value) is list:
+            return [self._revive(v) for v in value]
+        if type(value) is dict:
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                return self.names[value["_type_"]].decode(self._revive(value["_data_"]))
+            return {k: self._revive(v) for k, v in value.items()}
+        return value
+
+
 def _events(
     recorder: ApplicationRecorder,
     mapper: Mapper[Any],
@@ -230,20 +275,27 @@ def _events(
     progress: Callable[[int, int], None] | None,
     counter: Scan,
 ) -> Iterator[tuple[int, Any]]:
+    """Every event of the log is read (the audit sees all of it); only money events are
+    decoded. The next batch is fetched while this one is checked."""
     topics = frozenset(money_topics())
-    start = 1
-    while start <= log_end:
-        # Every event of the log is read (the audit sees all of it); only money events are
-        # decoded.
-        batch = recorder.select_notifications(start, BATCH, stop=log_end)
-        if not batch:
-            break
-        for notification in batch:
-            counter.scanned += 1
-            if notification.topic in topics:
-                yield notification.id, mapper.to_domain_event(notification)
-        start = batch[-1].id + 1
-        if progress is not None:
-            progress(batch[-1].id, log_end)
+    decode = FastDecoder(mapper)
+    with ThreadPoolExecutor(1, thread_name_prefix="audit-read") as reader:
+
+        def fetch(start: int) -> Sequence[Notification]:
+            return recorder.select_notifications(start, BATCH, stop=log_end)
+
+        pending = reader.submit(fetch, 1) if log_end else None
+        while pending is not None:
+            batch = pending.result()
+            if not batch:
+                break
+            start = batch[-1].id + 1
+            pending = reader.submit(fetch, start) if start <= log_end else None
+            counter.scanned += len(batch)
+            for notification in batch:
+                if notification.topic in topics:
+                    yield notification.id, decode(notification)
+            if progress is not None:
+                progress(batch[-1].id, log_end)
     if progress is not None:
         progress(log_end, log_end)

@@ -84,3 +84,19 @@ def test_the_audit_passes_a_clean_ledger_and_fails_a_tampered_read_model(
     report = json.loads((tmp_path / "tampered" / "audit-report.json").read_text())
     assert report["read_models"]["agree"] is False
     assert str(seller) in report["read_models"]["differences"][0]
+
+
+def test_the_fast_decoder_gives_the_mappers_events(container: Container) -> None:
+    from projections.audit import FastDecoder
+
+    app = container.app
+    seed_games(app)
+    user = app.register("ann@example.uz", PASSWORD)
+    app.credit_deposit(user, uuid.uuid4(), 500_000 * UZS)
+    app.request_withdrawal(user, 10_000 * UZS, "visa")
+    fast = FastDecoder(app.mapper)
+    for n in app.recorder.select_notifications(1, 1000):
+        slow = app.mapper.to_domain_event(n)
+        quick = fast(n)
+        assert type(quick) is type(slow)
+        assert quick.__dict__ == slow.__dict__
