@@ -15,10 +15,10 @@ from domain.deposit import DepositClosed
 from domain.errors import Conflict, DomainError, NotFound
 from domain.escrow import EscrowStateError, NotAParty
 from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, NoSuchWithdrawal, revenue_owner
-from projections.audit import run_audit
 from projections.money import escrows, transactions, wallets
 from projections.users import users
 from tests.conftest import FixedClock
+from tests.ledger import audited, settled
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
@@ -44,11 +44,6 @@ def shop(container: Container) -> dict[str, Any]:
     return {"staff": staff, "seller": seller, "buyer": buyer, "listing": listing}
 
 
-def settled(container: Container) -> None:
-    head = container.app.recorder.max_notification_id() or 0
-    assert container.board.wait_for(head, 10)
-
-
 def balance(container: Container, owner: uuid.UUID) -> tuple[int, int, int]:
     settled(container)
     with container.store.reader.connect() as conn:
@@ -67,14 +62,6 @@ def rows(container: Container, owner: uuid.UUID) -> list[tuple[str, str, int]]:
                 .order_by(transactions.c.created_at, transactions.c.type)
             )
         ]
-
-
-def audited(container: Container) -> None:
-    settled(container)
-    audit = run_audit(container.app.recorder, container.app.mapper, container.store)
-    assert audit.ledger.violations == {k: [] for k in audit.ledger.violations}
-    assert audit.differences == []
-    assert audit.ok
 
 
 def test_a_deposit_is_credited_once_however_often_it_is_confirmed(container: Container) -> None:

@@ -22,8 +22,8 @@ from psycopg import sql
 from api.bootstrap import Container
 from api.seed import seed_games
 from application.settings import Settings
-from projections.audit import run_audit
 from tests.conftest import process_env
+from tests.ledger import audited
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
@@ -70,14 +70,6 @@ def store_refusing(container: Container, topic: str) -> Iterator[None]:
         lite.execute("DROP TRIGGER refuse")
         lite.commit()
         lite.close()
-
-
-def audited(container: Container) -> None:
-    head = container.app.recorder.max_notification_id() or 0
-    assert container.board.wait_for(head, 20)
-    audit = run_audit(container.app.recorder, container.app.mapper, container.store)
-    assert audit.ledger.violations == {k: [] for k in audit.ledger.violations}
-    assert audit.differences == []
 
 
 @pytest.fixture

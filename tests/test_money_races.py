@@ -13,20 +13,12 @@ from api.seed import seed_games
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, Wallet, wallet_id
-from projections.audit import run_audit
 from tests.conftest import FixedClock
+from tests.ledger import audited
 from tests.test_application import race
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
-
-
-def audited(container: Container) -> None:
-    head = container.app.recorder.max_notification_id() or 0
-    assert container.board.wait_for(head, 20)
-    audit = run_audit(container.app.recorder, container.app.mapper, container.store)
-    assert audit.ledger.violations == {k: [] for k in audit.ledger.violations}
-    assert audit.differences == []
 
 
 def test_fifty_concurrent_withdrawals_never_overdraw_the_wallet(container: Container) -> None:
