@@ -65,6 +65,12 @@ class Projector:
     def after_create(self, conn: Connection, store: ReadStore) -> None:
         """Extra DDL once the tables exist (indexes SQLAlchemy cannot express portably)."""
 
+    def begin_batch(self, conn: Connection) -> None:
+        """A batch's transaction begins: forget what an earlier (maybe rolled back) one kept."""
+
+    def end_batch(self, conn: Connection) -> None:
+        """Write what ``apply`` held back, before the tracking row moves in this transaction."""
+
     @classmethod
     def topics(cls) -> frozenset[str]:
         registry = inspect.getattr_static(cls, "apply").dispatcher.registry
@@ -274,6 +280,8 @@ class ProjectionRunner:
             )
             if not notifications:
                 return 0
+            for projector in self.projectors:
+                projector.begin_batch(conn)
             for i, notification in enumerate(notifications):
                 behind = [
                     p
@@ -287,6 +295,8 @@ class ProjectionRunner:
                         projector.apply(event, conn)
                 if before_commit is not None:
                     before_commit(i)
+            for projector in self.projectors:
+                projector.end_batch(conn)
             last = notifications[-1].id
             for name, position in positions.items():
                 if position >= last:
