@@ -451,8 +451,7 @@ def profile(container: Container, seeded: Seeded, args: argparse.Namespace) -> S
             column = listings_table.c.is_premium if name == "is_premium" else q.ORDERABLE[name]
             order.append(column.desc() if descending else column.asc())
         return (
-            q._card_query(None)
-            .where(and_(*q._conditions(f)))
+            q.ANONYMOUS_CARDS.where(and_(*q._conditions(f)))
             .order_by(*order, listings_table.c.id.asc())
             .offset(0)
             .limit(24)
@@ -713,7 +712,7 @@ AREAS = (
 Probe = tuple[str, str, str]
 READ_PROBES: tuple[Probe, ...] = (
     ("connect", "sqlalchemy/engine/base.py", "pool checkout (Engine.connect)"),
-    ("_card_query", "projections/", "building the SELECT (_card_query)"),
+    ("_cards", "projections/", "building the SELECT (_cards, once per process now)"),
     ("_conditions", "projections/", "building the WHERE (_conditions)"),
     ("_generate_cache_key", "sqlalchemy/", "SQLAlchemy statement cache key"),
     ("_render_schema_translates", "sqlalchemy/", "schema_translate_map (regex per execution)"),
