@@ -114,16 +114,13 @@ class HeldBack:
 
     New listings become one multi-row INSERT; the later events of a listing created in the same
     batch (approved, made premium...) fold into its row, and plain column changes of older
-    listings merge per listing into one executemany UPDATE per set of columns. Names that the
-    search text needs are read once per batch. Anything that reads or increments a listing
-    row writes the held-back rows first, so it sees them.
+    listings merge per listing into one executemany UPDATE per set of columns. Anything that
+    reads or increments a listing row writes the held-back rows first, so it sees them.
     """
 
     def __init__(self) -> None:
         self.new: dict[UUID, dict[str, Any]] = {}
         self.changes: dict[UUID, dict[str, Any]] = {}
-        self.games: dict[UUID, str] = {}
-        self.sellers: dict[UUID, str] = {}
 
     def change(self, listing_id: UUID, values: dict[str, Any]) -> None:
         row = self.new.get(listing_id)
@@ -144,6 +141,7 @@ class HeldBack:
         self.changes.clear()
 
 
+MAX_NAMES = 200_000  # sellers' names kept between batches (a few MB at most)
 UPDATE_LISTING = update(listings).where(listings.c.id == bindparam("listing_id"))
 
 
@@ -154,12 +152,22 @@ class ListingsProjector(Projector):
 
     def __init__(self) -> None:
         self.held = HeldBack()
+        # Names the search text needs, as of ``names_at``: kept from batch to batch while each
+        # batch starts where the last one ended (nothing rolled back, rebuilt or moved by
+        # another process in between); forgotten otherwise.
+        self.games: dict[UUID, str] = {}
+        self.sellers: dict[UUID, str] = {}
+        self.names_at: int | None = None
 
-    def begin_batch(self, conn: Connection) -> None:
+    def begin_batch(self, conn: Connection, position: int) -> None:
         self.held = HeldBack()
+        if position != self.names_at or len(self.sellers) > MAX_NAMES:
+            self.games, self.sellers = {}, {}
+        self.names_at = None
 
-    def end_batch(self, conn: Connection) -> None:
+    def end_batch(self, conn: Connection, position: int) -> None:
         self.held.write(conn)
+        self.names_at = position
 
     def after_create(self, conn: Connection, store: ReadStore) -> None:
         """On PostgreSQL a trigram index keeps ``search`` (substrings, every term) fast."""
@@ -185,7 +193,7 @@ class ListingsProjector(Projector):
     def _(self, e: User.Registered, conn: Connection) -> None:
         name = e.full_name or e.username or e.email.split("@", 1)[0]
         conn.execute(listing_sellers.insert().values(user_id=e.originator_id, name=name))
-        self.held.sellers[e.originator_id] = name
+        self.sellers[e.originator_id] = name
 
     @apply.register
     def _(self, e: User.ProfileUpdated, conn: Connection) -> None:
@@ -197,13 +205,13 @@ class ListingsProjector(Projector):
                     .where(listing_sellers.c.user_id == e.originator_id)
                     .values(name=name)
                 )
-                self.held.sellers[e.originator_id] = name
+                self.sellers[e.originator_id] = name
                 self._refresh_search(conn, listings.c.seller_id == e.originator_id)
 
     @apply.register
     def _(self, e: Game.Added, conn: Connection) -> None:
         conn.execute(listing_games.insert().values(game_id=e.originator_id, name=e.name))
-        self.held.games[e.originator_id] = e.name
+        self.games[e.originator_id] = e.name
 
     @apply.register
     def _(self, e: Game.Edited, conn: Connection) -> None:
@@ -213,7 +221,7 @@ class ListingsProjector(Projector):
                 .where(listing_games.c.game_id == e.originator_id)
                 .values(name=e.changes["name"])
             )
-            self.held.games[e.originator_id] = e.changes["name"]
+            self.games[e.originator_id] = e.changes["name"]
             self._refresh_search(conn, listings.c.game_id == e.originator_id)
 
     # --- the listing's life -------------------------------------------------------------
@@ -362,20 +370,20 @@ class ListingsProjector(Projector):
         return list(images or [])
 
     def _game_name(self, conn: Connection, game_id: UUID) -> str:
-        if game_id not in self.held.games:
+        if game_id not in self.games:
             name = conn.execute(
                 select(listing_games.c.name).where(listing_games.c.game_id == game_id)
             ).scalar()
-            self.held.games[game_id] = str(name or "")
-        return self.held.games[game_id]
+            self.games[game_id] = str(name or "")
+        return self.games[game_id]
 
     def _seller_name(self, conn: Connection, user_id: UUID) -> str:
-        if user_id not in self.held.sellers:
+        if user_id not in self.sellers:
             name = conn.execute(
                 select(listing_sellers.c.name).where(listing_sellers.c.user_id == user_id)
             ).scalar()
-            self.held.sellers[user_id] = str(name or "")
-        return self.held.sellers[user_id]
+            self.sellers[user_id] = str(name or "")
+        return self.sellers[user_id]
 
     def _refresh_search(self, conn: Connection, where: Any) -> None:
         self.held.write(conn)

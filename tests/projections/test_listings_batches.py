@@ -99,3 +99,33 @@ def test_any_batch_size_projects_what_one_event_at_a_time_does(
         runner.batch_size = batch_size
         runner.catch_up()
         assert read_model(idle_container) == one_at_a_time, f"batch size {batch_size}"
+
+
+def search_text_of(container: Container, listing_id: UUID) -> str:
+    with container.store.engine.connect() as conn:
+        return str(
+            conn.execute(select(listings.c.search_text).where(listings.c.id == listing_id)).scalar()
+        )
+
+
+def test_names_kept_from_a_batch_that_rolled_back_are_not_used(
+    idle_container: Container,
+) -> None:
+    app, runner = idle_container.app, idle_container.runners[0]
+    seed_games(app)
+    seller = app.register("seller@example.uz", PASSWORD, full_name="Before")
+    runner.catch_up()
+    listing_id = app.create_listing(seller, "dota2", OFFER)
+    app.update_profile(seller, {"full_name": "Rolled Back"})
+
+    def crash(i: int) -> None:
+        if i == 1:  # the rename is applied (in memory too); the process dies before COMMIT
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        runner.process_batch(before_commit=crash)
+    runner.batch_size = 1
+    runner.process_batch()  # Listing.Created alone, once more
+    assert search_text_of(idle_container, listing_id).endswith("before")
+    runner.catch_up()
+    assert search_text_of(idle_container, listing_id).endswith("rolled back")
