@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Connection, Row, and_, exists, false, func, select
+from sqlalchemy import Connection, Row, Uuid, and_, bindparam, exists, false, func, select
 
 from projections.games import games
 from projections.listings import favorites, listings
@@ -68,13 +68,7 @@ def _conditions(f: ListingFilter) -> list[Any]:
     return where
 
 
-def _card_query(viewer_id: UUID | None) -> Any:
-    mine = favorites.alias("viewer_favorites")
-    favorited = (
-        exists().where(mine.c.listing_id == listings.c.id, mine.c.user_id == viewer_id)
-        if viewer_id is not None
-        else false()
-    )
+def _cards(favorited: Any) -> Any:
     return (
         select(
             *CARD_COLUMNS,
@@ -98,6 +92,25 @@ def _card_query(viewer_id: UUID | None) -> Any:
     )
 
 
+# Built once (building this 40-column SELECT was 12-14 % of a detail read); the viewer is a
+# parameter of the execution.
+_viewer_favorites = favorites.alias("viewer_favorites")
+ANONYMOUS_CARDS = _cards(false())
+VIEWER_CARDS = _cards(
+    exists().where(
+        _viewer_favorites.c.listing_id == listings.c.id,
+        _viewer_favorites.c.user_id == bindparam("viewer_id", type_=Uuid),
+    )
+)
+
+
+def _card_query(viewer_id: UUID | None) -> tuple[Any, dict[str, Any]]:
+    """The cards' SELECT and the parameters to execute it with."""
+    if viewer_id is None:
+        return ANONYMOUS_CARDS, {}
+    return VIEWER_CARDS, {"viewer_id": viewer_id}
+
+
 def search(
     conn: Connection, f: ListingFilter, offset: int, limit: int, viewer_id: UUID | None = None
 ) -> tuple[int, list[Row[Any]]]:
@@ -110,9 +123,8 @@ def search(
         column = listings.c.is_premium if field == "is_premium" else ORDERABLE[field]
         order.append(column.desc() if descending else column.asc())
     order.append(listings.c.id.asc())
-    rows = conn.execute(
-        _card_query(viewer_id).where(where).order_by(*order).offset(offset).limit(limit)
-    )
+    cards, params = _card_query(viewer_id)
+    rows = conn.execute(cards.where(where).order_by(*order).offset(offset).limit(limit), params)
     return int(total), list(rows)
 
 
@@ -122,12 +134,11 @@ def detail(
     viewer_id: UUID | None = None,
     statuses: tuple[str, ...] | None = None,
 ) -> Row[Any] | None:
-    query = _card_query(viewer_id).where(
-        listings.c.id == listing_id, listings.c.status != "deleted"
-    )
+    cards, params = _card_query(viewer_id)
+    query = cards.where(listings.c.id == listing_id, listings.c.status != "deleted")
     if statuses is not None:
         query = query.where(listings.c.status.in_(statuses))
-    return conn.execute(query).first()
+    return conn.execute(query, params).first()
 
 
 def favorites_of(
@@ -139,9 +150,9 @@ def favorites_of(
         .select_from(favorites.join(listings, listings.c.id == favorites.c.listing_id))
         .where(where)
     ).scalar_one()
+    cards, params = _card_query(user_id)
     query = (
-        _card_query(user_id)
-        .add_columns(
+        cards.add_columns(
             favorites.c.id.label("favorite_id"), favorites.c.created_at.label("favorited_at")
         )
         .join(favorites, favorites.c.listing_id == listings.c.id)
@@ -150,7 +161,7 @@ def favorites_of(
         .offset(offset)
         .limit(limit)
     )
-    return int(total), list(conn.execute(query))
+    return int(total), list(conn.execute(query, params))
 
 
 def active_counts_by_game(conn: Connection) -> dict[UUID, int]:

@@ -6,6 +6,7 @@ search text is rebuilt from its own events alone and a rebuild never reads anoth
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    bindparam,
     select,
     update,
 )
@@ -107,10 +109,65 @@ def primary_image(images: list[dict[str, Any]]) -> str | None:
     return primary["url"] if primary else None
 
 
+class HeldBack:
+    """A batch's listing writes, held back so that a batch of events costs a few statements.
+
+    New listings become one multi-row INSERT; the later events of a listing created in the same
+    batch (approved, made premium...) fold into its row, and plain column changes of older
+    listings merge per listing into one executemany UPDATE per set of columns. Anything that
+    reads or increments a listing row writes the held-back rows first, so it sees them.
+    """
+
+    def __init__(self) -> None:
+        self.new: dict[UUID, dict[str, Any]] = {}
+        self.changes: dict[UUID, dict[str, Any]] = {}
+
+    def change(self, listing_id: UUID, values: dict[str, Any]) -> None:
+        row = self.new.get(listing_id)
+        if row is not None:
+            row.update(values)
+        else:
+            self.changes.setdefault(listing_id, {}).update(values)
+
+    def write(self, conn: Connection) -> None:
+        if self.new:
+            conn.execute(listings.insert(), list(self.new.values()))
+            self.new.clear()
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for listing_id, values in self.changes.items():
+            by_columns[tuple(sorted(values))].append({"listing_id": listing_id, **values})
+        for rows in by_columns.values():
+            conn.execute(UPDATE_LISTING, rows)
+        self.changes.clear()
+
+
+MAX_NAMES = 200_000  # sellers' names kept between batches (a few MB at most)
+UPDATE_LISTING = update(listings).where(listings.c.id == bindparam("listing_id"))
+
+
 class ListingsProjector(Projector):
     name = "listings"
     version = 1
     tables = (listings, listing_sellers, listing_games, favorites)
+
+    def __init__(self) -> None:
+        self.held = HeldBack()
+        # Names the search text needs, as of ``names_at``: kept from batch to batch while each
+        # batch starts where the last one ended (nothing rolled back, rebuilt or moved by
+        # another process in between); forgotten otherwise.
+        self.games: dict[UUID, str] = {}
+        self.sellers: dict[UUID, str] = {}
+        self.names_at: int | None = None
+
+    def begin_batch(self, conn: Connection, position: int) -> None:
+        self.held = HeldBack()
+        if position != self.names_at or len(self.sellers) > MAX_NAMES:
+            self.games, self.sellers = {}, {}
+        self.names_at = None
+
+    def end_batch(self, conn: Connection, position: int) -> None:
+        self.held.write(conn)
+        self.names_at = position
 
     def after_create(self, conn: Connection, store: ReadStore) -> None:
         """On PostgreSQL a trigram index keeps ``search`` (substrings, every term) fast."""
@@ -136,6 +193,7 @@ class ListingsProjector(Projector):
     def _(self, e: User.Registered, conn: Connection) -> None:
         name = e.full_name or e.username or e.email.split("@", 1)[0]
         conn.execute(listing_sellers.insert().values(user_id=e.originator_id, name=name))
+        self.sellers[e.originator_id] = name
 
     @apply.register
     def _(self, e: User.ProfileUpdated, conn: Connection) -> None:
@@ -147,11 +205,13 @@ class ListingsProjector(Projector):
                     .where(listing_sellers.c.user_id == e.originator_id)
                     .values(name=name)
                 )
+                self.sellers[e.originator_id] = name
                 self._refresh_search(conn, listings.c.seller_id == e.originator_id)
 
     @apply.register
     def _(self, e: Game.Added, conn: Connection) -> None:
         conn.execute(listing_games.insert().values(game_id=e.originator_id, name=e.name))
+        self.games[e.originator_id] = e.name
 
     @apply.register
     def _(self, e: Game.Edited, conn: Connection) -> None:
@@ -161,45 +221,44 @@ class ListingsProjector(Projector):
                 .where(listing_games.c.game_id == e.originator_id)
                 .values(name=e.changes["name"])
             )
+            self.games[e.originator_id] = e.changes["name"]
             self._refresh_search(conn, listings.c.game_id == e.originator_id)
 
     # --- the listing's life -------------------------------------------------------------
     @apply.register
     def _(self, e: Listing.Created, conn: Connection) -> None:
-        conn.execute(
-            listings.insert().values(
-                id=e.originator_id,
-                seller_id=e.seller_id,
-                game_id=e.game_id,
-                title=e.title,
-                description=e.description,
-                price=e.price,
-                original_price=e.original_price,
-                status="pending",
-                is_premium=False,
-                views_count=0,
-                favorites_count=0,
-                warranty_days=e.warranty_days,
-                sale_percent=e.sale_percent,
-                sale_ends_at=e.sale_ends_at,
-                login_method=e.login_method,
-                level=e.level,
-                rank=e.rank,
-                skins_count=e.skins_count,
-                features=e.features,
-                images=[],
-                primary_image=None,
-                reject_reason=None,
-                created_at=e.at,
-                updated_at=e.at,
-                search_text=search_text(
-                    e.title,
-                    e.description,
-                    self._game_name(conn, e.game_id),
-                    self._seller_name(conn, e.seller_id),
-                ),
-            )
-        )
+        self.held.new[e.originator_id] = {
+            "id": e.originator_id,
+            "seller_id": e.seller_id,
+            "game_id": e.game_id,
+            "title": e.title,
+            "description": e.description,
+            "price": e.price,
+            "original_price": e.original_price,
+            "status": "pending",
+            "is_premium": False,
+            "views_count": 0,
+            "favorites_count": 0,
+            "warranty_days": e.warranty_days,
+            "sale_percent": e.sale_percent,
+            "sale_ends_at": e.sale_ends_at,
+            "login_method": e.login_method,
+            "level": e.level,
+            "rank": e.rank,
+            "skins_count": e.skins_count,
+            "features": e.features,
+            "images": [],
+            "primary_image": None,
+            "reject_reason": None,
+            "created_at": e.at,
+            "updated_at": e.at,
+            "search_text": search_text(
+                e.title,
+                e.description,
+                self._game_name(conn, e.game_id),
+                self._seller_name(conn, e.seller_id),
+            ),
+        }
 
     @apply.register
     def _(self, e: Listing.Edited, conn: Connection) -> None:
@@ -267,6 +326,7 @@ class ListingsProjector(Projector):
 
     @apply.register
     def _(self, e: Favorite.Removed, conn: Connection) -> None:
+        self.held.write(conn)
         conn.execute(
             favorites.delete().where(
                 favorites.c.user_id == e.user_id, favorites.c.listing_id == e.listing_id
@@ -280,6 +340,7 @@ class ListingsProjector(Projector):
 
     @apply.register
     def _(self, e: ListingView.Counted, conn: Connection) -> None:
+        self.held.write(conn)
         conn.execute(
             update(listings)
             .where(listings.c.id == e.listing_id)
@@ -288,6 +349,7 @@ class ListingsProjector(Projector):
 
     # --- helpers -----------------------------------------------------------------------
     def _favorited(self, conn: Connection, user_id: UUID, listing_id: UUID, at: Any) -> None:
+        self.held.write(conn)
         conn.execute(
             favorites.insert().values(user_id=user_id, listing_id=listing_id, created_at=at)
         )
@@ -297,36 +359,34 @@ class ListingsProjector(Projector):
             .values(favorites_count=listings.c.favorites_count + 1)
         )
 
-    @staticmethod
-    def _set(conn: Connection, e: Any, **values: Any) -> None:
-        conn.execute(
-            update(listings)
-            .where(listings.c.id == e.originator_id)
-            .values(updated_at=e.timestamp, **values)
-        )
+    def _set(self, conn: Connection, e: Any, **values: Any) -> None:
+        self.held.change(e.originator_id, {"updated_at": e.timestamp, **values})
 
-    @staticmethod
-    def _images(conn: Connection, listing_id: UUID) -> list[dict[str, Any]]:
+    def _images(self, conn: Connection, listing_id: UUID) -> list[dict[str, Any]]:
+        self.held.write(conn)
         images = conn.execute(
             select(listings.c.images).where(listings.c.id == listing_id)
         ).scalar_one()
         return list(images or [])
 
-    @staticmethod
-    def _game_name(conn: Connection, game_id: UUID) -> str:
-        name = conn.execute(
-            select(listing_games.c.name).where(listing_games.c.game_id == game_id)
-        ).scalar()
-        return str(name or "")
+    def _game_name(self, conn: Connection, game_id: UUID) -> str:
+        if game_id not in self.games:
+            name = conn.execute(
+                select(listing_games.c.name).where(listing_games.c.game_id == game_id)
+            ).scalar()
+            self.games[game_id] = str(name or "")
+        return self.games[game_id]
 
-    @staticmethod
-    def _seller_name(conn: Connection, user_id: UUID) -> str:
-        name = conn.execute(
-            select(listing_sellers.c.name).where(listing_sellers.c.user_id == user_id)
-        ).scalar()
-        return str(name or "")
+    def _seller_name(self, conn: Connection, user_id: UUID) -> str:
+        if user_id not in self.sellers:
+            name = conn.execute(
+                select(listing_sellers.c.name).where(listing_sellers.c.user_id == user_id)
+            ).scalar()
+            self.sellers[user_id] = str(name or "")
+        return self.sellers[user_id]
 
     def _refresh_search(self, conn: Connection, where: Any) -> None:
+        self.held.write(conn)
         rows = conn.execute(
             select(
                 listings.c.id,

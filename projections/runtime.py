@@ -65,6 +65,13 @@ class Projector:
     def after_create(self, conn: Connection, store: ReadStore) -> None:
         """Extra DDL once the tables exist (indexes SQLAlchemy cannot express portably)."""
 
+    def begin_batch(self, conn: Connection, position: int) -> None:
+        """A batch's transaction begins, this read model being at ``position``."""
+
+    def end_batch(self, conn: Connection, position: int) -> None:
+        """Write what ``apply`` held back; ``position`` is where the tracking row moves to in
+        this same transaction, if it commits."""
+
     @classmethod
     def topics(cls) -> frozenset[str]:
         registry = inspect.getattr_static(cls, "apply").dispatcher.registry
@@ -274,6 +281,8 @@ class ProjectionRunner:
             )
             if not notifications:
                 return 0
+            for projector in self.projectors:
+                projector.begin_batch(conn, positions[projector.name])
             for i, notification in enumerate(notifications):
                 behind = [
                     p
@@ -288,6 +297,8 @@ class ProjectionRunner:
                 if before_commit is not None:
                     before_commit(i)
             last = notifications[-1].id
+            for projector in self.projectors:
+                projector.end_batch(conn, max(positions[projector.name], last))
             for name, position in positions.items():
                 if position >= last:
                     continue

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+import anyio.to_thread
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
+from litestar.serialization import encode_json
 from msgspec import UNSET
 
 from api.auth import authenticate, client_address, container_of, optional_user
 from api.errors import ApiError
+from api.listing_cache import responses_for
 from api.listing_schemas import (
     Favorite,
     Listing,
@@ -129,13 +133,37 @@ def listing_detail(request: Req, listing_id: UUID, viewer: Any) -> Listing:
     return listing_from_row(row, str(request.base_url))
 
 
+async def public_json(request: Req, answer: Callable[[Any], Any]) -> Response[Any]:
+    """``answer(viewer)`` encoded. Anonymous callers share one body per URL and read-model
+    generation (api/listing_cache.py) and skip the thread hop when it is there already;
+    callers with a token get their own (``is_favorited``), computed every time."""
+    if "authorization" in request.headers:
+        own = await anyio.to_thread.run_sync(lambda: encode_json(answer(optional_user(request))))
+        return encoded(own)
+    cache = responses_for(container_of(request).board)
+    url = f"{request.base_url} {request.url}"
+    generation = cache.generation()  # before the read: what it reads is at least this fresh
+    body = cache.find(url, generation)
+    if body is None:
+        body = await anyio.to_thread.run_sync(lambda: encode_json(answer(None)))
+        cache.keep(url, generation, body)
+    return encoded(body)
+
+
+def encoded(body: bytes) -> Response[Any]:
+    """JSON already encoded: the same bytes and headers Litestar gives a returned Struct."""
+    return Response(body, media_type=MediaType.JSON)
+
+
 class ListingsController(Controller):
     path = "/api/v1/listings"
     tags = ["listings"]
 
-    @get("/", operation_id="listings", sync_to_thread=True)
-    def search(self, request: Req) -> Page[Listing]:
-        return listing_page(request, listing_filter(request), optional_user(request))
+    @get("/", operation_id="listings")
+    async def search(self, request: Req) -> Response[Page[Listing]]:
+        return await public_json(
+            request, lambda viewer: listing_page(request, listing_filter(request), viewer)
+        )
 
     @post("/", status_code=201, operation_id="create_listing", sync_to_thread=True)
     def create(self, request: Req, data: JSONBody[ListingFields]) -> Listing:
@@ -149,9 +177,11 @@ class ListingsController(Controller):
             )
         return listing_detail(request, listing_id, user)
 
-    @get("/{listing_id:uuid}/", operation_id="listing", sync_to_thread=True)
-    def detail(self, request: Req, listing_id: FromPath[UUID]) -> Listing:
-        return listing_detail(request, listing_id, optional_user(request))
+    @get("/{listing_id:uuid}/", operation_id="listing")
+    async def detail(self, request: Req, listing_id: FromPath[UUID]) -> Response[Listing]:
+        return await public_json(
+            request, lambda viewer: listing_detail(request, listing_id, viewer)
+        )
 
     @patch("/{listing_id:uuid}/", operation_id="update_listing", sync_to_thread=True)
     def update(
@@ -228,11 +258,14 @@ class GameListingsController(Controller):
     path = "/api/v1/games"
     tags = ["games"]
 
-    @get("/{slug:str}/listings/", operation_id="game_listings", sync_to_thread=True)
-    def game_listings(self, request: Req, slug: FromPath[str]) -> Page[Listing]:
-        f = listing_filter(request)
-        f.game_id = game_id(slug)
-        return listing_page(request, f, optional_user(request))
+    @get("/{slug:str}/listings/", operation_id="game_listings")
+    async def game_listings(self, request: Req, slug: FromPath[str]) -> Response[Page[Listing]]:
+        def answer(viewer: Any) -> Page[Listing]:
+            f = listing_filter(request)
+            f.game_id = game_id(slug)
+            return listing_page(request, f, viewer)
+
+        return await public_json(request, answer)
 
 
 PROFILE_STATUSES = ("pending", "active", "rejected", "reserved", "sold", "archived", "blocked")
