@@ -89,3 +89,33 @@ def test_limits_are_configured_by_name_or_turned_off() -> None:
     assert parse_limits("off") == {}
     with pytest.raises(ValueError, match="bad RATE_LIMITS"):
         parse_limits("everything=1")
+
+
+@pytest.mark.parametrize(("limit", "slack"), [(10, 0), (100, 10)])
+def test_two_workers_share_one_count_in_redis(limit: int, slack: int) -> None:
+    """Two API processes (two limiters) serving one client alternately: small limits are
+    exact, large ones overshoot by at most 5 % per worker."""
+    import asyncio
+    import uuid
+
+    from api.errors import ApiError
+    from api.ratelimit import RateLimiter
+    from tests.conftest import REDIS_URL, require_redis
+
+    require_redis()
+    workers = [RateLimiter({"anon": limit}, REDIS_URL) for _ in range(2)]
+    who = f"ip:{uuid.uuid4()}"
+
+    async def hammer() -> int:
+        allowed, refused = 0, []
+        for n in range(3 * limit):
+            try:
+                await workers[n % 2].check("anon", who)
+                allowed += 1
+            except ApiError as e:
+                refused.append(e.status)
+        assert set(refused) == {429}
+        return allowed
+
+    allowed = asyncio.run(hammer())
+    assert limit <= allowed <= limit + slack
