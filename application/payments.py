@@ -56,7 +56,7 @@ class Payments(Listings):
         return self.find(wallet_id(owner_id), Wallet) or Wallet(owner_id=owner_id)
 
     def escrow(self, escrow_id: UUID) -> Escrow:
-        return self.load(escrow_id, Escrow, "Purchase not found.")
+        return self.load(escrow_id, Escrow, "Escrow not found.")
 
     def membership(self, user_id: UUID) -> Membership:
         return self.find(membership_id(user_id), Membership) or Membership(user_id=user_id)
