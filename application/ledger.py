@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from domain.deposit import Deposit
@@ -71,50 +72,51 @@ class EscrowState:
     platform_credit: int = 0
 
 
-@dataclass
-class Row:
-    """One money movement, as the CSV shows it."""
+class Row(NamedTuple):
+    """One money movement, kept raw during the replay and formatted for the CSV."""
 
     position: int
-    at: str
+    at: datetime
     event: str
-    account: str
+    owner: UUID
     kind: str
     amount: int
     available: int
     held: int
     pending: int
-    escrow: str
-    cause: str
-
-    FIELDS = (
-        "position",
-        "at",
-        "event",
-        "account",
-        "kind",
-        "amount",
-        "available_delta",
-        "held_delta",
-        "pending_delta",
-        "escrow",
-        "cause",
-    )
+    escrow: UUID | None
+    cause: UUID
 
     def values(self) -> list[Any]:
+        account = f"platform:{self.owner}" if is_platform(self.owner) else str(self.owner)
         return [
             self.position,
-            self.at,
+            self.at.isoformat(),
             self.event,
-            self.account,
+            account,
             self.kind,
             self.amount,
             self.available,
             self.held,
             self.pending,
-            self.escrow,
-            self.cause,
+            str(self.escrow or ""),
+            str(self.cause),
         ]
+
+
+LEDGER_FIELDS = (
+    "position",
+    "at",
+    "event",
+    "account",
+    "kind",
+    "amount",
+    "available_delta",
+    "held_delta",
+    "pending_delta",
+    "escrow",
+    "cause",
+)
 
 
 class Ledger:
@@ -215,21 +217,23 @@ class Ledger:
         else:
             return
         w.available += da
-        if w.available < 0 or any(v < 0 for v in (*w.holds.values(), *w.pending.values())):
+        # Holds and pending withdrawals are event amounts: a negative one is the only way they
+        # could go below zero (closing one checks it matches what was opened).
+        if w.available < 0 or e.amount < 0:
             self._violate("2_no_negative_balance", position, f"wallet of {w.owner} after {name}")
         self.rows.append(
             Row(
                 position,
-                e.timestamp.isoformat(),
+                e.timestamp,
                 f"Wallet.{name}",
-                f"platform:{w.owner}" if is_platform(w.owner) else str(w.owner),
+                w.owner,
                 _KINDS.get(name, name),
                 abs(da) or abs(dh) or abs(dp),
                 da,
                 dh,
                 dp,
-                str(escrow or ""),
-                str(cause),
+                escrow,
+                cause,
             )
         )
 

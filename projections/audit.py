@@ -9,21 +9,26 @@ invariants. So a projector that keeps running during the audit never causes a fa
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 import msgspec
-from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
+from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic, resolve_topic
+from psycopg import sql
+from psycopg.rows import tuple_row
 from sqlalchemy import select
 
-from application.ledger import INVARIANTS, LISTING_EVENTS, MONEY_TYPES, Ledger, Row
+from application.group_commit import GroupCommitRecorder
+from application.ledger import INVARIANTS, LEDGER_FIELDS, LISTING_EVENTS, MONEY_TYPES, Ledger
 from projections.money import escrows, transactions, wallets
 from projections.runtime import ReadStore, tracking
 
@@ -186,7 +191,7 @@ class Audit:
         (out / "audit-summary.txt").write_text(self.summary())
         with (out / "escrow-ledger.csv").open("w", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(Row.FIELDS)
+            writer.writerow(LEDGER_FIELDS)
             writer.writerows(row.values() for row in self.ledger.rows)
 
 
@@ -205,10 +210,19 @@ def run_audit(
     if snapshot.position > log_end:
         notes.append(f"read models claim position {snapshot.position} beyond the log's end")
     scan = Scan()
-    for position, event in _events(recorder, mapper, log_end, progress, scan):
-        if differences is None and position > snapshot.position:
-            differences = snapshot.differences(ledger)
-        ledger.apply(position, event)
+    # The replay keeps every movement (for the CSV) and allocates a few objects per event and
+    # nothing cyclic: the cyclic collector's passes over that growing heap cost more than the
+    # decoding itself at 30k+ events (measured 4.5 -> 11 µs an event).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for position, event in _events(recorder, mapper, log_end, progress, scan):
+            if differences is None and position > snapshot.position:
+                differences = snapshot.differences(ledger)
+            ledger.apply(position, event)
+    finally:
+        if collecting:
+            gc.enable()
     if differences is None:
         differences = snapshot.differences(ledger)
     if snapshot.position < log_end:
@@ -225,6 +239,21 @@ class Scan:
     scanned: int = 0
 
 
+def _uuid_from_hex(data: str) -> UUID:
+    """``UUID(hex)`` without its argument parsing (a third of the decoding time): the same
+    two slots ``UUID.__init__`` sets, from 32 hex digits the transcoder wrote."""
+    value = int(data, 16)
+    if len(data) != 32 or value >> 128:
+        return UUID(data)
+    u = object.__new__(UUID)
+    object.__setattr__(u, "int", value)
+    object.__setattr__(u, "is_safe", SafeUUID.unknown)
+    return u
+
+
+LogRow = tuple[int, Any, int, str, bytes]  # notification id, originator id, version, topic, state
+
+
 class FastDecoder:
     """Domain events from stored JSON, several times cheaper than the mapper's json + hook:
     msgspec parses, and only the values the transcoder tagged (``{"_type_", "_data_"}``) are
@@ -234,21 +263,34 @@ class FastDecoder:
         self.mapper = mapper
         self.usable = not mapper.cipher and not mapper.compressor
         self.names = mapper.transcoder.names  # type: ignore[attr-defined]
+        self.leaves = {name: t.decode for name, t in self.names.items()}
+        if "uuid_hex" in self.leaves:
+            self.leaves["uuid_hex"] = _uuid_from_hex
         self.json = msgspec.json.Decoder()
         self.classes: dict[str, type] = {}
 
-    def __call__(self, n: Notification) -> Any:
+    def __call__(self, row: LogRow) -> Any:
+        _, originator_id, originator_version, topic, state_bytes = row
         if not self.usable:
-            return self.mapper.to_domain_event(n)
-        cls = self.classes.get(n.topic)
+            return self.mapper.to_domain_event(
+                StoredEvent(originator_id, originator_version, topic, state_bytes)
+            )
+        cls = self.classes.get(topic)
         if cls is None:
-            cls = self.classes[n.topic] = resolve_topic(n.topic)
-        state = self.json.decode(n.state)
+            cls = self.classes[topic] = resolve_topic(topic)
+        state = self.json.decode(state_bytes)
         for key, value in state.items():
-            if type(value) is dict or type(value) is list:
+            kind = type(value)
+            if kind is dict:
+                tag = value.get("_type_")
+                if tag is not None and len(value) == 2 and type(value["_data_"]) is str:
+                    state[key] = self.leaves[tag](value["_data_"])  # a UUID, a datetime...
+                else:
+                    state[key] = self._revive(value)
+            elif kind is list:
                 state[key] = self._revive(value)
-        state["originator_id"] = n.originator_id
-        state["originator_version"] = n.originator_version
+        state["originator_id"] = originator_id
+        state["originator_version"] = originator_version
         class_version = getattr(cls, "class_version", 1)
         from_version = state.pop("class_version", 1)
         while from_version < class_version:  # upcast old events as the mapper would
@@ -268,6 +310,35 @@ class FastDecoder:
         return value
 
 
+def _batches(recorder: ApplicationRecorder, log_end: int) -> Generator[list[LogRow], None, None]:
+    """The log up to ``log_end`` in batches of plain rows. On PostgreSQL one server-side
+    cursor streams them (as cheap as a raw scan); elsewhere the recorder's own pages."""
+    if isinstance(recorder, GroupCommitRecorder):
+        recorder = recorder.inner
+    if isinstance(recorder, PostgresApplicationRecorder):
+        datastore = recorder.datastore
+        query = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {}.{} WHERE notification_id <= %s ORDER BY notification_id"
+        ).format(sql.Identifier(datastore.schema), sql.Identifier(recorder.events_table_name))
+        with (
+            datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="wibestore_audit", row_factory=tuple_row, binary=True) as cursor,
+        ):
+            cursor.execute(query, (log_end,))
+            while rows := cursor.fetchmany(BATCH):
+                yield rows
+        return
+    start = 1
+    while start <= log_end:
+        page = recorder.select_notifications(start, BATCH, stop=log_end)
+        if not page:
+            return
+        yield [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in page]
+        start = page[-1].id + 1
+
+
 def _events(
     recorder: ApplicationRecorder,
     mapper: Mapper[Any],
@@ -276,26 +347,20 @@ def _events(
     counter: Scan,
 ) -> Iterator[tuple[int, Any]]:
     """Every event of the log is read (the audit sees all of it); only money events are
-    decoded. The next batch is fetched while this one is checked."""
+    decoded. A reader thread fetches the next batch while this one is checked."""
     topics = frozenset(money_topics())
     decode = FastDecoder(mapper)
+    batches = _batches(recorder, log_end)
     with ThreadPoolExecutor(1, thread_name_prefix="audit-read") as reader:
-
-        def fetch(start: int) -> Sequence[Notification]:
-            return recorder.select_notifications(start, BATCH, stop=log_end)
-
-        pending = reader.submit(fetch, 1) if log_end else None
-        while pending is not None:
-            batch = pending.result()
-            if not batch:
-                break
-            start = batch[-1].id + 1
-            pending = reader.submit(fetch, start) if start <= log_end else None
+        pending = reader.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = reader.submit(next, batches, None)
             counter.scanned += len(batch)
-            for notification in batch:
-                if notification.topic in topics:
-                    yield notification.id, decode(notification)
+            for row in batch:
+                if row[3] in topics:
+                    yield row[0], decode(row)
             if progress is not None:
-                progress(batch[-1].id, log_end)
+                progress(batch[-1][0], log_end)
+        reader.submit(batches.close).result()  # the cursor closes in the thread that used it
     if progress is not None:
         progress(log_end, log_end)
