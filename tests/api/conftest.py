@@ -8,6 +8,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.bootstrap import Container
+from api.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 
@@ -36,3 +37,21 @@ def error(response: Any) -> dict[str, Any]:
     assert set(body["error"]) == {"code", "message", "details"}
     assert body["error"]["message"]
     return dict(body["error"])
+
+
+@pytest.fixture
+def market(client: TestClient[Any], container: Container) -> dict[str, Any]:
+    """The catalogue, a seller, a buyer and a staff member (their auth headers)."""
+    with container.read_your_writes():
+        seed_games(container.app)
+        container.app.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = client.post(
+        "/api/v1/auth/login/", json={"email": "staff@example.uz", "password": PASSWORD}
+    )
+    return {
+        "seller": bearer(
+            register(client, "seller@example.uz", full_name="Sam Seller")["tokens"]["access"]
+        ),
+        "buyer": bearer(register(client, "buyer@example.uz")["tokens"]["access"]),
+        "staff": bearer(staff.json()["data"]["tokens"]["access"]),
+    }

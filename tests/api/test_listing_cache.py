@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from litestar.testing import TestClient
 
 from api.bootstrap import Container
 from api.listing_cache import ListingResponses, responses_for
 from projections.runtime import PositionBoard
-from tests.api import test_listings
 from tests.api.test_listings import approved
-
-
-@pytest.fixture
-def market(client: TestClient[Any], container: Container) -> dict[str, Any]:
-    """The same catalogue and people as tests/api/test_listings.py."""
-    return dict(test_listings.market.__wrapped__(client, container))  # type: ignore[attr-defined]
-
 
 PUBLIC = ("/api/v1/listings/?page=1&limit=24", "/api/v1/games/pubg-mobile/listings/")
 

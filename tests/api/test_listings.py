@@ -10,8 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.bootstrap import Container
-from api.seed import seed_games
-from tests.api.conftest import PASSWORD, bearer, error, register
+from tests.api.conftest import error
 from tests.conftest import FixedClock
 
 NEW = {
@@ -20,24 +19,6 @@ NEW = {
     "description": "Glacier M416, all seasons",
     "price": "1500000",
 }
-
-
-@pytest.fixture
-def market(client: TestClient[Any], container: Container) -> dict[str, Any]:
-    """The catalogue, a seller, a buyer and a staff member."""
-    with container.read_your_writes():
-        seed_games(container.app)
-        container.app.create_user("staff@example.uz", PASSWORD, staff=True)
-    staff = client.post(
-        "/api/v1/auth/login/", json={"email": "staff@example.uz", "password": PASSWORD}
-    )
-    return {
-        "seller": bearer(
-            register(client, "seller@example.uz", full_name="Sam Seller")["tokens"]["access"]
-        ),
-        "buyer": bearer(register(client, "buyer@example.uz")["tokens"]["access"]),
-        "staff": bearer(staff.json()["data"]["tokens"]["access"]),
-    }
 
 
 def create(client: TestClient[Any], who: dict[str, str], **overrides: Any) -> dict[str, Any]:

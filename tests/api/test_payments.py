@@ -11,31 +11,12 @@ import pytest
 from litestar.testing import TestClient
 
 from api.bootstrap import Container
-from api.seed import seed_games
 from application.sandbox import SIGNATURE_HEADER
-from tests.api.conftest import PASSWORD, bearer, error, register
+from tests.api.conftest import error
 from tests.api.test_listings import approved
 from tests.conftest import FixedClock
 
 Client = TestClient[Any]
-
-
-@pytest.fixture
-def market(client: Client, container: Container) -> dict[str, Any]:
-    """The catalogue, a seller, a buyer and a staff member (their auth headers)."""
-    with container.read_your_writes():
-        seed_games(container.app)
-        container.app.create_user("staff@example.uz", PASSWORD, staff=True)
-    staff = client.post(
-        "/api/v1/auth/login/", json={"email": "staff@example.uz", "password": PASSWORD}
-    )
-    return {
-        "seller": bearer(
-            register(client, "seller@example.uz", full_name="Sam Seller")["tokens"]["access"]
-        ),
-        "buyer": bearer(register(client, "buyer@example.uz")["tokens"]["access"]),
-        "staff": bearer(staff.json()["data"]["tokens"]["access"]),
-    }
 
 
 def deposit(client: Client, who: dict[str, str], amount: str = "500000", **headers: str) -> Any:
