@@ -27,6 +27,7 @@ from api.bootstrap import build
 from application.marketplace import Marketplace
 from bench.common import (
     Pgbench,
+    add_pgbench_options,
     bench_settings,
     checkpoint,
     fresh_schemas,
@@ -148,10 +149,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--users-per-thread", type=int, default=32)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--warmup", type=float, default=1.0)
-    p.add_argument("--pgbench-scale", type=int, default=10)
-    p.add_argument("--pgbench-clients", type=int, default=8)
-    p.add_argument("--pgbench-jobs", type=int, default=2)
-    p.add_argument("--pgbench-seconds", type=int, default=10)
+    add_pgbench_options(p)
     return p.parse_args(argv)
 
 

@@ -7,6 +7,7 @@ database, processes) is removed in ``finally`` blocks, also when the run fails o
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import math
 import os
@@ -146,6 +147,14 @@ class PgbenchResult:
     clients: int
     threads: int
     seconds: int
+
+
+def add_pgbench_options(p: argparse.ArgumentParser) -> None:
+    """The TPC-B baseline's knobs, the same for every benchmark that compares with it."""
+    p.add_argument("--pgbench-scale", type=int, default=10)
+    p.add_argument("--pgbench-clients", type=int, default=8)
+    p.add_argument("--pgbench-jobs", type=int, default=2)
+    p.add_argument("--pgbench-seconds", type=int, default=10)
 
 
 class Pgbench:

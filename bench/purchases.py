@@ -35,6 +35,7 @@ from api.bootstrap import build
 from api.seed import seed_games
 from bench.common import (
     Pgbench,
+    add_pgbench_options,
     bench_settings,
     checkpoint,
     children,
@@ -196,10 +197,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=15.0)
     p.add_argument("--warmup", type=float, default=2.0)
-    p.add_argument("--pgbench-scale", type=int, default=10)
-    p.add_argument("--pgbench-clients", type=int, default=8)
-    p.add_argument("--pgbench-jobs", type=int, default=2)
-    p.add_argument("--pgbench-seconds", type=int, default=10)
+    add_pgbench_options(p)
     return p.parse_args(argv)
 
 
