@@ -153,10 +153,10 @@ class Container:
     def _position_notified(self, payload: str) -> None:
         if not payload:  # (re)connected: take the positions as they stand
             for name, position in self.store.positions().items():
-                self.board.advance(name, position)
+                self.board.advance([name], position)
             return
-        name, _, reached = payload.rpartition(":")
-        self.board.advance(name, int(reached))
+        names, _, reached = payload.rpartition(":")  # "users,games,listings,money:1234"
+        self.board.advance(names.split(","), int(reached))
 
     def _conninfo(self) -> str:
         env = self.settings.event_store_env()

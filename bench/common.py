@@ -335,3 +335,87 @@ def start_production_api(
     base = f"http://127.0.0.1:{port}"
     wait_for_http(f"{base}/health/", server)
     return base
+
+
+# --- where the CPU goes ----------------------------------------------------------------------
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _process_times() -> dict[int, tuple[str, int, float]]:
+    """pid -> (command line, parent pid, CPU seconds used so far) for every live process."""
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        found[int(entry.name)] = (
+            cmdline or name,
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / TICK,
+        )
+    return found
+
+
+def _machine_times() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
+class CpuMeter:
+    """CPU seconds each group of processes used between ``start`` and ``stop`` (Linux /proc).
+
+    Groups: this process (the load generator), the API's uvicorn processes, the projector
+    process, PostgreSQL's backends, Redis, and everything else.
+    """
+
+    def __init__(self, api_pid: int, projector_pid: int) -> None:
+        self.api_pid, self.projector_pid = api_pid, projector_pid
+        self.before: dict[int, tuple[str, int, float]] = {}
+        self.used: dict[str, float] = {}
+        self.machine_busy = 0.0
+        self.wall = 0.0
+
+    def start(self) -> None:
+        self.before = _process_times()
+        self.machine_before = _machine_times()
+        self.began = time.perf_counter()
+
+    def stop(self) -> None:
+        after = _process_times()
+        busy, total = _machine_times()
+        self.wall = time.perf_counter() - self.began
+        self.machine_busy = (busy - self.machine_before[0]) / (total - self.machine_before[1])
+        used: dict[str, float] = {}
+        for pid, (cmdline, ppid, seconds) in after.items():
+            group = self._group(pid, cmdline, ppid)
+            used[group] = used.get(group, 0.0) + seconds - self.before.get(pid, ("", 0, 0.0))[2]
+        self.used = {k: v for k, v in sorted(used.items(), key=lambda kv: -kv[1]) if v > 0}
+
+    def _group(self, pid: int, cmdline: str, ppid: int) -> str:
+        if pid == os.getpid():
+            return "load generator"
+        if pid == self.api_pid or ppid == self.api_pid:
+            return "api (uvicorn)"
+        if pid == self.projector_pid:
+            return "projector"
+        if cmdline.startswith("postgres"):
+            return "postgresql"
+        if cmdline.startswith("redis-server"):
+            return "redis"
+        return "other"
+
+    def report(self, commands: int) -> str:
+        lines = [f"CPU in the window: machine {self.machine_busy:.0%} busy of {CORES} cores"]
+        for group, seconds in self.used.items():
+            share = seconds / self.wall
+            per = f"{1000 * seconds / commands:6.2f} ms/command" if commands else ""
+            lines.append(f"  {group:15s} {share:5.0%} of a core  {per}")
+        return "\n".join(lines)

@@ -34,6 +34,7 @@ import httpx
 from api.bootstrap import build
 from api.seed import seed_games
 from bench.common import (
+    CpuMeter,
     Pgbench,
     add_pgbench_options,
     bench_settings,
@@ -139,7 +140,7 @@ def setup(container: Any, clients: int, per_client: int) -> list[tuple[Any, Any,
         return list(pool.map(client, range(clients)))
 
 
-def run(args: argparse.Namespace) -> tuple[list[Tally], float, Any]:
+def run(args: argparse.Namespace) -> tuple[list[Tally], float, Any, CpuMeter]:
     with (
         tempfile.TemporaryDirectory(prefix="bench-purchases-") as tmp,
         fresh_schemas() as schemas,
@@ -169,12 +170,22 @@ def run(args: argparse.Namespace) -> tuple[list[Tally], float, Any]:
             start = time.perf_counter() + args.warmup
             window = (start, start + args.seconds)
 
+            procs = {child.name: child.proc.pid for child in started}
+            meter = CpuMeter(api_pid=procs["api"], projector_pid=procs["projector"])
+
+            async def measure() -> None:
+                await asyncio.sleep(max(0.0, window[0] - time.perf_counter()))
+                meter.start()
+                await asyncio.sleep(max(0.0, window[1] - time.perf_counter()))
+                meter.stop()
+
             async def everyone() -> None:
                 await asyncio.gather(
+                    measure(),
                     *(
                         client_loop(base, b, s, ls, window, t)
                         for (b, s, ls), t in zip(actors, tallies)
-                    )
+                    ),
                 )
 
             print(
@@ -187,7 +198,7 @@ def run(args: argparse.Namespace) -> tuple[list[Tally], float, Any]:
             container.start()  # projectors in this process for the audit's comparison
             container.board.wait_for(head, 60)
             audit = run_audit(container.app.recorder, container.app.mapper, container.store)
-            return tallies, args.seconds, audit
+            return tallies, args.seconds, audit, meter
         finally:
             container.close()
 
@@ -208,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pgbench = Pgbench(scale=args.pgbench_scale)
     try:
         pgbench.initialise()
-        tallies, seconds, audit = run(args)
+        tallies, seconds, audit, meter = run(args)
         checkpoint()
         baseline = pgbench.run(args.pgbench_clients, args.pgbench_jobs, args.pgbench_seconds)
     finally:
@@ -225,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for step in STEPS:
         lat = [x * 1000 for t in tallies for x in t.latencies[step]]
         print(f"  {step:9s} p50 {percentile(lat, 50):6.1f} ms  p99 {percentile(lat, 99):6.1f} ms")
+    print(meter.report(commands))
     print(f"audit: {'PASS' if audit.ok else 'FAIL'} ({audit.ledger.events} money events)")
     print(
         f"pgbench tps:         {baseline.tps:.1f} (TPC-B, {baseline.clients} clients, "

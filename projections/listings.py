@@ -6,7 +6,6 @@ search text is rebuilt from its own events alone and a rebuild never reads anoth
 
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -26,7 +25,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    bindparam,
     select,
     update,
 )
@@ -36,6 +34,7 @@ from domain.game import Game
 from domain.listing import Listing
 from domain.listing_activity import Favorite, ListingView
 from domain.user import User
+from projections.held import HeldRows
 from projections.runtime import Projector, ReadStore, metadata
 
 log = structlog.get_logger(__name__)
@@ -109,40 +108,7 @@ def primary_image(images: list[dict[str, Any]]) -> str | None:
     return primary["url"] if primary else None
 
 
-class HeldBack:
-    """A batch's listing writes, held back so that a batch of events costs a few statements.
-
-    New listings become one multi-row INSERT; the later events of a listing created in the same
-    batch (approved, made premium...) fold into its row, and plain column changes of older
-    listings merge per listing into one executemany UPDATE per set of columns. Anything that
-    reads or increments a listing row writes the held-back rows first, so it sees them.
-    """
-
-    def __init__(self) -> None:
-        self.new: dict[UUID, dict[str, Any]] = {}
-        self.changes: dict[UUID, dict[str, Any]] = {}
-
-    def change(self, listing_id: UUID, values: dict[str, Any]) -> None:
-        row = self.new.get(listing_id)
-        if row is not None:
-            row.update(values)
-        else:
-            self.changes.setdefault(listing_id, {}).update(values)
-
-    def write(self, conn: Connection) -> None:
-        if self.new:
-            conn.execute(listings.insert(), list(self.new.values()))
-            self.new.clear()
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for listing_id, values in self.changes.items():
-            by_columns[tuple(sorted(values))].append({"listing_id": listing_id, **values})
-        for rows in by_columns.values():
-            conn.execute(UPDATE_LISTING, rows)
-        self.changes.clear()
-
-
 MAX_NAMES = 200_000  # sellers' names kept between batches (a few MB at most)
-UPDATE_LISTING = update(listings).where(listings.c.id == bindparam("listing_id"))
 
 
 class ListingsProjector(Projector):
@@ -151,7 +117,7 @@ class ListingsProjector(Projector):
     tables = (listings, listing_sellers, listing_games, favorites)
 
     def __init__(self) -> None:
-        self.held = HeldBack()
+        self.held = HeldRows(listings)
         # Names the search text needs, as of ``names_at``: kept from batch to batch while each
         # batch starts where the last one ended (nothing rolled back, rebuilt or moved by
         # another process in between); forgotten otherwise.
@@ -160,7 +126,7 @@ class ListingsProjector(Projector):
         self.names_at: int | None = None
 
     def begin_batch(self, conn: Connection, position: int) -> None:
-        self.held = HeldBack()
+        self.held.clear()
         if position != self.names_at or len(self.sellers) > MAX_NAMES:
             self.games, self.sellers = {}, {}
         self.names_at = None
@@ -227,38 +193,40 @@ class ListingsProjector(Projector):
     # --- the listing's life -------------------------------------------------------------
     @apply.register
     def _(self, e: Listing.Created, conn: Connection) -> None:
-        self.held.new[e.originator_id] = {
-            "id": e.originator_id,
-            "seller_id": e.seller_id,
-            "game_id": e.game_id,
-            "title": e.title,
-            "description": e.description,
-            "price": e.price,
-            "original_price": e.original_price,
-            "status": "pending",
-            "is_premium": False,
-            "views_count": 0,
-            "favorites_count": 0,
-            "warranty_days": e.warranty_days,
-            "sale_percent": e.sale_percent,
-            "sale_ends_at": e.sale_ends_at,
-            "login_method": e.login_method,
-            "level": e.level,
-            "rank": e.rank,
-            "skins_count": e.skins_count,
-            "features": e.features,
-            "images": [],
-            "primary_image": None,
-            "reject_reason": None,
-            "created_at": e.at,
-            "updated_at": e.at,
-            "search_text": search_text(
-                e.title,
-                e.description,
-                self._game_name(conn, e.game_id),
-                self._seller_name(conn, e.seller_id),
-            ),
-        }
+        self.held.insert(
+            {
+                "id": e.originator_id,
+                "seller_id": e.seller_id,
+                "game_id": e.game_id,
+                "title": e.title,
+                "description": e.description,
+                "price": e.price,
+                "original_price": e.original_price,
+                "status": "pending",
+                "is_premium": False,
+                "views_count": 0,
+                "favorites_count": 0,
+                "warranty_days": e.warranty_days,
+                "sale_percent": e.sale_percent,
+                "sale_ends_at": e.sale_ends_at,
+                "login_method": e.login_method,
+                "level": e.level,
+                "rank": e.rank,
+                "skins_count": e.skins_count,
+                "features": e.features,
+                "images": [],
+                "primary_image": None,
+                "reject_reason": None,
+                "created_at": e.at,
+                "updated_at": e.at,
+                "search_text": search_text(
+                    e.title,
+                    e.description,
+                    self._game_name(conn, e.game_id),
+                    self._seller_name(conn, e.seller_id),
+                ),
+            }
+        )
 
     @apply.register
     def _(self, e: Listing.Edited, conn: Connection) -> None:
@@ -326,38 +294,23 @@ class ListingsProjector(Projector):
 
     @apply.register
     def _(self, e: Favorite.Removed, conn: Connection) -> None:
-        self.held.write(conn)
         conn.execute(
             favorites.delete().where(
                 favorites.c.user_id == e.user_id, favorites.c.listing_id == e.listing_id
             )
         )
-        conn.execute(
-            update(listings)
-            .where(listings.c.id == e.listing_id)
-            .values(favorites_count=listings.c.favorites_count - 1)
-        )
+        self.held.add(e.listing_id, "favorites_count", -1)
 
     @apply.register
     def _(self, e: ListingView.Counted, conn: Connection) -> None:
-        self.held.write(conn)
-        conn.execute(
-            update(listings)
-            .where(listings.c.id == e.listing_id)
-            .values(views_count=listings.c.views_count + 1)
-        )
+        self.held.add(e.listing_id, "views_count", 1)
 
     # --- helpers -----------------------------------------------------------------------
     def _favorited(self, conn: Connection, user_id: UUID, listing_id: UUID, at: Any) -> None:
-        self.held.write(conn)
         conn.execute(
             favorites.insert().values(user_id=user_id, listing_id=listing_id, created_at=at)
         )
-        conn.execute(
-            update(listings)
-            .where(listings.c.id == listing_id)
-            .values(favorites_count=listings.c.favorites_count + 1)
-        )
+        self.held.add(listing_id, "favorites_count", 1)
 
     def _set(self, conn: Connection, e: Any, **values: Any) -> None:
         self.held.change(e.originator_id, {"updated_at": e.timestamp, **values})

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     select,
     update,
 )
@@ -33,6 +34,7 @@ from domain.deposit import Deposit
 from domain.escrow import Escrow
 from domain.subscription import Membership
 from domain.wallet import Wallet
+from projections.held import HeldRows
 from projections.runtime import Projector, metadata
 
 ROWS = uuid.UUID("3f6b2a1c-9d8e-4f7a-b6c5-d4e3f2a1b0c9")
@@ -127,10 +129,51 @@ def row_id(reference: UUID, kind: str) -> UUID:
     return uuid.uuid5(ROWS, f"{kind}:{reference}")
 
 
+MAX_OWNERS = 200_000  # wallet owners kept between batches (a few MB at most)
+OWNER_OF = select(wallets.c.owner_id).where(wallets.c.id == bindparam("wallet_id"))
+TRANSACTION_DEFAULTS: dict[str, Any] = {
+    "currency": "UZS",
+    "payment_method": None,
+    "provider_transaction_id": "",
+    "meta": {},
+    "escrow_id": None,
+    "processed_at": None,
+    "failed_at": None,
+}
+ESCROW_DEFAULTS: dict[str, Any] = {
+    "chat_room_id": None,
+    "release_after": None,
+    "delivered_at": None,
+    "buyer_confirmed_at": None,
+    "seller_paid_at": None,
+    "admin_released_at": None,
+    "settled_by": None,
+}
+
+
 class MoneyProjector(Projector):
+    """Wallets, transactions and escrows are held back per batch (projections/held.py);
+    subscriptions, a few events a month per user, are written as they come."""
+
     name = "money"
     version = 1
     tables = (wallets, transactions, escrows, subscriptions)
+
+    def __init__(self) -> None:
+        self.wallets = HeldRows(wallets)
+        self.transactions = HeldRows(transactions)
+        self.escrows = HeldRows(escrows)
+        self.owners: dict[UUID, UUID] = {}  # wallet -> owner; never changes once opened
+
+    def begin_batch(self, conn: Connection, position: int) -> None:
+        for held in (self.wallets, self.transactions, self.escrows):
+            held.clear()
+        if len(self.owners) > MAX_OWNERS:
+            self.owners = {}
+
+    def end_batch(self, conn: Connection, position: int) -> None:
+        for held in (self.wallets, self.transactions, self.escrows):
+            held.write(conn)
 
     @singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -139,10 +182,15 @@ class MoneyProjector(Projector):
     # --- wallets ----------------------------------------------------------------------------
     @apply.register
     def _(self, e: Wallet.Opened, conn: Connection) -> None:
-        conn.execute(
-            wallets.insert().values(
-                id=e.originator_id, owner_id=e.owner_id, available=0, held=0, pending_withdrawal=0
-            )
+        self.owners[e.originator_id] = e.owner_id
+        self.wallets.insert(
+            {
+                "id": e.originator_id,
+                "owner_id": e.owner_id,
+                "available": 0,
+                "held": 0,
+                "pending_withdrawal": 0,
+            }
         )
 
     @apply.register
@@ -285,22 +333,23 @@ class MoneyProjector(Projector):
     # --- escrows ----------------------------------------------------------------------------
     @apply.register
     def _(self, e: Escrow.Opened, conn: Connection) -> None:
-        conn.execute(
-            escrows.insert().values(
-                id=e.originator_id,
-                listing_id=e.listing_id,
-                buyer_id=e.buyer_id,
-                seller_id=e.seller_id,
-                amount=e.price,
-                commission=e.commission,
-                status="paid",
-                deliver_by=e.deliver_by,
-                dispute_reason="",
-                dispute_resolution="",
-                reveals=0,
-                created_at=e.at,
-                updated_at=e.at,
-            )
+        self.escrows.insert(
+            {
+                **ESCROW_DEFAULTS,
+                "id": e.originator_id,
+                "listing_id": e.listing_id,
+                "buyer_id": e.buyer_id,
+                "seller_id": e.seller_id,
+                "amount": e.price,
+                "commission": e.commission,
+                "status": "paid",
+                "deliver_by": e.deliver_by,
+                "dispute_reason": "",
+                "dispute_resolution": "",
+                "reveals": 0,
+                "created_at": e.at,
+                "updated_at": e.at,
+            }
         )
 
     @apply.register
@@ -321,7 +370,7 @@ class MoneyProjector(Projector):
 
     @apply.register
     def _(self, e: Escrow.CredentialsRevealed, conn: Connection) -> None:
-        self._escrow(conn, e.originator_id, reveals=escrows.c.reveals + 1)
+        self.escrows.add(e.originator_id, "reveals", 1)
 
     @apply.register
     def _(self, e: Escrow.Disputed, conn: Connection) -> None:
@@ -405,36 +454,31 @@ class MoneyProjector(Projector):
         )
 
     # --- helpers ----------------------------------------------------------------------------
-    @staticmethod
     def _balance(
-        conn: Connection, wallet: UUID, available: int = 0, held: int = 0, pending: int = 0
+        self, conn: Connection, wallet: UUID, available: int = 0, held: int = 0, pending: int = 0
     ) -> UUID:
         """Move a wallet's balances; return its owner."""
-        return conn.execute(
-            update(wallets)
-            .where(wallets.c.id == wallet)
-            .values(
-                available=wallets.c.available + available,
-                held=wallets.c.held + held,
-                pending_withdrawal=wallets.c.pending_withdrawal + pending,
-            )
-            .returning(wallets.c.owner_id)
-        ).scalar_one()
+        for column, amount in (
+            ("available", available),
+            ("held", held),
+            ("pending_withdrawal", pending),
+        ):
+            if amount:
+                self.wallets.add(wallet, column, amount)
+        owner = self.owners.get(wallet)
+        if owner is None:
+            owner = conn.execute(OWNER_OF, {"wallet_id": wallet}).scalar_one()
+            self.owners[wallet] = owner
+        return owner
 
-    @staticmethod
-    def _insert(conn: Connection, **values: Any) -> None:
-        values.setdefault("currency", "UZS")
-        values.setdefault("provider_transaction_id", "")
-        values.setdefault("meta", {})
-        conn.execute(transactions.insert().values(**values))
+    def _insert(self, conn: Connection, **values: Any) -> None:
+        self.transactions.insert({**TRANSACTION_DEFAULTS, **values})
 
-    @staticmethod
-    def _update(conn: Connection, row: UUID, **values: Any) -> None:
-        conn.execute(update(transactions).where(transactions.c.id == row).values(**values))
+    def _update(self, conn: Connection, row: UUID, **values: Any) -> None:
+        self.transactions.change(row, values)
 
-    @staticmethod
-    def _escrow(conn: Connection, escrow: UUID, **values: Any) -> None:
-        conn.execute(update(escrows).where(escrows.c.id == escrow).values(**values))
+    def _escrow(self, conn: Connection, escrow: UUID, **values: Any) -> None:
+        self.escrows.change(escrow, values)
 
 
 def _payment(price: int, start: datetime, period: str) -> dict[str, Any]:

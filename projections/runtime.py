@@ -30,6 +30,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     create_engine,
     event,
     select,
@@ -49,6 +50,14 @@ tracking = Table(
     Column("position", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
 )
+
+
+MOVE_TRACKING = (
+    update(tracking)
+    .where(tracking.c.name.in_(bindparam("names", expanding=True)))
+    .values(position=bindparam("last"))
+)
+NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
 
 class Projector:
@@ -156,10 +165,15 @@ class PositionBoard:
             self._positions[name] = max(position, self._positions.get(name, 0))
             self._changed.notify_all()
 
-    def advance(self, name: str, position: int) -> None:
+    def advance(self, names: Iterable[str], position: int) -> None:
+        """The read models ``names`` have reached ``position``."""
         with self._changed:
-            if name in self._positions and position > self._positions[name]:
-                self._positions[name] = position
+            moved = False
+            for name in names:
+                if name in self._positions and position > self._positions[name]:
+                    self._positions[name] = position
+                    moved = True
+            if moved:
                 self._changed.notify_all()
 
     def snapshot(self) -> dict[str, int]:
@@ -299,24 +313,20 @@ class ProjectionRunner:
             last = notifications[-1].id
             for projector in self.projectors:
                 projector.end_batch(conn, max(positions[projector.name], last))
-            for name, position in positions.items():
-                if position >= last:
-                    continue
-                moved = conn.execute(
-                    update(tracking)
-                    .where(tracking.c.name == name, tracking.c.position == position)
-                    .values(position=last)
-                ).rowcount
-                if moved != 1:
-                    raise RuntimeError(f"projection {name} moved under us")
+            moving = sorted(name for name, position in positions.items() if position < last)
+            if moving:
+                # the rows are locked FOR UPDATE above: nothing else can have moved them
+                conn.execute(MOVE_TRACKING, {"names": moving, "last": last})
                 if self.store.is_postgres:
                     conn.execute(
-                        text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": self.store.positions_channel, "payload": f"{name}:{last}"},
+                        NOTIFY,
+                        {
+                            "channel": self.store.positions_channel,
+                            "payload": f"{','.join(moving)}:{last}",
+                        },
                     )
         if self.board is not None:
-            for name in positions:
-                self.board.advance(name, last)
+            self.board.advance(list(positions), last)
         return len(notifications)
 
     def catch_up(self) -> int:
@@ -328,7 +338,7 @@ class ProjectionRunner:
         if self.board is not None:
             positions = self.store.positions()
             for name in self.names:
-                self.board.advance(name, positions.get(name, 0))
+                self.board.advance([name], positions.get(name, 0))
         return total
 
     def analyze(self) -> None:

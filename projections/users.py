@@ -19,14 +19,15 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    bindparam,
     func,
     select,
-    update,
 )
 
 from domain.escrow import Escrow
 from domain.subscription import Membership
 from domain.user import User
+from projections.held import HeldRows
 from projections.money import wallets
 from projections.runtime import Projector, metadata
 
@@ -66,10 +67,27 @@ escrow_sellers = Table(
 )
 
 
+SELLER_OF = select(escrow_sellers.c.seller_id).where(escrow_sellers.c.id == bindparam("escrow"))
+
+
 class UsersProjector(Projector):
+    """Users and escrow sellers are held back per batch (projections/held.py)."""
+
     name = "users"
     version = 2
     tables = (users, escrow_sellers)
+
+    def __init__(self) -> None:
+        self.users = HeldRows(users)
+        self.sellers = HeldRows(escrow_sellers)
+
+    def begin_batch(self, conn: Connection, position: int) -> None:
+        self.users.clear()
+        self.sellers.clear()
+
+    def end_batch(self, conn: Connection, position: int) -> None:
+        self.users.write(conn)
+        self.sellers.write(conn)
 
     @singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -77,25 +95,25 @@ class UsersProjector(Projector):
 
     @apply.register
     def _(self, e: User.Registered, conn: Connection) -> None:
-        conn.execute(
-            users.insert().values(
-                id=e.originator_id,
-                email=e.email.strip().lower(),
-                username=e.username,
-                full_name=e.full_name,
-                phone_number=e.phone_number,
-                language=e.language,
-                is_verified=e.is_verified,
-                created_at=e.at,
-                bio="",
-                timezone="Asia/Tashkent",
-                is_staff=False,
-                is_active=True,
-                plan="free",
-                rating_cents=500,
-                total_sales=0,
-                total_purchases=0,
-            )
+        self.users.insert(
+            {
+                "id": e.originator_id,
+                "email": e.email.strip().lower(),
+                "username": e.username,
+                "full_name": e.full_name,
+                "phone_number": e.phone_number,
+                "language": e.language,
+                "is_verified": e.is_verified,
+                "created_at": e.at,
+                "bio": "",
+                "timezone": "Asia/Tashkent",
+                "is_staff": False,
+                "is_active": True,
+                "plan": "free",
+                "rating_cents": 500,
+                "total_sales": 0,
+                "total_purchases": 0,
+            }
         )
 
     @apply.register
@@ -146,29 +164,20 @@ class UsersProjector(Projector):
 
     @apply.register
     def _(self, e: Escrow.Opened, conn: Connection) -> None:
-        conn.execute(
-            update(users)
-            .where(users.c.id == e.buyer_id)
-            .values(total_purchases=users.c.total_purchases + 1)
-        )
-        conn.execute(escrow_sellers.insert().values(id=e.originator_id, seller_id=e.seller_id))
+        self.users.add(e.buyer_id, "total_purchases", 1)
+        self.sellers.insert({"id": e.originator_id, "seller_id": e.seller_id})
 
     @apply.register
     def _(self, e: Escrow.Released, conn: Connection) -> None:
-        conn.execute(
-            update(users)
-            .where(
-                users.c.id
-                == select(escrow_sellers.c.seller_id)
-                .where(escrow_sellers.c.id == e.originator_id)
-                .scalar_subquery()
-            )
-            .values(total_sales=users.c.total_sales + 1)
-        )
+        row = self.sellers.row(e.originator_id)
+        if row is not None:
+            seller = row["seller_id"]
+        else:
+            seller = conn.execute(SELLER_OF, {"escrow": e.originator_id}).scalar_one()
+        self.users.add(seller, "total_sales", 1)
 
-    @staticmethod
-    def _set(conn: Connection, user_id: UUID, **values: Any) -> None:
-        conn.execute(update(users).where(users.c.id == user_id).values(**values))
+    def _set(self, conn: Connection, user_id: UUID, **values: Any) -> None:
+        self.users.change(user_id, values)
 
 
 # --- queries ------------------------------------------------------------------------------

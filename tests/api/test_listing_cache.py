@@ -112,7 +112,7 @@ def test_a_body_read_before_the_board_moved_is_not_kept() -> None:
     cache = ListingResponses(board)
     before = cache.generation()
     assert cache.find("u", before) is None
-    board.advance("listings", 6)  # an event lands while the body is being read
+    board.advance(["listings"], 6)  # an event lands while the body is being read
     cache.keep("u", before, b"old")
     now = cache.generation()
     assert cache.find("u", now) is None

@@ -9,23 +9,13 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
-from api.bootstrap import Container, build
+from api.bootstrap import Container
 from api.seed import seed_games
-from application.settings import Settings
 from projections.listings import favorites, listing_games, listing_sellers, listings
 from tests.conftest import FixedClock
 
 PASSWORD = "Sup3r-Secret!"
 OFFER = {"title": "Conqueror account", "description": "Glacier M416", "price": 1_500_000}
-
-
-@pytest.fixture
-def idle_container(settings: Settings, clock: FixedClock) -> Any:
-    """A container whose projectors do not run: the test drives them."""
-    c = build(settings, clock=clock, fast_passwords=True)
-    c.start(projectors=False)
-    yield c
-    c.close()
 
 
 def a_busy_market(container: Container, clock: FixedClock) -> None:

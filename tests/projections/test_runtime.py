@@ -38,15 +38,6 @@ def position(container: Container, name: str = "users") -> int:
     return container.store.positions().get(name, 0)
 
 
-@pytest.fixture
-def idle_container(settings: Settings, clock: FixedClock) -> Any:
-    """A container whose projectors do not run: the tests drive them."""
-    c = build(settings, clock=clock, fast_passwords=True)
-    c.start(projectors=False)
-    yield c
-    c.close()
-
-
 def test_a_projector_killed_mid_batch_resumes_to_exactly_a_rebuild(
     idle_container: Container, settings: Settings
 ) -> None:
@@ -195,7 +186,7 @@ def test_read_your_writes_is_woken_by_the_projector_not_by_polling() -> None:
     thread = threading.Thread(target=waiter)
     thread.start()
     time.sleep(0.05)
-    board.advance("users", 5)
+    board.advance(["users"], 5)
     thread.join()
     assert 0.04 < woke[0] < 0.5
 
