@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, and_, case, func, or_, select, true
+from sqlalchemy import Connection, Row, and_, bindparam, case, func, or_, select, true
 
 from projections.listings import listings
 from projections.money import escrows, subscriptions, transactions, wallets
@@ -99,8 +99,11 @@ def _escrow_query() -> Any:
     )
 
 
+ESCROW = _escrow_query().where(escrows.c.id == bindparam("escrow_id"))  # built once: hot
+
+
 def escrow(conn: Connection, escrow_id: UUID) -> Row[Any] | None:
-    return conn.execute(_escrow_query().where(escrows.c.id == escrow_id)).first()
+    return conn.execute(ESCROW, {"escrow_id": escrow_id}).first()
 
 
 def escrows_where(
