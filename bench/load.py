@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -109,36 +111,77 @@ def _wrk_percentile(out: str, p: str) -> float:
 
 
 # --- python -------------------------------------------------------------------------------------
+class KeepAlive:
+    """One HTTP/1.1 keep-alive connection over asyncio streams: a few microseconds of client
+    CPU per request, where httpx spends about a millisecond. Responses must carry a
+    Content-Length (ours do); on a broken connection the next request reconnects."""
+
+    def __init__(self, base: str) -> None:
+        target = urlsplit(base)
+        self.host, self.port = target.hostname or "127.0.0.1", target.port or 80
+        self.netloc = target.netloc
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    def encode(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+    ) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.netloc}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+        return head + body if body else head
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """Send an encoded request; return the status and the body."""
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = _content_length(head)
+            if length is None:
+                raise ConnectionError("response without content-length")
+            return int(head[9:12]), await reader.readexactly(length)
+        except BaseException:
+            self.close()
+            raise
+
+    async def request(
+        self, method: str, path: str, headers: dict[str, str], payload: Any = None
+    ) -> tuple[int, Any]:
+        """A JSON request; return the status and the decoded JSON body."""
+        body = None if payload is None else json.dumps(payload).encode()
+        status, raw = await self.send(self.encode(method, path, headers, body))
+        return status, json.loads(raw) if raw else None
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
 async def run_python(
     url: str, headers: dict[str, str], *, seconds: float, connections: int
 ) -> LoadResult:
-    """Keep-alive HTTP/1.1 over asyncio streams: a few microseconds of client CPU per request."""
+    """GETs over KeepAlive connections, the request encoded once."""
     target = urlsplit(url)
-    host, port = target.hostname or "127.0.0.1", target.port or 80
-    lines = [f"GET {target.path or '/'} HTTP/1.1", f"Host: {target.netloc}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    base = f"{target.scheme}://{target.netloc}"
     latencies: list[float] = []
     errors = 0
     end = time.perf_counter() + seconds
 
     async def client_loop() -> None:
         nonlocal errors
-        reader, writer = await asyncio.open_connection(host, port)
+        connection = KeepAlive(base)
+        request = connection.encode("GET", target.path or "/", headers)
         try:
             while (began := time.perf_counter()) < end:
                 try:
-                    writer.write(request)
-                    head = await reader.readuntil(b"\r\n\r\n")
-                    length = _content_length(head)
-                    if length is None:
-                        raise ConnectionError("response without content-length")
-                    await reader.readexactly(length)
-                    ok = head[9:12] == b"200"
+                    ok = (await connection.send(request))[0] == 200
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                     ok = False
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, port)
                 done = time.perf_counter()
                 if done >= end:
                     break
@@ -147,7 +190,7 @@ async def run_python(
                 else:
                     errors += 1
         finally:
-            writer.close()
+            connection.close()
 
     await asyncio.gather(*(client_loop() for _ in range(connections)))
     return _summary("python", latencies, errors, seconds)

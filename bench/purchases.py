@@ -3,8 +3,10 @@
 Production shape (bench/common.start_production_api): uvicorn --workers 2 and a projector
 process on PostgreSQL + Redis. Set-up, not measured: sellers, buyers and one approved listing
 per flow are made through the Marketplace in this process; their tokens are minted with the
-deployment's secret. Then C concurrent clients (asyncio + httpx) each run whole flows for a
-fixed window, every step an HTTP command that waits for its read models:
+deployment's secret. Then C concurrent asyncio clients each run whole flows for a
+fixed window over one keep-alive HTTP/1.1 connection each (bench/load.py KeepAlive: httpx
+cost ~1 ms of client CPU per request on the same 2 cores), every step an HTTP command that
+waits for its read models:
 
     deposit -> sandbox checkout confirm (signed webhook, Deposit + Wallet) -> purchase
     (Listing + hold + Escrow + ChatRoom) -> deliver (seller) -> confirm (Escrow + 3 wallets +
@@ -29,8 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from api.bootstrap import build
 from api.seed import seed_games
 from bench.common import (
@@ -46,6 +46,7 @@ from bench.common import (
     start_production_api,
     stop_on_sigterm,
 )
+from bench.load import KeepAlive
 from projections.audit import run_audit
 
 PASSWORD = "Qz7!mountain-Ledger"
@@ -61,15 +62,17 @@ class Tally:
 
 
 async def flow(
-    http: httpx.AsyncClient, buyer: dict[str, str], seller: dict[str, str], listing: str, t: Tally
+    http: KeepAlive, buyer: dict[str, str], seller: dict[str, str], listing: str, t: Tally
 ) -> None:
-    async def step(name: str, method: str, url: str, headers: dict[str, str], **kw: Any) -> Any:
+    async def step(
+        name: str, method: str, url: str, headers: dict[str, str], json: Any = None
+    ) -> Any:
         began = time.perf_counter()
-        r = await http.request(method, url, headers=headers, **kw)
+        status, body = await http.request(method, url, headers, json)
         t.latencies[name].append(time.perf_counter() - began)
-        if r.status_code >= 300:
-            raise RuntimeError(f"{name}: {r.status_code} {r.text[:200]}")
-        return r.json()
+        if status >= 300:
+            raise RuntimeError(f"{name}: {status} {str(body)[:200]}")
+        return body
 
     dep = await step(
         "deposit",
@@ -97,7 +100,8 @@ async def client_loop(
     tally: Tally,
 ) -> None:
     start, end = window
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+    http = KeepAlive(base)
+    try:
         while listings and time.perf_counter() < end:
             listing = listings.pop()
             try:
@@ -108,6 +112,8 @@ async def client_loop(
                 continue
             if start <= time.perf_counter() < end:
                 tally.flows += 1
+    finally:
+        http.close()
 
 
 def setup(container: Any, clients: int, per_client: int) -> list[tuple[Any, Any, list[str]]]:
