@@ -3,7 +3,6 @@ batch size must give the read model that applying one event at a time gives."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -13,6 +12,7 @@ from api.bootstrap import Container
 from api.seed import seed_games
 from projections.listings import favorites, listing_games, listing_sellers, listings
 from tests.conftest import FixedClock
+from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
 
 PASSWORD = "Sup3r-Secret!"
 OFFER = {"title": "Conqueror account", "description": "Glacier M416", "price": 1_500_000}
@@ -66,29 +66,17 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
     app.update_profile(seller, {"full_name": "Sam the Seller"})  # renames a held-back row
 
 
-def read_model(container: Container) -> dict[str, list[tuple[Any, ...]]]:
-    with container.store.engine.connect() as conn:
-        return {
-            table.name: [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key))]
-            for table in (listings, listing_sellers, listing_games, favorites)
-        }
+TABLES = (listings, listing_sellers, listing_games, favorites)
 
 
 def test_any_batch_size_projects_what_one_event_at_a_time_does(
     idle_container: Container, clock: FixedClock
 ) -> None:
     a_busy_market(idle_container, clock)
-    runner = idle_container.runners[0]
-    runner.batch_size = 1
-    runner.catch_up()
-    one_at_a_time = read_model(idle_container)
+    one_at_a_time = one_event_at_a_time(idle_container, TABLES)
     assert len(one_at_a_time["listings"]) == 6
     assert len(one_at_a_time["favorites"]) == 2
-    for batch_size in (2, 3, 7, 1000):
-        runner.rebuild_schema(["listings"])
-        runner.batch_size = batch_size
-        runner.catch_up()
-        assert read_model(idle_container) == one_at_a_time, f"batch size {batch_size}"
+    assert_every_batch_size_agrees(idle_container, ["listings"], TABLES, one_at_a_time)
 
 
 def search_text_of(container: Container, listing_id: UUID) -> str:

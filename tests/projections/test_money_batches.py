@@ -4,10 +4,8 @@ size must give the read models that applying one event at a time gives."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
-from sqlalchemy import Table, select
 
 from api.bootstrap import Container
 from api.seed import seed_games
@@ -15,6 +13,7 @@ from projections.held import HeldRows
 from projections.money import escrows, subscriptions, transactions, wallets
 from projections.users import escrow_sellers, users
 from tests.conftest import FixedClock
+from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
@@ -84,45 +83,26 @@ def a_busy_ledger(container: Container, clock: FixedClock) -> None:
     app.register("late@example.uz", PASSWORD)  # a user row after the money rows
 
 
-def read_models(container: Container) -> dict[str, list[tuple[Any, ...]]]:
-    with container.store.engine.connect() as conn:
-        return {
-            table.name: [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key))]
-            for table in TABLES
-        }
-
-
 def test_any_batch_size_projects_what_one_event_at_a_time_does(
     idle_container: Container, clock: FixedClock
 ) -> None:
     a_busy_ledger(idle_container, clock)
-    runner = idle_container.runners[0]
-    runner.batch_size = 1
-    runner.catch_up()
-    one_at_a_time = read_models(idle_container)
+    one_at_a_time = one_event_at_a_time(idle_container, TABLES)
     kinds = {row[4] for row in one_at_a_time["transactions"]}
     assert kinds >= {"deposit", "withdrawal", "purchase", "refund", "sale", "subscription"}
     statuses = {row[6] for row in one_at_a_time["escrows"]}
     assert statuses == {"confirmed", "refunded"}
     assert [row[17] for row in one_at_a_time["escrows"] if row[17]] == [2]  # two reveals
-    for batch_size in (2, 3, 7, 1000):
-        runner.rebuild_schema(["users", "money"])
-        runner.batch_size = batch_size
-        runner.catch_up()
-        assert read_models(idle_container) == one_at_a_time, f"batch size {batch_size}"
-
-
-def held(table: Table) -> HeldRows:
-    return HeldRows(table)
+    assert_every_batch_size_agrees(idle_container, ["users", "money"], TABLES, one_at_a_time)
 
 
 def test_a_column_is_either_set_or_counted_within_a_batch() -> None:
-    rows = held(wallets)
+    rows = HeldRows(wallets)
     key = uuid.uuid4()
     rows.add(key, "available", 5)
     with pytest.raises(ValueError, match="both set and counted"):
         rows.change(key, {"available": 0})
-    rows = held(wallets)
+    rows = HeldRows(wallets)
     rows.change(key, {"available": 0})
     with pytest.raises(ValueError, match="both set and counted"):
         rows.add(key, "available", 5)
