@@ -238,6 +238,11 @@ class ProjectionRunner:
         self.name = "+".join(self.names)
         self._topics = {p.name: p.topics() for p in self.projectors}
         self.failures = 0  # batches that failed and were retried, shown on /health/detailed/
+        self._lock_positions = (  # every batch begins with it: built once
+            select(tracking.c.name, tracking.c.position)
+            .where(tracking.c.name.in_(self.names))
+            .with_for_update()
+        )
 
     def ensure_schema(self) -> None:
         """Create the tables; rebuild from position 0 a projector whose version changed."""
@@ -282,14 +287,7 @@ class ProjectionRunner:
     def process_batch(self, before_commit: Callable[[int], None] | None = None) -> int:
         """Apply the next batch of events in one transaction; return how many were read."""
         with self.store.writing() as conn:
-            positions = {
-                r.name: r.position
-                for r in conn.execute(
-                    select(tracking.c.name, tracking.c.position)
-                    .where(tracking.c.name.in_(self.names))
-                    .with_for_update()
-                )
-            }
+            positions = {r.name: r.position for r in conn.execute(self._lock_positions)}
             notifications = self.recorder.select_notifications(
                 start=min(positions.values()) + 1, limit=self.batch_size
             )
