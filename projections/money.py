@@ -135,7 +135,6 @@ TRANSACTION_DEFAULTS: dict[str, Any] = {
     "currency": "UZS",
     "payment_method": None,
     "provider_transaction_id": "",
-    "meta": {},
     "escrow_id": None,
     "processed_at": None,
     "failed_at": None,
@@ -472,7 +471,7 @@ class MoneyProjector(Projector):
         return owner
 
     def _insert(self, conn: Connection, **values: Any) -> None:
-        self.transactions.insert({**TRANSACTION_DEFAULTS, **values})
+        self.transactions.insert({**TRANSACTION_DEFAULTS, "meta": {}, **values})
 
     def _update(self, conn: Connection, row: UUID, **values: Any) -> None:
         self.transactions.change(row, values)
