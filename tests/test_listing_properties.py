@@ -3,61 +3,31 @@ model always equals what replaying each aggregate's events gives."""
 
 from __future__ import annotations
 
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, invariant, rule
 from sqlalchemy import func, select
 
-from api.bootstrap import build
-from api.seed import seed_games
-from domain.errors import DomainError
 from domain.listing import Listing
 from projections.listings import favorites, listings
-from tests.conftest import FixedClock, make_settings
+from tests.market_machine import MarketMachine
 
 STATUSES = {"pending", "active", "rejected", "reserved", "sold", "archived", "deleted"}
-PASSWORD = "Sup3r-Secret!"
 
 
-class ListingLifecycle(RuleBasedStateMachine):
+class ListingLifecycle(MarketMachine):
     listing_ids = Bundle("listing_ids")
 
     def __init__(self) -> None:
         super().__init__()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.clock = FixedClock()
-        self.container = build(
-            make_settings("sqlite", Path(self.tmp.name)), clock=self.clock, fast_passwords=True
-        )
-        self.container.start()
-        self.app = self.container.app
-        with self.container.read_your_writes():
-            seed_games(self.app)
-            self.users = [self.app.register(f"u{i}@example.uz", PASSWORD) for i in range(3)]
-            self.staff = self.app.create_user("mod@example.uz", PASSWORD, staff=True)
         self.escrows: dict[uuid.UUID, uuid.UUID] = {}  # listing -> reserving escrow
-        self.refused = 0
-
-    def teardown(self) -> None:
-        self.container.close()
-        self.tmp.cleanup()
 
     def _do(self, command: Any, *args: Any) -> bool:
-        """Run a command; a refusal must be a DomainError and must write nothing."""
-        before = self.app.recorder.max_notification_id()
-        try:
-            with self.container.read_your_writes():
-                command(*args)
-        except DomainError:
-            assert self.app.recorder.max_notification_id() == before
-            self.refused += 1
-            return False
-        return True
+        """Whether the command was carried out (a refusal writes nothing)."""
+        return self._attempt(command, *args)[0]
 
     @rule(
         target=listing_ids,

@@ -4,65 +4,35 @@ invariant, and after every step the read models equal a fresh replay of the even
 
 from __future__ import annotations
 
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import Bundle, initialize, invariant, rule
 
-from api.bootstrap import build
-from api.seed import seed_games
-from domain.errors import DomainError
 from domain.escrow import Escrow
 from domain.wallet import Wallet, wallet_id
 from projections.audit import run_audit
-from tests.conftest import FixedClock, make_settings
+from tests.market_machine import MarketMachine
 
-PASSWORD = "Sup3r-Secret!"
 UZS = 100
 USERS = 4
 amounts = st.integers(1_000, 400_000).map(lambda n: n * UZS)
 users = st.integers(0, USERS - 1)
 
 
-class Marketplace(RuleBasedStateMachine):
+class Marketplace(MarketMachine):
     deposits = Bundle("deposits")
     withdrawals = Bundle("withdrawals")
     listings = Bundle("listings")
     escrows = Bundle("escrows")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.clock = FixedClock()
-        self.container = build(
-            make_settings("sqlite", Path(self.tmp.name)), clock=self.clock, fast_passwords=True
-        )
-        self.container.start()
-        self.app = self.container.app
-        with self.container.read_your_writes():
-            seed_games(self.app)
-            self.users = [self.app.register(f"u{i}@example.uz", PASSWORD) for i in range(USERS)]
-            self.staff = self.app.create_user("staff@example.uz", PASSWORD, staff=True)
-        self.refused = 0
-
-    def teardown(self) -> None:
-        self.container.close()
-        self.tmp.cleanup()
+    users_count = USERS
 
     def _do(self, command: Any, *args: Any) -> Any:
-        """Run a command; a refusal must be a DomainError and must write nothing."""
-        before = self.app.recorder.max_notification_id()
-        try:
-            with self.container.read_your_writes():
-                return command(*args)
-        except DomainError:
-            assert self.app.recorder.max_notification_id() == before
-            self.refused += 1
-            return None
+        """The command's result, or None when it was refused."""
+        return self._attempt(command, *args)[1]
 
     # --- money in and out -------------------------------------------------------------------
     @initialize(target=listings, funds=st.lists(amounts, min_size=USERS, max_size=USERS))

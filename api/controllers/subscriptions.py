@@ -3,6 +3,7 @@ dashboard)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -130,25 +131,26 @@ def escrow_cards(request: Req, rows: list[Any], viewer_id: UUID) -> list[EscrowC
     return cards
 
 
+def escrow_page(request: Req, escrows_of: Callable[..., Any]) -> Page[EscrowCard]:
+    """A page of the caller's escrows (as buyer or as seller), as cards."""
+    user = authenticate(request)
+    w = window(request)
+    with container_of(request).store.reader.connect() as conn:
+        total, rows = escrows_of(conn, user.id, w.offset, w.limit)
+    return page_of(request, w, total, escrow_cards(request, rows, user.id))
+
+
 class ProfileMoneyController(Controller):
     path = "/api/v1/profile"
     tags = ["profile"]
 
     @get("/purchases/", operation_id="profile_purchases", sync_to_thread=True)
     def purchases(self, request: Req) -> Page[EscrowCard]:
-        user = authenticate(request)
-        w = window(request)
-        with container_of(request).store.reader.connect() as conn:
-            total, rows = q.purchases_of(conn, user.id, w.offset, w.limit)
-        return page_of(request, w, total, escrow_cards(request, rows, user.id))
+        return escrow_page(request, q.purchases_of)
 
     @get("/sales/", operation_id="profile_sales", sync_to_thread=True)
     def sales(self, request: Req) -> Page[EscrowCard]:
-        user = authenticate(request)
-        w = window(request)
-        with container_of(request).store.reader.connect() as conn:
-            total, rows = q.sales_of(conn, user.id, w.offset, w.limit)
-        return page_of(request, w, total, escrow_cards(request, rows, user.id))
+        return escrow_page(request, q.sales_of)
 
     @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
     def dashboard(self, request: Req) -> dict[str, Any]:
