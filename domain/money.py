@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from domain.errors import DomainError
 
 MAX_DIGITS = 15  # as the contract: at most 15 digits, 2 of them after the point
+# The one grammar of a wire amount: ASCII digits, an optional sign, an optional point followed
+# by digits. No underscores ("1_000"), exponents ("1e5"), spaces, "NaN" or "Infinity", and no
+# other script's digits (Arabic-Indic, full-width): Python's Decimal() takes all of them.
+AMOUNT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def parse_amount(value: str | int | float | Decimal, field: str = "price") -> int:
-    """A wire amount (number or decimal string, 2 places at most) as tiyin."""
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as e:
-        raise InvalidAmount("A valid number is required.", field) from e
-    if not amount.is_finite():
+    """A wire amount (a JSON number or a decimal string, 2 places at most) as tiyin."""
+    if isinstance(value, bool):  # a bool is an int to Python, not an amount to anyone
         raise InvalidAmount("A valid number is required.", field)
+    text = format(value, "f") if isinstance(value, Decimal) else str(value)
+    if AMOUNT.fullmatch(text) is None:
+        raise InvalidAmount("A valid number is required.", field)
+    amount = Decimal(text)
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise InvalidAmount("Ensure that there are no more than 2 decimal places.", field)
     tiyin = int(amount * 100)

@@ -86,6 +86,8 @@ def test_a_game_can_be_named_by_uuid_as_game_id(
         ({"price": "-5"}, "price"),
         ({"price": "0"}, "price"),
         ({"price": "abc"}, "price"),
+        ({"price": "50_000"}, "price"),
+        ({"original_price": "1e9"}, "original_price"),
         ({"price": "1.005"}, "price"),
         ({"price": "1" * 16}, "price"),
         ({"price": True}, "price"),

@@ -144,6 +144,8 @@ def test_bad_webhooks_change_nothing(
         ("0", "The minimum deposit is 1000 UZS."),
         ("1000.001", "Ensure that there are no more than 2 decimal places."),
         ("abc", "A valid number is required."),
+        ("1_000_000", "A valid number is required."),
+        ("1e6", "A valid number is required."),
         ("10000000000000000", "Ensure that there are no more than 15 digits in total."),
     ],
 )
