@@ -23,7 +23,7 @@ from application.marketplace import Marketplace
 from application.media import LocalMediaStore
 from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
-from application.sandbox import SandboxProvider, Signer
+from application.sandbox import PROVIDERS, SandboxProvider, Signer
 from application.settings import Settings
 from application.throttle import MemoryLoginThrottle, RedisLoginThrottle
 from application.tokens import Tokens
@@ -95,8 +95,12 @@ class Container:
             RedisStore(self.redis) if self.redis is not None else MemoryStore()
         )
         signer = Signer(settings.payment_webhook_secret)
-        self.payment_provider = SandboxProvider(signer)
-        self.webhooks = Webhooks(self.app, signer)
+        self.payment_provider: SandboxProvider | None = (
+            SandboxProvider(signer) if settings.payment_provider == "sandbox" else None
+        )
+        self.webhooks = Webhooks(
+            self.app, signer, providers=PROVIDERS if self.payment_provider is not None else ()
+        )
         self.store = ReadStore(settings.read_model_url(), settings.read_schema)
         self.board = PositionBoard()
         self.wakeup = Wakeup()
@@ -134,6 +138,12 @@ class Container:
             runner.ensure_schema()
 
     def start(self, *, projectors: bool | None = None) -> None:
+        if self.settings.sandbox_payments_in_production:
+            log.warning(
+                "payments.sandbox_in_production",
+                detail="ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION is set: the sandbox checkout "
+                "credits deposits without a payment; this deployment's money is not real",
+            )
         self.migrate()
         if self.store.is_postgres:
             self._listener = PgListener(

@@ -28,8 +28,20 @@ def migrate(_: argparse.Namespace) -> int:
 
 
 def seed(_: argparse.Namespace) -> int:
-    """Demo data for the embedded default: the games catalogue and two users (idempotent)."""
-    container = build()
+    """Demo data for the embedded default: the games catalogue and two users (idempotent).
+
+    Refused in production: the demo staff account's password is published (it is printed here
+    and in the README) and the demo user's balance is money nobody paid."""
+    settings = Settings.from_env()
+    if settings.is_production:
+        print(
+            "error: `wibestore seed` creates demo accounts with published passwords and is "
+            "refused in production; use `wibestore seed-catalogue` for the games and categories "
+            "and `wibestore user create --staff` for staff",
+            file=sys.stderr,
+        )
+        return 2
+    container = build(settings)
     try:
         container.start()
         with container.read_your_writes():
@@ -38,6 +50,19 @@ def seed(_: argparse.Namespace) -> int:
         print(f"games: {added} added, {len(GAMES)} in the catalogue")
         for email, password, staff in accounts:
             print(f"{'staff' if staff else 'user '}  {email}  password: {password}")
+    finally:
+        container.close()
+    return 0
+
+
+def seed_catalogue(_: argparse.Namespace) -> int:
+    """The games catalogue and its categories, and nothing else (idempotent; production too)."""
+    container = build()
+    try:
+        container.start()
+        with container.read_your_writes():
+            added = seed_games(container.app)
+        print(f"games: {added} added, {len(GAMES)} in the catalogue")
     finally:
         container.close()
     return 0
@@ -122,8 +147,17 @@ def audit(args: argparse.Namespace) -> int:
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
+            production = (
+                container.settings.production_ledger
+                if args.production_ledger is None
+                else args.production_ledger
+            )
             result = run_audit(
-                container.app.recorder, container.app.mapper, container.store, progress
+                container.app.recorder,
+                container.app.mapper,
+                container.store,
+                progress,
+                production=production,
             )
         out = Path(args.out)
         result.write(out)
@@ -163,7 +197,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="create the event store and read-model schema").set_defaults(
         func=migrate
     )
-    sub.add_parser("seed", help="create the demo users").set_defaults(func=seed)
+    sub.add_parser(
+        "seed", help="create the demo users and the catalogue (refused in production)"
+    ).set_defaults(func=seed)
+    sub.add_parser(
+        "seed-catalogue", help="create the games catalogue and its categories"
+    ).set_defaults(func=seed_catalogue)
     pr = sub.add_parser("project", help="run projectors (or --rebuild read models)")
     pr.add_argument("--rebuild", action="store_true")
     pr.add_argument("only", nargs="*", help="projector names (default: all)")
@@ -171,6 +210,12 @@ def parser() -> argparse.ArgumentParser:
     a = sub.add_parser("audit", help="replay the ledger and check its invariants")
     a.add_argument("--out", default=".", help="directory for the report files")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
+    a.add_argument(
+        "--production-ledger",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fail on sandbox- or demo-credited deposits (default: PRODUCTION_LEDGER)",
+    )
     a.set_defaults(func=audit)
     u = sub.add_parser("user", help="manage users")
     usub = u.add_subparsers(dest="user_command", required=True)

@@ -10,6 +10,8 @@ events) and of the read models (which ``compare`` checks against it afterwards).
 4. A released escrow: seller credit + platform commission == price.
 5. A listing is reserved by at most one open escrow and sold at most once.
 6. Every money event names its cause: a completed deposit, an escrow, a subscription payment.
+7. A production ledger credits no deposit from a provider that moves no real money (the sandbox,
+   demo data): such a credit is money minted, whatever the other invariants say.
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ INVARIANTS = {
     "5_listing_reserved_once_sold_once": "a listing is reserved by at most one open escrow "
     "and sold at most once",
     "6_every_movement_has_a_cause": "each money event is traceable to what caused it",
+    "7_production_deposits_are_real": "a production ledger credits no sandbox or demo deposit",
 }
+# Providers whose "payments" are not money anyone paid: fine in development and demos, minted
+# money in production.
+PLAY_MONEY_PROVIDERS = frozenset({"sandbox", "demo"})
 MONEY_TYPES = (Wallet, Deposit, Escrow, Membership)
 LISTING_EVENTS = (Listing.Reserved, Listing.Released, Listing.Sold)
 
@@ -120,7 +126,8 @@ LEDGER_FIELDS = (
 
 
 class Ledger:
-    def __init__(self) -> None:
+    def __init__(self, *, production: bool = False) -> None:
+        self.production = production  # check invariant 7 (see PLAY_MONEY_PROVIDERS)
         self.wallets: dict[UUID, Balance] = {}
         self.escrows: dict[UUID, EscrowState] = {}
         self.deposits: dict[UUID, Deposit.Requested] = {}
@@ -129,6 +136,7 @@ class Ledger:
         self.sold: dict[UUID, int] = defaultdict(int)
         self.payments: dict[UUID, int] = {}  # subscription payment reference -> price
         self.deposits_credited = 0
+        self.by_provider: dict[str, list[int]] = {}  # provider -> [deposits, amount credited]
         self.withdrawals_paid = 0
         self.events = 0
         self.last_position = 0
@@ -177,6 +185,7 @@ class Ledger:
         if isinstance(e, Wallet.Deposited):
             da, cause = e.amount, e.deposit_id
             self.deposits_credited += e.amount
+            self._provider(position, e.deposit_id, e.amount)
             self._causes.append((position, "deposit", e.deposit_id, w.owner, e.amount))
         elif isinstance(e, Wallet.WithdrawalRequested):
             da, dp, cause = -e.amount, e.amount, e.withdrawal_id
@@ -236,6 +245,19 @@ class Ledger:
                 cause,
             )
         )
+
+    def _provider(self, position: int, deposit_id: UUID, amount: int) -> None:
+        requested = self.deposits.get(deposit_id)  # a missing one fails invariant 6 at the end
+        provider = requested.provider if requested is not None else "unknown"
+        totals = self.by_provider.setdefault(provider, [0, 0])
+        totals[0] += 1
+        totals[1] += amount
+        if self.production and provider in PLAY_MONEY_PROVIDERS:
+            self._violate(
+                "7_production_deposits_are_real",
+                position,
+                f"deposit {deposit_id} of {amount} credited by the {provider} provider",
+            )
 
     def _close_withdrawal(self, position: int, w: Balance, wid: UUID, amount: int) -> None:
         if w.pending.pop(wid, None) != amount:

@@ -104,7 +104,7 @@ class Payments(Listings):
         def command() -> None:
             now = self.clock.now()
             deposit = Deposit.request(owner_id, amount, provider, provider, now, deposit_id)
-            deposit.complete(provider, now)
+            deposit.complete(f"{provider}:{deposit.id}", now)
             wallet = self.wallet(owner_id)
             wallet.deposit(deposit.id, deposit.amount)
             self.save(deposit, wallet)

@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     escrow_delivery_hours: float = 24  # the seller's deadline to deliver; then a refund
     escrow_auto_release_hours: float = 24  # after delivery; then released to the seller
     payment_webhook_secret: str = ""  # HMAC-SHA256 key of provider webhooks
+    payment_provider: str = "sandbox"  # "sandbox" or "none" (deposits off); production: "none"
+    allow_sandbox_payments_in_production: bool = False  # a staging deployment's play money
+    production_ledger: bool = False  # the audit fails sandbox- or demo-credited deposits
 
     @property
     def uses_postgres(self) -> bool:
@@ -51,6 +54,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def sandbox_payments_in_production(self) -> bool:
+        """Production with the sandbox provider: its checkout link credits any deposit without
+        a payment. Only ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION lets it start."""
+        return self.is_production and self.payment_provider == "sandbox"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -79,6 +88,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             credentials_key = credentials_key or _local_secret(data_dir, "credentials_key")
             webhook_secret = webhook_secret or _local_secret(data_dir, "payment_webhook_secret")
         redis_url = env.get("REDIS_URL") or None
+        provider = env.get("PAYMENT_PROVIDER") or (
+            "none" if environment == "production" else "sandbox"
+        )
+        if provider not in PAYMENT_PROVIDERS:
+            raise RuntimeError(
+                f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}, not {provider!r}"
+            )
+        allow_sandbox = _flag(env.get("ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION"), default=False)
+        if environment == "production" and provider == "sandbox" and not allow_sandbox:
+            raise RuntimeError(
+                "production refuses PAYMENT_PROVIDER=sandbox: its checkout link credits any "
+                "deposit without a payment. Use PAYMENT_PROVIDER=none (deposits off) or, for a "
+                "deployment whose money is not real, ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION=true"
+            )
         return cls(
             environment=environment,
             data_dir=data_dir,
@@ -117,6 +140,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             escrow_delivery_hours=float(env.get("ESCROW_DELIVERY_HOURS", "24")),
             escrow_auto_release_hours=float(env.get("ESCROW_AUTO_RELEASE_HOURS", "24")),
             payment_webhook_secret=webhook_secret,
+            payment_provider=provider,
+            allow_sandbox_payments_in_production=allow_sandbox,
+            production_ledger=_flag(
+                env.get("PRODUCTION_LEDGER"),
+                default=environment == "production" and provider != "sandbox",
+            ),
         )
 
     def event_store_env(self) -> dict[str, str]:
@@ -158,6 +187,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             self.data_dir.mkdir(parents=True, exist_ok=True)
             return f"sqlite:///{self.data_dir / 'read.sqlite'}"
         return "postgresql+psycopg://" + self.database_url.split("://", 1)[1]
+
+
+PAYMENT_PROVIDERS = ("sandbox", "none")
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 
 from application.marketplace import Marketplace
-from application.sandbox import PROVIDERS, Signer, WebhookRejected
+from application.sandbox import Signer, WebhookRejected
 from domain.deposit import DepositClosed
 from domain.errors import DomainError, NotFound
 from domain.money import parse_amount
@@ -21,14 +21,15 @@ log = structlog.get_logger(__name__)
 
 
 class Webhooks:
-    def __init__(self, app: Marketplace, signer: Signer) -> None:
+    def __init__(self, app: Marketplace, signer: Signer, providers: tuple[str, ...]) -> None:
         self.app = app
         self.signer = signer
+        self.providers = providers  # the webhook paths this deployment answers
 
     def handle(
         self, provider: str, body: bytes, signature: str | None
     ) -> tuple[int, dict[str, Any]]:
-        if provider not in PROVIDERS:
+        if provider not in self.providers:
             return 400, {"error": f"Unknown payment provider: {provider}"}
         try:
             payload = self.signer.verify(body, signature)
@@ -65,7 +66,9 @@ class Webhooks:
             return 200, {"status": "ok", "message": "Payment cancelled"}
         if event != "payment.completed":
             raise WebhookRejected(f"Unknown event: {event}")
-        reference = str(payload.get("provider_transaction_id") or "")[:200]
+        reference = str(payload.get("provider_transaction_id") or "").strip()[:200]
+        if not reference:  # the audit traces every credited deposit to the provider's payment
+            raise WebhookRejected("Missing provider_transaction_id.")
         try:
             credited = self.app.confirm_deposit(deposit_id, reference)
         except DepositClosed as e:

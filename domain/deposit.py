@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Conflict, Forbidden
+from domain.errors import Conflict, DomainError, Forbidden
 from domain.wallet import MIN_DEPOSIT, InvalidAmount
 
 MAX_AMOUNT = 10**13 * 100  # 15 digits of UZS: the contract's largest amount, in tiyin
@@ -81,8 +81,15 @@ class Deposit(Aggregate):
             return False
         if self.status == "cancelled":
             raise DepositClosed("This deposit was cancelled.")
+        self.check_reference_is_given(provider_transaction_id)
         self._completed(provider_transaction_id, at)
         return True
+
+    @staticmethod
+    def check_reference_is_given(provider_transaction_id: str) -> None:
+        """Every credited deposit names the provider's payment, so an auditor can trace it."""
+        if not provider_transaction_id.strip():
+            raise MissingReference("A completed deposit names the provider's payment reference.")
 
     @event(Completed)
     def _completed(self, provider_transaction_id: str, at: datetime) -> None:
@@ -103,4 +110,8 @@ class Deposit(Aggregate):
 
 
 class DepositClosed(Conflict):
+    pass
+
+
+class MissingReference(DomainError):
     pass

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from application.group_commit import GroupCommitRecorder
 from application.ledger import INVARIANTS, LEDGER_FIELDS, LISTING_EVENTS, MONEY_TYPES, Ledger
+from domain.money import format_amount
 from projections.money import escrows, transactions, wallets
 from projections.runtime import ReadStore, tracking
 
@@ -156,6 +157,11 @@ class Audit:
                 "differences": self.differences[:100],
                 "difference_count": len(self.differences),
             },
+            "production_ledger": ledger.production,
+            "deposits_by_provider": {
+                provider: {"deposits": count, "credited_minor_units": amount}
+                for provider, (count, amount) in sorted(ledger.by_provider.items())
+            },
             "totals_minor_units": {
                 "deposits_credited": ledger.deposits_credited,
                 "withdrawals_paid": ledger.withdrawals_paid,
@@ -173,6 +179,10 @@ class Audit:
             f"{self.ledger.events} money events checked, "
             f"in {self.seconds:.2f}s, {self.rate:,.0f} events/s"
         )
+        kind = "production" if self.ledger.production else "not a production ledger"
+        lines.append(f"deposits credited, by provider ({kind}):")
+        for provider, (count, amount) in sorted(self.ledger.by_provider.items()):
+            lines.append(f"  {provider}: {count} deposits, {format_amount(amount)} UZS")
         for name, text in INVARIANTS.items():
             count = len(self.ledger.violations[name])
             lines.append(f"  [{'ok' if not count else 'FAIL'}] {name}: {text}")
@@ -200,11 +210,13 @@ def run_audit(
     mapper: Mapper[Any],
     store: ReadStore,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    production: bool = False,
 ) -> Audit:
     started = time.perf_counter()
     snapshot = Snapshot.read(store)
     log_end = recorder.max_notification_id() or 0
-    ledger = Ledger()
+    ledger = Ledger(production=production)
     differences: list[str] | None = None
     notes: list[str] = []
     if snapshot.position > log_end:

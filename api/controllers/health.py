@@ -42,6 +42,8 @@ class HealthController(Controller):
 
         checks: dict[str, Any] = {"database": _check(database), "cache": _check(cache)}
         checks["celery"] = self._celery(container)
+        if container.settings.sandbox_payments_in_production:
+            checks["payments"] = "warning: sandbox provider in production, money is not real"
         try:
             checks["projections"] = container.projection_lag()
         except Exception as e:

@@ -32,7 +32,7 @@ from api.money_schemas import (
 )
 from api.pagination import Page, page_of, window
 from api.schemas import Message, money
-from application.sandbox import SIGNATURE_HEADER
+from application.sandbox import SIGNATURE_HEADER, SandboxProvider
 from domain.money import parse_amount
 from projections import money_queries as q
 
@@ -91,14 +91,21 @@ class PaymentsController(Controller):
     def deposit(self, request: Req, data: JSONBody[DepositBody]) -> Response[Any]:
         user = authenticate(request)
         container = container_of(request)
+        provider = container.payment_provider
+        if provider is None:
+            raise ApiError(
+                503,
+                "PAYMENTS_UNAVAILABLE",
+                "Deposits are not available: no payment provider is configured.",
+            )
 
         def command() -> tuple[int, Envelope]:
             amount = parse_amount(data.amount, "amount")
             with container.read_your_writes():
                 deposit = container.app.request_deposit(
-                    user.id, amount, data.payment_method, container.payment_provider.name
+                    user.id, amount, data.payment_method, provider.name
                 )
-            url = container.payment_provider.checkout_url(deposit, str(request.base_url))
+            url = provider.checkout_url(deposit, str(request.base_url))
             with container.store.reader.connect() as conn:
                 row = q.transaction(conn, deposit.id)
             return 201, Envelope(
@@ -298,18 +305,26 @@ class SandboxCheckoutController(Controller):
         deposit = self._deposit(request, deposit_id, token)
         if deposit.status != "pending":
             raise ApiError(409, "RESOURCE_CONFLICT", f"This payment is already {deposit.status}.")
-        body, signature = container.payment_provider.webhook(deposit, data.action == "confirm")
+        provider = _sandbox(request)
+        body, signature = provider.webhook(deposit, data.action == "confirm")
         with container.read_your_writes():
-            container.send_webhook(container.payment_provider.name, body, signature)
+            container.send_webhook(provider.name, body, signature)
         done = "confirmed" if data.action == "confirm" else "cancelled"
         return Message(success=True, message=f"Payment {done}.")
 
     @staticmethod
     def _deposit(request: Req, deposit_id: UUID, token: str) -> Any:
-        container = container_of(request)
-        if not container.payment_provider.signer.check_token("checkout", deposit_id, token):
+        if not _sandbox(request).signer.check_token("checkout", deposit_id, token):
             raise ApiError(404, "NOT_FOUND", "Payment not found.")
-        return container.app.deposit(deposit_id)
+        return container_of(request).app.deposit(deposit_id)
+
+
+def _sandbox(request: Req) -> SandboxProvider:
+    """The sandbox provider; its checkout pages do not exist where it is not configured."""
+    provider = container_of(request).payment_provider
+    if provider is None:
+        raise ApiError(404, "NOT_FOUND", "Payment not found.")
+    return provider
 
 
 CHECKOUT_PAGE = """<!doctype html>

@@ -47,7 +47,7 @@ def balance(client: Client, who: dict[str, str]) -> str:
 
 def signed(container: Container, payload: dict[str, Any], at: int | None = None) -> Any:
     body = json.dumps(payload).encode()
-    return body, container.payment_provider.signer.sign(body, at)
+    return body, container.webhooks.signer.sign(body, at)
 
 
 def test_a_sandbox_deposit_is_credited_by_its_signed_webhook_once(
@@ -79,7 +79,12 @@ def test_a_sandbox_deposit_is_credited_by_its_signed_webhook_once(
     assert detail.json()["processed_at"] is not None
 
     # The same webhook delivered twice (a provider retry) credits once.
-    payload = {"event": "payment.completed", "transaction_id": tx["id"], "amount": "500000"}
+    payload = {
+        "event": "payment.completed",
+        "transaction_id": tx["id"],
+        "amount": "500000",
+        "provider_transaction_id": "sbx_retry",
+    }
     raw, signature = signed(container, payload)
     for _ in range(2):
         r = client.post(
@@ -95,7 +100,12 @@ def test_bad_webhooks_change_nothing(
     client: Client, market: dict[str, Any], container: Container
 ) -> None:
     tx = deposit(client, market["buyer"]).json()["data"]
-    good = {"event": "payment.completed", "transaction_id": tx["id"], "amount": "500000"}
+    good = {
+        "event": "payment.completed",
+        "transaction_id": tx["id"],
+        "amount": "500000",
+        "provider_transaction_id": "sbx_1",
+    }
     raw, signature = signed(container, good)
     other_user = {**good, "user_id": "00000000-0000-0000-0000-000000000001"}
     stale_raw, stale_signature = signed(container, good, at=int(time.time()) - 3600)
@@ -106,6 +116,12 @@ def test_bad_webhooks_change_nothing(
         ("sandbox", stale_raw, stale_signature, 400, None),
         ("sandbox", *signed(container, {**good, "amount": "1"}), 400, None),
         ("sandbox", *signed(container, other_user), 400, None),
+        (
+            "sandbox",
+            *signed(container, {**good, "provider_transaction_id": " "}),
+            400,
+            "Missing provider_transaction_id.",
+        ),
         ("visa", raw, signature, 400, "This transaction belongs to another provider."),
         ("bitcoin", raw, signature, 400, "Unknown payment provider: bitcoin"),
     ]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.deposit import Deposit, DepositClosed
+from domain.deposit import Deposit, DepositClosed, MissingReference
 from domain.errors import DomainError, NotFound
 from domain.subscription import PLANS_BY_SLUG, Membership, plan_named
 from domain.wallet import MIN_DEPOSIT, InvalidAmount
@@ -26,6 +26,15 @@ def test_a_deposit_completes_once_however_often_the_provider_reports_it() -> Non
     assert names(deposit) == ["Requested", "Completed"]
     with pytest.raises(DepositClosed):
         deposit.cancel("changed my mind", NOW)
+
+
+@pytest.mark.parametrize("reference", ["", "   "])
+def test_a_deposit_is_completed_only_with_the_providers_reference(reference: str) -> None:
+    deposit = Deposit.request(uuid.uuid4(), MIN_DEPOSIT, "visa", "sandbox", NOW)
+    with pytest.raises(MissingReference):
+        deposit.complete(reference, NOW)
+    assert deposit.status == "pending"
+    assert deposit.collect_events()[-1].__class__ is Deposit.Requested
 
 
 def test_a_cancelled_deposit_can_never_be_paid() -> None:
