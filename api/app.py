@@ -29,6 +29,7 @@ from api.controllers.payments import PaymentsController, SandboxCheckoutControll
 from api.controllers.subscriptions import ProfileMoneyController, SubscriptionsController
 from api.controllers.uploads import ListingImagesController, UploadController
 from api.errors import EXCEPTION_HANDLERS, ApiError
+from api.openapi import document_errors
 from api.ratelimit import client_key, scope_of
 from application.tokens import TokenInvalid
 
@@ -126,7 +127,7 @@ def create_app(container: Container | None = None) -> Litestar:
             the_container.close()
 
     settings = the_container.settings
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             AuthController,
             ProfileController,
@@ -168,3 +169,5 @@ def create_app(container: Container | None = None) -> Litestar:
         request_max_body_size=1024 * 1024,
         debug=False,
     )
+    document_errors(app.openapi_schema)
+    return app
