@@ -307,6 +307,8 @@ class SandboxCheckoutController(Controller):
     @staticmethod
     def _deposit(request: Req, deposit_id: UUID, token: str) -> Any:
         container = container_of(request)
+        if not token.isascii():  # a checkout token is hex: anything else is a malformed link
+            raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
         if not container.payment_provider.signer.check_token("checkout", deposit_id, token):
             raise ApiError(404, "NOT_FOUND", "Payment not found.")
         return container.app.deposit(deposit_id)
