@@ -32,6 +32,7 @@ from api.controllers.uploads import ListingImagesController, UploadController
 from api.errors import EXCEPTION_HANDLERS, ApiError
 from api.logs import configure_logging
 from api.ratelimit import client_key, scope_of
+from api.security_headers import security_headers
 from application.tokens import TokenInvalid
 
 log = structlog.get_logger(__name__)
@@ -154,6 +155,7 @@ def create_app(container: Container | None = None) -> Litestar:
         # api/errors.py logs unexpected errors itself, masked; Litestar's own would print locals
         logging_config=LoggingConfig(log_exceptions="never"),
         before_request=before_request,
+        before_send=[security_headers(settings.is_production)],
         on_startup=[start],
         on_shutdown=[stop],
         cors_config=CORSConfig(

@@ -43,6 +43,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     escrow_delivery_hours: float = 24  # the seller's deadline to deliver; then a refund
     escrow_auto_release_hours: float = 24  # after delivery; then released to the seller
     payment_webhook_secret: str = ""  # HMAC-SHA256 key of provider webhooks
+    health_token: str = ""  # shows /health/detailed/ in full to monitoring (staff see it too)
 
     @property
     def uses_postgres(self) -> bool:
@@ -117,6 +118,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             escrow_delivery_hours=float(env.get("ESCROW_DELIVERY_HOURS", "24")),
             escrow_auto_release_hours=float(env.get("ESCROW_AUTO_RELEASE_HOURS", "24")),
             payment_webhook_secret=webhook_secret,
+            health_token=env.get("HEALTH_TOKEN", ""),
         )
 
     def event_store_env(self) -> dict[str, str]:
