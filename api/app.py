@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from litestar import Litestar, Request, get
 from litestar.config.cors import CORSConfig
+from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
@@ -29,8 +30,10 @@ from api.controllers.payments import PaymentsController, SandboxCheckoutControll
 from api.controllers.subscriptions import ProfileMoneyController, SubscriptionsController
 from api.controllers.uploads import ListingImagesController, UploadController
 from api.errors import EXCEPTION_HANDLERS, ApiError
+from api.logs import configure_logging
 from api.openapi import document_errors
 from api.ratelimit import client_key, scope_of
+from api.security_headers import security_headers
 from application.tokens import TokenInvalid
 
 log = structlog.get_logger(__name__)
@@ -112,6 +115,7 @@ def media_files(root: Path) -> Any:
 
 
 def create_app(container: Container | None = None) -> Litestar:
+    configure_logging()
     owned = container is None
     the_container = container or build()
 
@@ -149,7 +153,10 @@ def create_app(container: Container | None = None) -> Litestar:
             docs,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        # api/errors.py logs unexpected errors itself, masked; Litestar's own would print locals
+        logging_config=LoggingConfig(log_exceptions="never"),
         before_request=before_request,
+        before_send=[security_headers(settings.is_production)],
         on_startup=[start],
         on_shutdown=[stop],
         cors_config=CORSConfig(

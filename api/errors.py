@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from api.logs import request_secrets, safe_traceback
 from application.errors import (
     AuthenticationFailed,
     IncorrectPassword,
@@ -197,8 +198,20 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return envelope(status, code, message or "Request failed.", headers=headers or None)
 
 
+def undecodable(_: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A body (or a part of one) that is not UTF-8: the client's mistake, not ours."""
+    return envelope(400, "PARSE_ERROR", "The request body is not valid UTF-8.")
+
+
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled", path=request.url.path, method=request.method)
+    """500, logged without the request's body or credentials (see api/logs.py)."""
+    log.error(
+        "unhandled",
+        path=request.url.path,
+        method=request.method,
+        error=type(exc).__name__,
+        exception=safe_traceback(exc, request_secrets(request)),
+    )
     return envelope(HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "An error occurred.")
 
 
@@ -214,5 +227,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     IntegrityError: integrity_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    UnicodeDecodeError: undecodable,
     Exception: unexpected,
 }

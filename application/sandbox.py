@@ -51,6 +51,8 @@ class Signer:
         """The webhook's JSON payload, once its signature and age check out."""
         if not header:
             raise WebhookRejected("Missing signature.")
+        if not header.isascii():  # a signature is "t=<digits>,v1=<hex>": nothing else is one
+            raise WebhookRejected("Malformed signature.")
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
         try:
             t = int(parts["t"])
@@ -58,7 +60,7 @@ class Signer:
         except (KeyError, ValueError):
             raise WebhookRejected("Malformed signature.") from None
         expected = hmac.new(self._key, f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, given):
+        if not hmac.compare_digest(expected.encode(), given.encode()):
             raise WebhookRejected("Invalid signature.")
         if abs((time.time() if now is None else now) - t) > TOLERANCE_SECONDS:
             raise WebhookRejected("Webhook timestamp outside the tolerance (replayed?).")
@@ -75,7 +77,10 @@ class Signer:
         return hmac.new(self._key, f"{purpose}:{subject}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def check_token(self, purpose: str, subject: UUID, token: str) -> bool:
-        return hmac.compare_digest(self.token(purpose, subject), token)
+        """Bytes are compared: ``compare_digest`` refuses a str with non-ASCII in it."""
+        if not token.isascii():
+            return False
+        return hmac.compare_digest(self.token(purpose, subject).encode(), token.encode())
 
 
 class SandboxProvider:

@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     payment_provider: str = "sandbox"  # "sandbox" or "none" (deposits off); production: "none"
     allow_sandbox_payments_in_production: bool = False  # a staging deployment's play money
     production_ledger: bool = False  # the audit fails sandbox- or demo-credited deposits
+    health_token: str = ""  # shows /health/detailed/ in full to monitoring (staff see it too)
 
     @property
     def uses_postgres(self) -> bool:
@@ -146,6 +147,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 env.get("PRODUCTION_LEDGER"),
                 default=environment == "production" and provider != "sandbox",
             ),
+            health_token=env.get("HEALTH_TOKEN", ""),
         )
 
     def event_store_env(self) -> dict[str, str]:

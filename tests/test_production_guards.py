@@ -88,7 +88,10 @@ def test_sandbox_payments_in_production_are_allowed_only_loudly(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = production(
-        settings, PAYMENT_PROVIDER="sandbox", ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION="true"
+        settings,
+        PAYMENT_PROVIDER="sandbox",
+        ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION="true",
+        HEALTH_TOKEN="monitoring-token-0123456789",
     )
     chosen = Settings.from_env(process_env(settings, **env))
     assert chosen.sandbox_payments_in_production
@@ -98,8 +101,12 @@ def test_sandbox_payments_in_production_are_allowed_only_loudly(
     try:
         assert "payments.sandbox_in_production" in capsys.readouterr().out
         with TestClient(create_app(container)) as client:
-            health = client.get("/health/detailed/")
-            assert "sandbox" in health.json()["checks"]["payments"]
+            anonymous = client.get("/health/detailed/")
+            assert anonymous.json()["checks"]["payments"] == "warning"
+            monitoring = client.get(
+                "/health/detailed/", headers={"X-Health-Token": "monitoring-token-0123456789"}
+            )
+            assert "sandbox provider in production" in monitoring.json()["checks"]["payments"]
     finally:
         container.close()
 

@@ -1,13 +1,19 @@
-"""CONTRACT §6: liveness and a detailed check of every dependency, with projection lag."""
+"""CONTRACT §6: liveness and a detailed check of every dependency, with projection lag.
+
+Anyone may ask whether each dependency is up; only staff (their bearer token) and monitoring
+(``HEALTH_TOKEN``, as ``X-Health-Token`` or ``Authorization: Bearer``) see the details: the
+projections' positions and the error texts, which can name hosts, ports and schemas.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 from sqlalchemy import text
 
-from api.auth import container_of
+from api.auth import container_of, optional_user
 
 
 def _check(fn: Any) -> str:
@@ -49,6 +55,8 @@ class HealthController(Controller):
         except Exception as e:
             checks["projections"] = f"error: {e}".splitlines()[0][:200]
         degraded = any(str(checks[k]).startswith("error") for k in ("database", "cache"))
+        if not _may_see_details(request):
+            checks = {name: _up_or_down(value) for name, value in checks.items()}
         body = {"status": "degraded" if degraded else "ok", "checks": checks}
         return Response(body, status_code=503 if degraded else 200)
 
@@ -61,3 +69,20 @@ class HealthController(Controller):
         except Exception as e:
             return f"error: {e}".splitlines()[0][:200]
         return "ok" if replies else "warning: no workers responding"
+
+
+def _up_or_down(check: Any) -> str:
+    """ "ok", "warning" or "error": the word only, never the text after it."""
+    return str(check).split(":", 1)[0] if isinstance(check, str) else "ok"
+
+
+def _may_see_details(request: Request[Any, Any, Any]) -> bool:
+    """Monitoring with the health token, or a staff member; a bad bearer token is a 401."""
+    expected = container_of(request).settings.health_token.encode()
+    authorization = request.headers.get("authorization", "")
+    bearer = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+    for presented in (request.headers.get("x-health-token", ""), bearer):
+        if expected and presented and hmac.compare_digest(presented.encode(), expected):
+            return True
+    user = optional_user(request)
+    return bool(user is not None and user.is_staff)

@@ -314,6 +314,8 @@ class SandboxCheckoutController(Controller):
 
     @staticmethod
     def _deposit(request: Req, deposit_id: UUID, token: str) -> Any:
+        if not token.isascii():  # a checkout token is hex: anything else is a malformed link
+            raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
         if not _sandbox(request).signer.check_token("checkout", deposit_id, token):
             raise ApiError(404, "NOT_FOUND", "Payment not found.")
         return container_of(request).app.deposit(deposit_id)

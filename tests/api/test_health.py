@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from api.bootstrap import Container
-from tests.api.conftest import register
+from application.settings import Settings
+from tests.api.conftest import bearer, error, register
+from tests.conftest import PgSchemas, make_settings
+
+HEALTH_TOKEN = "health-token-for-monitoring-0123"
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, pg_schemas: PgSchemas | None) -> Settings:
+    return make_settings(backend, tmp_path, pg_schemas, health_token=HEALTH_TOKEN)
 
 
 def test_health_is_ok(client: TestClient[Any]) -> None:
@@ -16,11 +27,11 @@ def test_health_is_ok(client: TestClient[Any]) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_detailed_health_reports_every_dependency_and_projection_lag(
-    client: TestClient[Any],
+def test_detailed_health_reports_every_dependency_and_projection_lag_to_staff(
+    client: TestClient[Any], market: dict[str, Any]
 ) -> None:
     register(client)
-    response = client.get("/health/detailed/")
+    response = client.get("/health/detailed/", headers=market["staff"])
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
@@ -46,13 +57,44 @@ def test_detailed_health_is_503_when_the_read_database_is_down(
     original = container.store.engine, container.store.reader
     container.store.engine = container.store.reader = create_engine(broken)
     try:
-        response = client.get("/health/detailed/")
+        # A staff token is checked against the (broken) read model: monitoring's token is not.
+        response = client.get("/health/detailed/", headers={"X-Health-Token": HEALTH_TOKEN})
+        anonymous = client.get("/health/detailed/")
     finally:
         container.store.engine, container.store.reader = original
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "degraded"
     assert body["checks"]["database"].startswith("error: ")
+    assert anonymous.status_code == 503
+    assert anonymous.json()["status"] == "degraded"
+    assert anonymous.json()["checks"]["database"] == "error"  # no text: it names hosts
+
+
+def test_anonymous_detailed_health_says_only_whether_each_dependency_is_up(
+    client: TestClient[Any], market: dict[str, Any]
+) -> None:
+    register(client)
+    response = client.get("/health/detailed/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "celery": "ok", "projections": "ok"},
+    }
+    for who in (market["buyer"], {"X-Health-Token": "wrong"}):
+        assert client.get("/health/detailed/", headers=who).json() == response.json()
+
+
+def test_staff_and_the_health_token_see_detailed_health_in_full(
+    client: TestClient[Any], market: dict[str, Any]
+) -> None:
+    for who in (market["staff"], bearer(HEALTH_TOKEN), {"X-Health-Token": HEALTH_TOKEN}):
+        response = client.get("/health/detailed/", headers=who)
+        assert response.status_code == 200
+        assert response.json()["checks"]["projections"]["users"]["position"] > 0
+    forged = client.get("/health/detailed/", headers=bearer("not-the-health-token"))
+    assert forged.status_code == 401
+    assert error(forged)["code"] == "TOKEN_NOT_VALID"
 
 
 def test_the_openapi_schema_and_ui_are_public(client: TestClient[Any]) -> None:
