@@ -14,6 +14,7 @@ from psycopg.conninfo import make_conninfo
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from api.accepted import Written
 from api.idempotency import MemoryStore, RedisStore
 from api.idempotency import Store as IdempotencyStore
 from api.ratelimit import RateLimiter, parse_limits
@@ -180,16 +181,31 @@ class Container:
         if self.redis is not None:
             self.redis.close()
 
+    def stop_projectors(self) -> None:
+        """Stop this process's projector threads (what a crashed projector looks like)."""
+        self._stop.set()
+        self.wakeup.ring()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
     # --- read-your-writes -----------------------------------------------------------------
     @contextmanager
-    def read_your_writes(self) -> Iterator[None]:
-        """Run a command, then wait (bounded) until every read model has its events."""
+    def read_your_writes(self) -> Iterator[Written]:
+        """Run a command, then wait (bounded) until every read model has its events.
+
+        The yielded ``Written`` says afterwards whether they did: when they did not (a stopped
+        or lagging projector), the command is committed all the same and its answer must come
+        from what it saved, or be 202 Accepted (api/accepted.py), never from the read model.
+        """
+        written = Written()
         with self.app.tracking_position() as position:
-            yield
+            yield written
             reached = position()
         if reached is not None and not self.board.wait_for(
             reached, self.settings.read_your_writes_timeout
         ):
+            written.caught_up = False
             log.warning(
                 "read_your_writes.timeout", position=reached, positions=self.board.snapshot()
             )

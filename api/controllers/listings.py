@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.serialization import encode_json
 from msgspec import UNSET
 
+from api.accepted import unless_caught_up
 from api.auth import authenticate, client_address, container_of, optional_user
 from api.errors import ApiError
 from api.listing_cache import responses_for
@@ -125,6 +126,10 @@ def listing_page(request: Req, f: q.ListingFilter, viewer: Any) -> Page[Listing]
     return page_of(request, w, total, [listing_from_row(r, base) for r in rows])
 
 
+def listing_location(listing_id: UUID) -> str:
+    return f"/api/v1/listings/{listing_id}/"
+
+
 def listing_detail(request: Req, listing_id: UUID, viewer: Any) -> Listing:
     with container_of(request).store.reader.connect() as conn:
         row = q.detail(conn, listing_id, viewer.id if viewer else None)
@@ -171,10 +176,11 @@ class ListingsController(Controller):
         require_whole_listing(data)
         game = data.game_ref() or ""
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             listing_id = container.app.create_listing(
                 user.id, game, data.changes(), data.credentials()
             )
+        unless_caught_up(written, listing_location(listing_id), "Listing created.", id=listing_id)
         return listing_detail(request, listing_id, user)
 
     @get("/{listing_id:uuid}/", operation_id="listing")
@@ -203,8 +209,9 @@ class ListingsController(Controller):
         if (game := data.game_ref()) is not None:
             changes["game"] = game
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.edit_listing(user.id, listing_id, changes, data.credentials())
+        unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
         return listing_detail(request, listing_id, user)
 
     @delete(
