@@ -10,11 +10,13 @@ from typing import Any
 
 import redis
 import structlog
+from kombu.exceptions import KombuError
 from psycopg.conninfo import make_conninfo
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from api.accepted import Written
+from api.errors import ServiceUnavailable
 from api.idempotency import MemoryStore, RedisStore
 from api.idempotency import Store as IdempotencyStore
 from api.ratelimit import RateLimiter, parse_limits
@@ -26,7 +28,11 @@ from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
 from application.sandbox import SandboxProvider, Signer
 from application.settings import Settings
-from application.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from application.throttle import (
+    FallbackLoginThrottle,
+    MemoryLoginThrottle,
+    RedisLoginThrottle,
+)
 from application.tokens import Tokens
 from application.vault import Vault
 from application.webhooks import Webhooks
@@ -57,27 +63,39 @@ class Container:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.redis = (
-            redis.Redis.from_url(
+            redis.Redis.from_url(  # short timeouts, one retry: Redis down answers within 1 s
                 settings.redis_url,
-                retry=Retry(ExponentialBackoff(), 3),
+                retry=Retry(ExponentialBackoff(cap=0.1), 1),
                 health_check_interval=30,
-                socket_timeout=5,
+                socket_timeout=settings.redis_timeout,
+                socket_connect_timeout=settings.redis_timeout,
             )
             if settings.redis_url
             else None
         )
         self.celery = configure_celery(settings)
-        self.rate_limiter = RateLimiter(parse_limits(settings.rate_limits), settings.redis_url)
+        self.rate_limiter = RateLimiter(
+            parse_limits(settings.rate_limits), settings.redis_url, settings.redis_timeout
+        )
         self.mailer = build_mailer(settings)
         self.media = LocalMediaStore(settings.media_dir)
         self.google: GoogleIdentity = google or GoogleAuthClient(
             settings.google_client_ids, settings.google_certs_url, settings.google_userinfo_url
         )
-        throttle: LoginThrottle = (
-            RedisLoginThrottle(self.redis, settings.login_max_failures, settings.login_lock_seconds)
-            if self.redis is not None
-            else MemoryLoginThrottle(settings.login_max_failures, settings.login_lock_seconds)
+        local_throttle = MemoryLoginThrottle(
+            settings.login_max_failures, settings.login_lock_seconds
         )
+        throttle: LoginThrottle = (
+            FallbackLoginThrottle(
+                RedisLoginThrottle(
+                    self.redis, settings.login_max_failures, settings.login_lock_seconds
+                ),
+                local_throttle,
+            )
+            if self.redis is not None
+            else local_throttle
+        )
+        self.login_throttle = throttle
         self.app = Marketplace(
             settings.event_store_env(),
             clock=self.clock,
@@ -117,15 +135,26 @@ class Container:
         self._threads: list[threading.Thread] = []
         self._listener: PgListener | None = None
 
+    # --- tasks: enqueued, or ServiceUnavailable (503) before anything is committed --------
     def _send_email(self, email: Email) -> None:
-        tasks.send_email.delay(email.to, email.subject, email.body)
+        with enqueueing():
+            tasks.send_email.delay(email.to, email.subject, email.body)
 
     def send_webhook(self, provider: str, body: bytes, signature: str) -> None:
-        tasks.deliver_webhook.delay(provider, body.decode(), signature)
+        with enqueueing():
+            tasks.deliver_webhook.delay(provider, body.decode(), signature)
 
     @staticmethod
     def _request_thumbnail(name: str, thumbnail_name: str) -> None:
-        tasks.make_thumbnail.delay(name, thumbnail_name)
+        with enqueueing():
+            tasks.make_thumbnail.delay(name, thumbnail_name)
+
+    def degraded(self) -> dict[str, str]:
+        """What runs on per-process counters because Redis is unreachable (health)."""
+        outages = [self.rate_limiter.outage]
+        if isinstance(self.login_throttle, FallbackLoginThrottle):
+            outages.append(self.login_throttle.outage)
+        return {o.name: o.status for o in outages}
 
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -223,6 +252,16 @@ class Container:
             for runner in self.runners
             for name in runner.names
         }
+
+
+@contextmanager
+def enqueueing() -> Iterator[None]:
+    """A task the broker (Redis) cannot take: 503 with Retry-After, within about a second
+    (workers/celery_app.py bounds the publish retries and socket timeouts)."""
+    try:
+        yield
+    except (KombuError, redis.RedisError) as e:
+        raise ServiceUnavailable("task queue", 5) from e
 
 
 def build(settings: Settings | None = None, **kwargs: Any) -> Container:
