@@ -134,6 +134,7 @@ class Container:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener: PgListener | None = None
+        self._stalled: dict[str, int] | None = None  # positions when a wait last ran out
 
     # --- tasks: enqueued, or ServiceUnavailable (503) before anything is committed --------
     def _send_email(self, email: Email) -> None:
@@ -226,18 +227,25 @@ class Container:
         The yielded ``Written`` says afterwards whether they did: when they did not (a stopped
         or lagging projector), the command is committed all the same and its answer must come
         from what it saved, or be 202 Accepted (api/accepted.py), never from the read model.
+        Once a wait has run out, commands do not wait again until a projector moves.
         """
         written = Written()
         with self.app.tracking_position() as position:
             yield written
             reached = position()
-        if reached is not None and not self.board.wait_for(
-            reached, self.settings.read_your_writes_timeout
-        ):
-            written.caught_up = False
-            log.warning(
-                "read_your_writes.timeout", position=reached, positions=self.board.snapshot()
-            )
+        if reached is None:
+            return
+        # Projectors that have not moved since a wait last ran out are down, not slow: the
+        # next commands do not wait for them again until they move.
+        stalled = self._stalled is not None and self.board.snapshot() == self._stalled
+        timeout = 0.0 if stalled else self.settings.read_your_writes_timeout
+        if self.board.wait_for(reached, timeout):
+            self._stalled = None
+            return
+        written.caught_up = False
+        self._stalled = self.board.snapshot()
+        if not stalled:
+            log.warning("read_your_writes.timeout", position=reached, positions=self._stalled)
 
     def projection_lag(self) -> dict[str, Any]:
         head = self.app.recorder.max_notification_id() or 0

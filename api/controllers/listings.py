@@ -253,8 +253,9 @@ class ListingsController(Controller):
         user = optional_user(request)
         viewer = f"user:{user.id}" if user else f"ip:{client_address(request)}"
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.record_view(listing_id, viewer, container.clock.now())
+        unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
         return {
             "success": True,
             "views_count": listing_detail(request, listing_id, user).views_count,

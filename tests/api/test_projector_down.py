@@ -3,6 +3,7 @@ or 202 Accepted with the id and a Location to poll (api/accepted.py), never an e
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -166,3 +167,22 @@ def test_register_and_login_while_the_projector_is_down_answer_the_saved_user_an
     caught_up(container)
     me = client.get("/api/v1/auth/me/", headers=bearer(r.json()["data"]["tokens"]["access"]))
     assert me.json()["id"] == user["id"] and me.json()["created_at"] == user["created_at"]
+
+
+def test_once_a_wait_runs_out_commands_do_not_wait_again_until_a_projector_moves(
+    client: Client, market: dict[str, Any], container: Container, stop_projectors: Any
+) -> None:
+    stop_projectors()
+    container.settings = msgspec.structs.replace(container.settings, read_your_writes_timeout=2)
+    body = {"amount": "500000", "payment_method": "visa"}
+
+    def deposit_seconds() -> float:
+        started = time.monotonic()
+        r = client.post("/api/v1/payments/deposit/", headers=market["buyer"], json=body)
+        assert r.status_code == 201, r.text
+        return time.monotonic() - started
+
+    assert deposit_seconds() >= 2
+    assert deposit_seconds() < 1
+    caught_up(container)  # the projector moves: the next command waits for it again
+    assert deposit_seconds() >= 2
