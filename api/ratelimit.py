@@ -86,7 +86,7 @@ class RateLimiter:
     the test client another), so the check never blocks the loop or hops to a thread."""
 
     def __init__(
-        self, limits: dict[str, int], redis_url: str | None = None, timeout: float = 0.3
+        self, limits: dict[str, int], redis_url: str | None = None, timeout: float = 0.2
     ) -> None:
         self.limits = limits
         self.redis_url = redis_url
