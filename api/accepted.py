@@ -25,6 +25,8 @@ class Written:
 
 
 class Accepted(Exception):
+    """The command is committed; answer 202 with ``data`` and a ``Location`` to poll."""
+
     def __init__(self, location: str, message: str, **data: Any) -> None:
         super().__init__(message)
         self.location, self.message, self.data = location, message, data
