@@ -186,3 +186,55 @@ def test_once_a_wait_runs_out_commands_do_not_wait_again_until_a_projector_moves
     assert deposit_seconds() < 1
     caught_up(container)  # the projector moves: the next command waits for it again
     assert deposit_seconds() >= 2
+
+
+def test_every_other_command_that_answers_from_a_read_model_is_accepted_while_it_is_down(
+    client: Client, market: dict[str, Any], container: Container, stop_projectors: Any
+) -> None:
+    pay(client, market["buyer"], "2000000")
+    pay(client, market["seller"], "2000000")
+    listing_id = approved(client, market)
+    other_id = approved(client, market)
+    r = client.post(
+        "/api/v1/payments/withdraw/",
+        headers=market["seller"],
+        json={"amount": "100000", "payment_method": "visa"},
+    )
+    withdrawal_id = r.json()["data"]["id"]
+    subscribed = client.post(
+        "/api/v1/subscriptions/purchase/", headers=market["seller"], json={"plan_slug": "pro"}
+    )
+    assert subscribed.status_code == 201
+    bought = client.post(
+        "/api/v1/payments/purchase/", headers=market["buyer"], json={"listing_id": listing_id}
+    )
+    escrow = bought.json()["data"]["id"]
+    stop_projectors()
+    staff, seller, buyer = market["staff"], market["seller"], market["buyer"]
+    listing = f"/api/v1/listings/{other_id}/"
+    answers = {
+        "edit": client.patch(listing, headers=seller, json={"title": "Renamed"}),
+        "view": client.post(f"{listing}view/", headers=buyer),
+        "moderate": client.patch(
+            f"/api/v1/admin-panel/listings/{other_id}/", headers=staff, json={"is_premium": True}
+        ),
+        "dispute": client.post(
+            f"/api/v1/payments/escrow/{escrow}/dispute/", headers=buyer, json={"reason": "wrong"}
+        ),
+        "approve": client.post(
+            f"/api/v1/admin-panel/withdrawals/{withdrawal_id}/approve/", headers=staff
+        ),
+        "cancel": client.post("/api/v1/subscriptions/cancel/", headers=seller, json={}),
+        "game": client.post(
+            "/api/v1/admin-panel/games/", headers=staff, json={"name": "Tetris 99"}
+        ),
+    }
+    assert {k: r.status_code for k, r in answers.items()} == dict.fromkeys(answers, 202)
+    assert all(r.json()["success"] and r.headers["location"] for r in answers.values())
+    assert answers["dispute"].json()["data"]["status"] == "disputed"
+    assert answers["approve"].json()["data"]["status"] == "completed"
+    assert answers["cancel"].json()["data"]["status"] == "cancelled"
+    profile = client.patch("/api/v1/profile/", headers=seller, json={"bio": "Fast delivery"})
+    assert profile.status_code == 200, profile.text
+    assert (profile.json()["bio"], profile.json()["full_name"]) == ("Fast delivery", "Sam Seller")
+    assert profile.json()["plan"] == "pro"  # the read model's, as it last had it
