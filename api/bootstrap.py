@@ -10,10 +10,13 @@ from typing import Any
 
 import redis
 import structlog
+from kombu.exceptions import KombuError
 from psycopg.conninfo import make_conninfo
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from api.accepted import Written
+from api.errors import ServiceUnavailable
 from api.idempotency import MemoryStore, RedisStore
 from api.idempotency import Store as IdempotencyStore
 from api.ratelimit import RateLimiter, parse_limits
@@ -25,7 +28,11 @@ from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
 from application.sandbox import PROVIDERS, SandboxProvider, Signer
 from application.settings import Settings
-from application.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from application.throttle import (
+    FallbackLoginThrottle,
+    MemoryLoginThrottle,
+    RedisLoginThrottle,
+)
 from application.tokens import Tokens
 from application.vault import Vault
 from application.webhooks import Webhooks
@@ -56,27 +63,39 @@ class Container:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.redis = (
-            redis.Redis.from_url(
+            redis.Redis.from_url(  # short timeouts, one retry: Redis down answers within 1 s
                 settings.redis_url,
-                retry=Retry(ExponentialBackoff(), 3),
+                retry=Retry(ExponentialBackoff(cap=0.1), 1),
                 health_check_interval=30,
-                socket_timeout=5,
+                socket_timeout=settings.redis_timeout,
+                socket_connect_timeout=settings.redis_timeout,
             )
             if settings.redis_url
             else None
         )
         self.celery = configure_celery(settings)
-        self.rate_limiter = RateLimiter(parse_limits(settings.rate_limits), settings.redis_url)
+        self.rate_limiter = RateLimiter(
+            parse_limits(settings.rate_limits), settings.redis_url, settings.redis_timeout
+        )
         self.mailer = build_mailer(settings)
         self.media = LocalMediaStore(settings.media_dir)
         self.google: GoogleIdentity = google or GoogleAuthClient(
             settings.google_client_ids, settings.google_certs_url, settings.google_userinfo_url
         )
-        throttle: LoginThrottle = (
-            RedisLoginThrottle(self.redis, settings.login_max_failures, settings.login_lock_seconds)
-            if self.redis is not None
-            else MemoryLoginThrottle(settings.login_max_failures, settings.login_lock_seconds)
+        local_throttle = MemoryLoginThrottle(
+            settings.login_max_failures, settings.login_lock_seconds
         )
+        throttle: LoginThrottle = (
+            FallbackLoginThrottle(
+                RedisLoginThrottle(
+                    self.redis, settings.login_max_failures, settings.login_lock_seconds
+                ),
+                local_throttle,
+            )
+            if self.redis is not None
+            else local_throttle
+        )
+        self.login_throttle = throttle
         self.app = Marketplace(
             settings.event_store_env(),
             clock=self.clock,
@@ -119,16 +138,28 @@ class Container:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener: PgListener | None = None
+        self._stalled: dict[str, int] | None = None  # positions when a wait last ran out
 
+    # --- tasks: enqueued, or ServiceUnavailable (503) before anything is committed --------
     def _send_email(self, email: Email) -> None:
-        tasks.send_email.delay(email.to, email.subject, email.body)
+        with enqueueing():
+            tasks.send_email.delay(email.to, email.subject, email.body)
 
     def send_webhook(self, provider: str, body: bytes, signature: str) -> None:
-        tasks.deliver_webhook.delay(provider, body.decode(), signature)
+        with enqueueing():
+            tasks.deliver_webhook.delay(provider, body.decode(), signature)
 
     @staticmethod
     def _request_thumbnail(name: str, thumbnail_name: str) -> None:
-        tasks.make_thumbnail.delay(name, thumbnail_name)
+        with enqueueing():
+            tasks.make_thumbnail.delay(name, thumbnail_name)
+
+    def degraded(self) -> dict[str, str]:
+        """What runs on per-process counters because Redis is unreachable (health)."""
+        outages = [self.rate_limiter.outage]
+        if isinstance(self.login_throttle, FallbackLoginThrottle):
+            outages.append(self.login_throttle.outage)
+        return {o.name: o.status for o in outages}
 
     # --- lifecycle --------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -190,19 +221,41 @@ class Container:
         if self.redis is not None:
             self.redis.close()
 
+    def stop_projectors(self) -> None:
+        """Stop this process's projector threads (what a crashed projector looks like)."""
+        self._stop.set()
+        self.wakeup.ring()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
+
     # --- read-your-writes -----------------------------------------------------------------
     @contextmanager
-    def read_your_writes(self) -> Iterator[None]:
-        """Run a command, then wait (bounded) until every read model has its events."""
+    def read_your_writes(self) -> Iterator[Written]:
+        """Run a command, then wait (bounded) until every read model has its events.
+
+        The yielded ``Written`` says afterwards whether they did: when they did not (a stopped
+        or lagging projector), the command is committed all the same and its answer must come
+        from what it saved, or be 202 Accepted (api/accepted.py), never from the read model.
+        Once a wait has run out, commands do not wait again until a projector moves.
+        """
+        written = Written()
         with self.app.tracking_position() as position:
-            yield
+            yield written
             reached = position()
-        if reached is not None and not self.board.wait_for(
-            reached, self.settings.read_your_writes_timeout
-        ):
-            log.warning(
-                "read_your_writes.timeout", position=reached, positions=self.board.snapshot()
-            )
+        if reached is None:
+            return
+        # Projectors that have not moved since a wait last ran out are down, not slow: the
+        # next commands do not wait for them again until they move.
+        stalled = self._stalled is not None and self.board.snapshot() == self._stalled
+        timeout = 0.0 if stalled else self.settings.read_your_writes_timeout
+        if self.board.wait_for(reached, timeout):
+            self._stalled = None
+            return
+        written.caught_up = False
+        self._stalled = self.board.snapshot()
+        if not stalled:
+            log.warning("read_your_writes.timeout", position=reached, positions=self._stalled)
 
     def projection_lag(self) -> dict[str, Any]:
         head = self.app.recorder.max_notification_id() or 0
@@ -217,6 +270,16 @@ class Container:
             for runner in self.runners
             for name in runner.names
         }
+
+
+@contextmanager
+def enqueueing() -> Iterator[None]:
+    """A task the broker (Redis) cannot take: 503 with Retry-After, within about a second
+    (workers/celery_app.py bounds the publish retries and socket timeouts)."""
+    try:
+        yield
+    except (KombuError, redis.RedisError) as e:
+        raise ServiceUnavailable("task queue", 5) from e
 
 
 def build(settings: Settings | None = None, **kwargs: Any) -> Container:

@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from api.accepted import Accepted, accepted_response
 from api.logs import request_secrets, safe_traceback
 from application.errors import (
     AuthenticationFailed,
@@ -42,6 +43,7 @@ HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE",
     429: "THROTTLED",
+    503: "SERVICE_UNAVAILABLE",
 }
 
 
@@ -60,6 +62,16 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
         self.details = details or {}
         self.headers = headers or {}
+
+
+class ServiceUnavailable(Exception):
+    """A dependency the request cannot be served safely without is down (Redis for
+    idempotency records and the task queue): 503 with Retry-After, nothing written."""
+
+    def __init__(self, dependency: str, retry_after: int = 5, message: str = "") -> None:
+        super().__init__(message or f"{dependency} is unavailable")
+        self.dependency, self.retry_after = dependency, retry_after
+        self.message = message or "The service is temporarily unavailable; try again shortly."
 
 
 def envelope(
@@ -115,6 +127,17 @@ def google_rejected(_: Request[Any, Any, Any], exc: GoogleRejected) -> Response[
 
 def api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
     return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+def service_unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Response[Any]:
+    log.warning("dependency.unavailable", dependency=exc.dependency, error=str(exc.__cause__))
+    return envelope(
+        503,
+        "SERVICE_UNAVAILABLE",
+        exc.message,
+        {"dependency": [exc.dependency]},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
 
 
 def integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
@@ -221,6 +244,8 @@ def _readable(detail: Any) -> str:
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: api_error,
+    Accepted: accepted_response,
+    ServiceUnavailable: service_unavailable,
     DomainError: domain_error,
     TokenInvalid: token_invalid,
     GoogleRejected: google_rejected,

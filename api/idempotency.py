@@ -5,6 +5,11 @@ Keys are scoped per user and kept 24 hours. The first request with a key claims 
 every retry with the same key and the same body gets that answer again, byte for byte. The same
 key with another body answers 422; a retry while the first is still running answers 409.
 Answers of 5xx are not stored: the client may retry them.
+
+Without Redis (unreachable) a key cannot be checked, so a request carrying one answers 503 with
+Retry-After before anything runs. If Redis fails after the command committed, the answer is
+still the command's (it is done); only the record is lost, and the key's one-minute claim
+stops a quick retry from running it twice.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ from typing import Any, Protocol
 
 import msgspec
 import redis
+import structlog
 from litestar import MediaType, Request, Response
 
-from api.errors import ApiError, api_error, domain_error
+from api.accepted import Accepted, accepted_body
+from api.errors import ApiError, ServiceUnavailable, api_error, domain_error
 from domain.errors import DomainError
+
+log = structlog.get_logger(__name__)
 
 KEEP_SECONDS = 24 * 3600
 IN_FLIGHT_SECONDS = 60
@@ -42,11 +51,17 @@ class RedisStore:
         self.client = client
 
     def claim(self, key: str, record: str, ttl: int) -> str | None:
+        try:
+            return self._claim(key, record, ttl)
+        except redis.RedisError as e:
+            raise ServiceUnavailable("redis", 5) from e
+
+    def _claim(self, key: str, record: str, ttl: int) -> str | None:
         if self.client.set(key, record, nx=True, ex=ttl):
             return None
         stored = self.client.get(key)
         if stored is None:  # expired between the two calls: claim again
-            return self.claim(key, record, ttl)
+            return self._claim(key, record, ttl)
         return stored.decode() if isinstance(stored, bytes) else str(stored)
 
     def put(self, key: str, record: str, ttl: int) -> None:
@@ -93,7 +108,8 @@ def once(
     """Run ``command`` (which returns status and content) at most once per Idempotency-Key."""
     key = request.headers.get(HEADER)
     if key is None:
-        return _respond(*_outcome(request, command))
+        status, content, headers = _outcome(request, command)
+        return _respond(status, content, headers)
     if not 1 <= len(key) <= 255:
         raise ApiError(400, "INVALID", f"{HEADER} must be 1 to 255 characters.")
     slot = f"idempotency:{user_id}:{key}"
@@ -113,18 +129,32 @@ def once(
                 "IDEMPOTENCY_IN_PROGRESS",
                 f"A request with this {HEADER} is still in progress; retry shortly.",
             )
-        return _respond(record["status"], record["body"].encode(), replayed=True)
+        return _respond(
+            record["status"], record["body"].encode(), record.get("headers"), replayed=True
+        )
     try:
-        status, content = _outcome(request, command)
+        status, content, headers = _outcome(request, command)
     except BaseException:
-        store.drop(slot)
+        _forget(store, slot)
         raise
-    if status >= 500:
+    try:
+        if status >= 500:
+            store.drop(slot)
+        else:
+            record = {"fp": fingerprint, "status": status, "body": content.decode()}
+            if headers:
+                record["headers"] = headers
+            store.put(slot, json.dumps(record), KEEP_SECONDS)
+    except redis.RedisError as e:  # the command is done: answer it, lose only the record
+        log.warning("idempotency.record_lost", slot=slot, error=str(e))
+    return _respond(status, content, headers=headers)
+
+
+def _forget(store: Store, slot: str) -> None:
+    try:
         store.drop(slot)
-    else:
-        record = {"fp": fingerprint, "status": status, "body": content.decode()}
-        store.put(slot, json.dumps(record), KEEP_SECONDS)
-    return _respond(status, content)
+    except redis.RedisError as e:  # the claim expires by itself within IN_FLIGHT_SECONDS
+        log.warning("idempotency.claim_kept", slot=slot, error=str(e))
 
 
 def fingerprint_of(method: str, path: str, body: Any) -> str:
@@ -135,19 +165,24 @@ def fingerprint_of(method: str, path: str, body: Any) -> str:
 
 def _outcome(
     request: Request[Any, Any, Any], command: Callable[[], tuple[int, Any]]
-) -> tuple[int, bytes]:
-    """The command's answer as (status, JSON bytes), business errors included."""
+) -> tuple[int, bytes, dict[str, str]]:
+    """The command's answer as (status, JSON bytes, headers), business errors included."""
+    headers: dict[str, str] = {}
     try:
         status, content = command()
+    except Accepted as e:
+        status, content, headers = 202, accepted_body(e), {"Location": e.location}
     except DomainError as e:
         response = domain_error(request, e)
         status, content = response.status_code or 400, response.content
     except ApiError as e:
         response = api_error(request, e)
         status, content = response.status_code or 400, response.content
-    return status, msgspec.json.encode(content)
+    return status, msgspec.json.encode(content), headers
 
 
-def _respond(status: int, content: bytes, replayed: bool = False) -> Response[Any]:
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return Response(content, status_code=status, media_type=MediaType.JSON, headers=headers)
+def _respond(
+    status: int, content: bytes, headers: dict[str, str] | None = None, replayed: bool = False
+) -> Response[Any]:
+    headers = {**(headers or {}), **({"Idempotent-Replayed": "true"} if replayed else {})}
+    return Response(content, status_code=status, media_type=MediaType.JSON, headers=headers or None)

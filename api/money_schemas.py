@@ -77,6 +77,26 @@ def transaction_from_row(row: Any, checkout_url: str | UnsetType = UNSET) -> Tra
     )
 
 
+def transaction_from_deposit(deposit: Any, checkout_url: str | UnsetType = UNSET) -> Transaction:
+    """A new deposit's transaction from the Deposit its command saved, field for field what
+    the money projector writes for ``Deposit.Requested`` (for when it has not caught up)."""
+    return Transaction(
+        id=str(deposit.id),
+        amount=money(deposit.amount),
+        currency="UZS",
+        type="deposit",
+        status=deposit.status,
+        payment_method=METHODS.get(deposit.method or ""),
+        provider_transaction_id=deposit.provider_transaction_id,
+        description=f"Deposit via {deposit.method}",
+        metadata={"provider": deposit.provider},
+        processed_at=None,
+        failed_at=None,
+        created_at=iso(deposit.requested_at) or "",
+        checkout_url=checkout_url,
+    )
+
+
 class AdminTransaction(msgspec.Struct):
     id: str
     user: str

@@ -3,7 +3,8 @@
 Scopes: ``auth`` (sign-in, sign-up, reset: per address), ``uploads`` (per user), ``user``
 (any other call with a valid token, per user) and ``anon`` (per address). Counters live in
 Redis (a Lua script: INCR, and EXPIRE on the window's first hit, in one round trip shared by
-every API process) or, embedded, in memory.
+every API process) or, embedded, in memory. When Redis does not answer, each process counts
+on its own (application/outage.py) rather than failing requests: limits hold per process.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 
 from api.errors import ApiError
+from application.outage import Outage
 
 WINDOW = 60
 # One round trip, one command (EVALSHA): the MULTI/INCR/EXPIRE/TTL/EXEC pipeline it replaces
@@ -80,9 +85,13 @@ class RateLimiter:
     """Counts in Redis through an asyncio client (one per event loop: a uvicorn worker has one,
     the test client another), so the check never blocks the loop or hops to a thread."""
 
-    def __init__(self, limits: dict[str, int], redis_url: str | None = None) -> None:
+    def __init__(
+        self, limits: dict[str, int], redis_url: str | None = None, timeout: float = 0.2
+    ) -> None:
         self.limits = limits
         self.redis_url = redis_url
+        self.timeout = timeout
+        self.outage = Outage("rate_limits")
         self._scripts: dict[int, AsyncScript] = {}
         self._local: dict[str, _Local] = {}
         self._counts: dict[str, tuple[int, float]] = {}
@@ -94,7 +103,7 @@ class RateLimiter:
         if limit is None:
             return
         key = f"wibestore:rl:{scope}:{who}"
-        count, retry_after = await self._hit_redis(key, limit) if self.redis_url else self._hit(key)
+        count, retry_after = await self._count(key, limit)
         if count > limit:
             raise ApiError(
                 429,
@@ -102,6 +111,17 @@ class RateLimiter:
                 f"Request was throttled. Expected available in {retry_after} seconds.",
                 headers={"Retry-After": str(retry_after)},
             )
+
+    async def _count(self, key: str, limit: int) -> tuple[int, int]:
+        if self.redis_url is None or self.outage.skipping():
+            return self._hit(key)
+        try:
+            counted = await self._hit_redis(key, limit)
+        except (redis.RedisError, OSError) as e:
+            self.outage.failed(e)
+            return self._hit(key)
+        self.outage.recovered()
+        return counted
 
     async def _hit_redis(self, key: str, limit: int) -> tuple[int, int]:
         """Count locally; tell Redis (and learn the other workers' counts) every ``limit/20``
@@ -129,7 +149,12 @@ class RateLimiter:
         script = self._scripts.get(loop)
         if script is None:
             assert self.redis_url is not None
-            client = aioredis.Redis.from_url(self.redis_url, socket_timeout=5)
+            client = aioredis.Redis.from_url(
+                self.redis_url,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+                retry=Retry(ExponentialBackoff(cap=0.1), 1),
+            )
             script = self._scripts[loop] = client.register_script(COUNT_SCRIPT)
         return script
 

@@ -186,7 +186,9 @@ class Accounts(Uploads):
         self._save_claiming(user, moved, also=released)
 
     def change_avatar(self, user_id: UUID, raw: bytes) -> None:
-        self.update_profile(user_id, {"avatar": self.upload_image(raw).url})
+        with self.kept_only_if_done() as stored:
+            stored.append(self.upload_image(raw))
+            self.update_profile(user_id, {"avatar": stored[0].url})
 
     def change_password(self, user_id: UUID, old_password: str, new_password: str) -> None:
         user = self.user(user_id)
@@ -206,8 +208,9 @@ class Accounts(Uploads):
             return
         secret = secrets.token_urlsafe(32)
         user.request_password_reset(_digest(secret), self.clock.now() + RESET_TOKEN_LIFETIME)
-        self.save(user)
         token = f"{user.id.hex}.{secret}"
+        # Mailed (queued) before it is saved: a queue that is down refuses the request with
+        # nothing saved; a save lost after it mails a link that answers "invalid token".
         self.send_email(
             Email(
                 to=user.email,
@@ -216,6 +219,7 @@ class Accounts(Uploads):
                 f"{self.frontend_url}/reset-password?token={token}\n",
             )
         )
+        self.save(user)
 
     def reset_password(self, token: str, new_password: str) -> None:
         user_hex, _, secret = token.partition(".")

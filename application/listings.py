@@ -89,10 +89,12 @@ class Listings(Uploads):
         does not own the listing or it cannot take that many more."""
         listing = self.listing(listing_id)
         listing.check_can_add_images(user_id, len(files))
-        urls = [self.upload_image(raw).url for raw in files]
-        before = len(listing.images)
-        listing.add_images(user_id, [{"id": str(uuid.uuid4()), "url": u} for u in urls])
-        self.save(listing)
+        with self.kept_only_if_done() as stored:  # a bad file or a lost save keeps none
+            for raw in files:
+                stored.append(self.upload_image(raw))
+            before = len(listing.images)
+            listing.add_images(user_id, [{"id": str(uuid.uuid4()), "url": i.url} for i in stored])
+            self.save(listing)
         return listing.images[before:]
 
     def remove_listing_image(self, user_id: UUID, listing_id: UUID, image_id: str) -> None:

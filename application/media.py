@@ -1,5 +1,5 @@
 """Where uploaded files live: the MediaStore port and its local-disk adapter (MEDIA_ROOT,
-served at /media/). An S3 adapter would implement the same three methods."""
+served at /media/). An S3 adapter would implement the same four methods."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ class MediaStore(Protocol):
     def read(self, name: str) -> bytes: ...
 
     def url(self, name: str) -> str: ...
+
+    def delete(self, name: str) -> None:
+        """Remove ``name`` if it is there."""
+        ...
 
 
 class LocalMediaStore:
@@ -40,6 +44,9 @@ class LocalMediaStore:
 
     def read(self, name: str) -> bytes:
         return self._path(name).read_bytes()
+
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
 
     def url(self, name: str) -> str:
         return self.base_url + name

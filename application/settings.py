@@ -17,6 +17,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_schema: str = "public"
     read_schema: str = "read"
     redis_url: str | None = None
+    redis_timeout: float = 0.2  # per attempt (connect, answer); at most 4 attempts a call
     celery_eager: bool = True
     run_projectors: bool = True  # in the API process; production runs `wibestore project`
     jwt_secret: str = ""
@@ -110,6 +111,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             database_schema=env.get("DATABASE_SCHEMA", "public"),
             read_schema=env.get("READ_SCHEMA", "read"),
             redis_url=redis_url,
+            redis_timeout=float(env.get("REDIS_TIMEOUT", "0.2")),
             celery_eager=_flag(env.get("CELERY_EAGER"), default=redis_url is None),
             run_projectors=_flag(env.get("RUN_PROJECTORS"), default=True),
             jwt_secret=jwt_secret,

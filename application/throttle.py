@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import redis
+
+from application.outage import Outage
+from application.ports import LoginThrottle
+
+T = TypeVar("T")
 
 
 class RedisLoginThrottle:
@@ -66,3 +73,32 @@ class MemoryLoginThrottle:
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+class FallbackLoginThrottle:
+    """The shared (Redis) counters while they answer; this process's own while they do not,
+    so sign-in stays throttled (per process) instead of failing with 500 (see outage.py)."""
+
+    def __init__(self, shared: LoginThrottle, local: LoginThrottle) -> None:
+        self.shared, self.local = shared, local
+        self.outage = Outage("login_throttle")
+
+    def _either(self, call: Callable[[LoginThrottle], T]) -> T:
+        if not self.outage.skipping():
+            try:
+                answer = call(self.shared)
+            except redis.RedisError as e:
+                self.outage.failed(e)
+            else:
+                self.outage.recovered()
+                return answer
+        return call(self.local)
+
+    def seconds_locked(self, key: str) -> int:
+        return self._either(lambda t: t.seconds_locked(key))
+
+    def failed(self, key: str) -> None:
+        self._either(lambda t: t.failed(key))
+
+    def succeeded(self, key: str) -> None:
+        self._either(lambda t: t.succeeded(key))

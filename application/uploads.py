@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import msgspec
 
 from application.core import Core
-from application.images import clean
+from application.images import ImageRejected, clean
 
 
 class UploadedImage(msgspec.Struct, frozen=True):
@@ -15,14 +18,23 @@ class UploadedImage(msgspec.Struct, frozen=True):
     height: int
     size: int
     content_type: str
+    name: str
+    thumbnail_name: str
 
 
 class Uploads(Core):
+    """Nothing half-written: an image whose thumbnail task cannot be queued (the queue is
+    down) is removed again and the error raised, and so are the others of the same request."""
+
     def upload_image(self, raw: bytes) -> UploadedImage:
         """Store a cleaned copy of an uploaded image; its thumbnail is made by a task."""
         image = clean(raw, self.clock.now().date())
         url = self.media.save(image.name, image.data)
-        self.request_thumbnail(image.name, image.thumbnail_name)
+        try:
+            self.request_thumbnail(image.name, image.thumbnail_name)
+        except BaseException:
+            self.media.delete(image.name)
+            raise
         return UploadedImage(
             url=url,
             thumbnail_url=self.media.url(image.thumbnail_name),
@@ -30,4 +42,33 @@ class Uploads(Core):
             height=image.height,
             size=len(image.data),
             content_type=image.content_type,
+            name=image.name,
+            thumbnail_name=image.thumbnail_name,
         )
+
+    def upload_images(self, raws: list[bytes]) -> list[UploadedImage | ImageRejected]:
+        """Each image stored, or why it was refused; all or none when storing fails."""
+        with self.kept_only_if_done() as stored:
+            outcomes: list[UploadedImage | ImageRejected] = []
+            for raw in raws:
+                try:
+                    image = self.upload_image(raw)
+                except ImageRejected as e:
+                    outcomes.append(e)
+                    continue
+                stored.append(image)
+                outcomes.append(image)
+            return outcomes
+
+    @contextmanager
+    def kept_only_if_done(self) -> Iterator[list[UploadedImage]]:
+        """Images stored inside (appended to the yielded list) are removed again, with their
+        thumbnails, when what follows fails."""
+        stored: list[UploadedImage] = []
+        try:
+            yield stored
+        except BaseException:
+            for image in stored:
+                self.media.delete(image.name)
+                self.media.delete(image.thumbnail_name)
+            raise

@@ -46,6 +46,7 @@ class Deposit(Aggregate):
         self.provider = provider
         self.status = "pending"
         self.provider_transaction_id = ""
+        self.requested_at = at
 
     @classmethod
     def request(

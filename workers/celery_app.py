@@ -22,6 +22,20 @@ def configure(settings: Settings) -> Celery:
         timezone="Asia/Tashkent",
         broker_connection_retry_on_startup=True,
         task_default_queue="wibestore",
+        # Enqueueing must fail fast when Redis is down (the API answers 503): one retry,
+        # short socket timeouts. Nothing reads task results, and the result backend's
+        # reconnect loop alone held a failing enqueue for ~19 s.
+        task_ignore_result=True,
+        task_publish_retry_policy={
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.1,
+            "interval_max": 0.1,
+        },
+        broker_transport_options={
+            "socket_connect_timeout": settings.redis_timeout,
+            "socket_timeout": settings.redis_timeout,
+        },
     )
     # A process that reconfigures (the test suite does) must not keep producers and
     # connections bound to the previous broker: Celery caches them on first use.

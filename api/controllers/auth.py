@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 
+from api.accepted import Written
 from api.auth import authenticate, client_address, container_of
 from api.errors import ApiError
 from api.schemas import (
@@ -47,20 +49,62 @@ def _mismatch(field: str, message: str = "Passwords do not match.") -> ApiError:
     return ApiError(400, "INVALID", message, {field: [message]})
 
 
-def current_user(request: Req, user_id: UUID) -> User:
+def current_user(request: Req, user_id: UUID, written: Written | None = None) -> User:
+    """The caller's User from the users read model; when the command just run did not reach
+    it in time (``written``), from the User that command saved instead."""
     container = container_of(request)
     with container.store.reader.connect() as conn:
         row = user_row(conn, user_id)
+    if written is not None and not written.caught_up:
+        return saved_user(request, user_id, row)
     if row is None:
         raise ApiError(404, "NOT_FOUND", "User not found.")
     return user_from_row(row, str(request.base_url))
 
 
+OWN_FIELDS = (
+    "email",
+    "username",
+    "full_name",
+    "phone_number",
+    "telegram_username",
+    "avatar",
+    "bio",
+    "is_verified",
+    "language",
+    "timezone",
+    "created_at",
+    "last_login",
+    "is_staff",
+)
+DERIVED_DEFAULTS = {  # what the users projector starts a new user with
+    "telegram_id": None,
+    "rating_cents": 500,
+    "total_sales": 0,
+    "total_purchases": 0,
+    "balance_minor": 0,
+    "plan": "free",
+}
+
+
+def saved_user(request: Req, user_id: UUID, row: Any | None) -> User:
+    """The User's own fields as saved; the numbers other aggregates feed it (rating, sales,
+    balance, plan) as the read model last had them, or a new user's."""
+    user = container_of(request).app.user(user_id)
+    derived = {k: getattr(row, k) if row is not None else v for k, v in DERIVED_DEFAULTS.items()}
+    own = {k: getattr(user, k) for k in OWN_FIELDS}
+    return user_from_row(SimpleNamespace(id=user_id, **own, **derived), str(request.base_url))
+
+
 def signed_in(
-    request: Req, user_id: UUID, tokens: TokenPair, message: str | None = None
+    request: Req,
+    user_id: UUID,
+    tokens: TokenPair,
+    message: str | None = None,
+    written: Written | None = None,
 ) -> AuthResponse:
     data = AuthData(
-        user=current_user(request, user_id),
+        user=current_user(request, user_id, written),
         tokens=Tokens(access=tokens.access, refresh=tokens.refresh),
     )
     if message is None:
@@ -87,7 +131,7 @@ class AuthController(Controller):
         if data.password_confirm is not None and data.password_confirm != data.password:
             raise _mismatch("password_confirm")
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             user_id = container.app.register(
                 data.email,
                 data.password,
@@ -98,16 +142,16 @@ class AuthController(Controller):
             )
             tokens = container.app.start_session(user_id)
         return signed_in(
-            request, user_id, tokens, "Registration successful. Please verify your email."
+            request, user_id, tokens, "Registration successful. Please verify your email.", written
         )
 
     @post("/login/", status_code=200, operation_id="login", sync_to_thread=True)
     def login(self, request: Req, data: JSONBody[LoginBody]) -> AuthResponse:
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             user_id = container.app.log_in(data.email, data.password, client_address(request))
             tokens = container.app.start_session(user_id, login_claims(container.app.user(user_id)))
-        return signed_in(request, user_id, tokens)
+        return signed_in(request, user_id, tokens, written=written)
 
     @post("/google/", status_code=200, operation_id="google_sign_in", sync_to_thread=True)
     def google(self, request: Req, data: JSONBody[GoogleBody]) -> AuthResponse:
@@ -123,10 +167,10 @@ class AuthController(Controller):
                 "access_token: This field is required.",
                 {"access_token": ["This field is required."]},
             )
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             user_id = container.app.sign_in_with_google(account)
             tokens = container.app.start_session(user_id)
-        return signed_in(request, user_id, tokens)
+        return signed_in(request, user_id, tokens, written=written)
 
     @post("/refresh/", status_code=200, operation_id="refresh_token", sync_to_thread=True)
     def refresh(self, request: Req, data: JSONBody[RefreshBody]) -> Tokens:
@@ -246,7 +290,7 @@ def _decode(parse: Callable[[], ProfileBody]) -> ProfileBody:
 def _apply_profile(request: Req, data: ProfileBody, avatar: bytes | None) -> User:
     user = authenticate(request)
     container = container_of(request)
-    with container.read_your_writes():
+    with container.read_your_writes() as written:
         if avatar is not None:
             try:
                 container.app.change_avatar(user.id, avatar)
@@ -255,7 +299,7 @@ def _apply_profile(request: Req, data: ProfileBody, avatar: bytes | None) -> Use
                     400, "INVALID", f"avatar: {e.message}", {"avatar": [e.message]}
                 ) from e
         container.app.update_profile(user.id, data.changes())
-    return current_user(request, user.id)
+    return current_user(request, user.id, written)
 
 
 class ProfileController(Controller):

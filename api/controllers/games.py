@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import select
 
+from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import container_of, require_staff
 from api.errors import ApiError
 from api.pagination import Page, page_of, window
@@ -178,11 +179,13 @@ class AdminGamesController(Controller):
         ]
         return page_of(request, w, len(rows), page)
 
-    @post("/", status_code=201, operation_id="admin_add_game", sync_to_thread=True)
+    @post(
+        "/", status_code=201, operation_id="admin_add_game", sync_to_thread=True, responses=ACCEPTED
+    )
     def add(self, request: Req, data: JSONBody[NewGame]) -> GameDetail:
         require_staff(request)
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.add_game(
                 data.name,
                 slug=data.slug,
@@ -193,18 +196,20 @@ class AdminGamesController(Controller):
                 sort_order=data.sort_order,
             )
         slug = data.slug or container.app.game_slug(data.name)
+        unless_caught_up(written, f"/api/v1/games/{slug}/", "Game added.", slug=slug)
         return _detail_of(request, slug, include_inactive=True)
 
-    @patch("/{slug:str}/", operation_id="admin_edit_game", sync_to_thread=True)
+    @patch("/{slug:str}/", operation_id="admin_edit_game", sync_to_thread=True, responses=ACCEPTED)
     def edit(self, request: Req, slug: FromPath[str], data: JSONBody[GameChanges]) -> GameDetail:
         require_staff(request)
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.edit_game(slug, data.changes())
             if data.is_active is True:
                 container.app.reactivate_game(slug)
             elif data.is_active is False:
                 container.app.deactivate_game(slug)
+        unless_caught_up(written, f"/api/v1/games/{slug}/", "Game updated.", slug=slug)
         return _detail_of(request, slug, include_inactive=True)
 
     @delete(

@@ -47,7 +47,12 @@ class HealthController(Controller):
                 container.redis.ping()
 
         checks: dict[str, Any] = {"database": _check(database), "cache": _check(cache)}
-        checks["celery"] = self._celery(container)
+        checks["celery"] = (  # the broker is that Redis: no 6 s of reconnecting to learn it
+            "error: broker unreachable"
+            if checks["cache"].startswith("error") and container.settings.redis_url
+            else self._celery(container)
+        )
+        checks.update(container.degraded())  # rate_limits, login_throttle: "ok" or "degraded..."
         if container.settings.sandbox_payments_in_production:
             checks["payments"] = "warning: sandbox provider in production, money is not real"
         try:

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.serialization import encode_json
 from msgspec import UNSET
 
+from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import authenticate, client_address, container_of, optional_user
 from api.errors import ApiError
 from api.listing_cache import responses_for
@@ -125,6 +126,10 @@ def listing_page(request: Req, f: q.ListingFilter, viewer: Any) -> Page[Listing]
     return page_of(request, w, total, [listing_from_row(r, base) for r in rows])
 
 
+def listing_location(listing_id: UUID) -> str:
+    return f"/api/v1/listings/{listing_id}/"
+
+
 def listing_detail(request: Req, listing_id: UUID, viewer: Any) -> Listing:
     with container_of(request).store.reader.connect() as conn:
         row = q.detail(conn, listing_id, viewer.id if viewer else None)
@@ -165,16 +170,19 @@ class ListingsController(Controller):
             request, lambda viewer: listing_page(request, listing_filter(request), viewer)
         )
 
-    @post("/", status_code=201, operation_id="create_listing", sync_to_thread=True)
+    @post(
+        "/", status_code=201, operation_id="create_listing", sync_to_thread=True, responses=ACCEPTED
+    )
     def create(self, request: Req, data: JSONBody[ListingFields]) -> Listing:
         user = authenticate(request)
         require_whole_listing(data)
         game = data.game_ref() or ""
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             listing_id = container.app.create_listing(
                 user.id, game, data.changes(), data.credentials()
             )
+        unless_caught_up(written, listing_location(listing_id), "Listing created.", id=listing_id)
         return listing_detail(request, listing_id, user)
 
     @get("/{listing_id:uuid}/", operation_id="listing")
@@ -183,13 +191,23 @@ class ListingsController(Controller):
             request, lambda viewer: listing_detail(request, listing_id, viewer)
         )
 
-    @patch("/{listing_id:uuid}/", operation_id="update_listing", sync_to_thread=True)
+    @patch(
+        "/{listing_id:uuid}/",
+        operation_id="update_listing",
+        sync_to_thread=True,
+        responses=ACCEPTED,
+    )
     def update(
         self, request: Req, listing_id: FromPath[UUID], data: JSONBody[ListingFields]
     ) -> Listing:
         return self._edit(request, listing_id, data)
 
-    @put("/{listing_id:uuid}/", operation_id="replace_listing", sync_to_thread=True)
+    @put(
+        "/{listing_id:uuid}/",
+        operation_id="replace_listing",
+        sync_to_thread=True,
+        responses=ACCEPTED,
+    )
     def replace(
         self, request: Req, listing_id: FromPath[UUID], data: JSONBody[ListingFields]
     ) -> Listing:
@@ -203,8 +221,9 @@ class ListingsController(Controller):
         if (game := data.game_ref()) is not None:
             changes["game"] = game
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.edit_listing(user.id, listing_id, changes, data.credentials())
+        unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
         return listing_detail(request, listing_id, user)
 
     @delete(
@@ -240,14 +259,19 @@ class ListingsController(Controller):
         return Message(success=True, message="Removed from favorites.")
 
     @post(
-        "/{listing_id:uuid}/view/", status_code=200, operation_id="record_view", sync_to_thread=True
+        "/{listing_id:uuid}/view/",
+        status_code=200,
+        operation_id="record_view",
+        sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def view(self, request: Req, listing_id: FromPath[UUID]) -> dict[str, Any]:
         user = optional_user(request)
         viewer = f"user:{user.id}" if user else f"ip:{client_address(request)}"
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.record_view(listing_id, viewer, container.clock.now())
+        unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
         return {
             "success": True,
             "views_count": listing_detail(request, listing_id, user).views_count,

@@ -9,8 +9,15 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
+from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import container_of, require_staff
-from api.controllers.listings import any_status_filter, listing_detail, listing_filter, listing_page
+from api.controllers.listings import (
+    any_status_filter,
+    listing_detail,
+    listing_filter,
+    listing_location,
+    listing_page,
+)
 from api.listing_schemas import Listing, ModerationBody, RejectBody
 from api.pagination import Page
 from api.schemas import Message
@@ -62,17 +69,23 @@ class ModerationController(Controller):
             container.app.reject_listing(staff.id, listing_id, data.reason if data else "")
         return Message(success=True, message="Listing rejected.")
 
-    @patch("/{listing_id:uuid}/", operation_id="moderate_listing", sync_to_thread=True)
+    @patch(
+        "/{listing_id:uuid}/",
+        operation_id="moderate_listing",
+        sync_to_thread=True,
+        responses=ACCEPTED,
+    )
     def moderate(
         self, request: Req, listing_id: FromPath[UUID], data: JSONBody[ModerationBody]
     ) -> Listing:
         staff = require_staff(request)
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             if data.status == "active":
                 container.app.approve_listing(staff.id, listing_id)
             elif data.status == "rejected":
                 container.app.reject_listing(staff.id, listing_id, data.reason)
             if data.is_premium is not UNSET:
                 container.app.set_listing_premium(listing_id, data.is_premium)
+        unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
         return listing_detail(request, listing_id, staff)

@@ -9,6 +9,7 @@ from uuid import UUID
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
+from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import container_of, require_staff
 from api.errors import ApiError
 from api.money_schemas import (
@@ -25,6 +26,7 @@ from api.schemas import Message
 from projections import money_queries as q
 
 Req = Request[Any, Any, Any]
+WITHDRAWALS = "/api/v1/admin-panel/withdrawals/?status=all"
 STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 
 
@@ -93,16 +95,19 @@ class MoneyAdminController(Controller):
         status_code=200,
         operation_id="approve_withdrawal",
         sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def approve(self, request: Req, withdrawal_id: FromPath[UUID]) -> Envelope:
         staff = require_staff(request)
         container = container_of(request)
         row = _pending_withdrawal(request, withdrawal_id)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.approve_withdrawal(staff.id, row.user_id, withdrawal_id)
+        message = "Withdrawal approved."
+        unless_caught_up(written, WITHDRAWALS, message, id=withdrawal_id, status="completed")
         return Envelope(
             success=True,
-            message="Withdrawal approved.",
+            message=message,
             data=admin_transaction_from_row(self._row(request, withdrawal_id)),
         )
 
@@ -111,6 +116,7 @@ class MoneyAdminController(Controller):
         status_code=200,
         operation_id="reject_withdrawal",
         sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def reject(
         self,
@@ -121,11 +127,13 @@ class MoneyAdminController(Controller):
         require_staff(request)
         container = container_of(request)
         row = _pending_withdrawal(request, withdrawal_id)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.reject_withdrawal(row.user_id, withdrawal_id, data.reason if data else "")
+        message = "Withdrawal rejected."
+        unless_caught_up(written, WITHDRAWALS, message, id=withdrawal_id, status="failed")
         return Envelope(
             success=True,
-            message="Withdrawal rejected.",
+            message=message,
             data=admin_transaction_from_row(self._row(request, withdrawal_id)),
         )
 

@@ -12,6 +12,7 @@ from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from api import idempotency
+from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import authenticate, container_of
 from api.errors import ApiError
 from api.money_schemas import (
@@ -28,6 +29,7 @@ from api.money_schemas import (
     Transaction,
     WithdrawBody,
     escrow_from_row,
+    transaction_from_deposit,
     transaction_from_row,
 )
 from api.pagination import Page, page_of, window
@@ -53,6 +55,15 @@ def escrow_out(request: Req, escrow_id: UUID) -> Escrow:
     if row is None:
         raise ApiError(404, "NOT_FOUND", "Escrow not found.")
     return escrow_from_row(row)
+
+
+def escrow_location(escrow_id: UUID) -> str:
+    return f"/api/v1/payments/escrow/{escrow_id}/"
+
+
+def escrow_state(escrow: Any) -> dict[str, Any]:
+    """What a 202 Accepted tells of an escrow: what its command saved, nothing read."""
+    return {"id": escrow.id, "status": escrow.status, "listing": escrow.listing_id}
 
 
 def visible_escrow(request: Req, escrow_id: UUID, user: Any) -> Escrow:
@@ -101,30 +112,41 @@ class PaymentsController(Controller):
 
         def command() -> tuple[int, Envelope]:
             amount = parse_amount(data.amount, "amount")
-            with container.read_your_writes():
+            with container.read_your_writes() as written:
                 deposit = container.app.request_deposit(
                     user.id, amount, data.payment_method, provider.name
                 )
             url = provider.checkout_url(deposit, str(request.base_url))
-            with container.store.reader.connect() as conn:
-                row = q.transaction(conn, deposit.id)
+            row = None
+            if written.caught_up:
+                with container.store.reader.connect() as conn:
+                    row = q.transaction(conn, deposit.id)
             return 201, Envelope(
                 success=True,
                 message="Deposit created. Awaiting payment.",
-                data=transaction_from_row(row, checkout_url=url),
+                data=transaction_from_row(row, checkout_url=url)
+                if row is not None
+                else transaction_from_deposit(deposit, checkout_url=url),
             )
 
         return idempotency.once(container.idempotency, request, user.id, data, command)
 
-    @post("/withdraw/", operation_id="withdraw", sync_to_thread=True)
+    @post("/withdraw/", operation_id="withdraw", sync_to_thread=True, responses=ACCEPTED)
     def withdraw(self, request: Req, data: JSONBody[WithdrawBody]) -> Response[Any]:
         user = authenticate(request)
         container = container_of(request)
 
         def command() -> tuple[int, Envelope]:
             amount = parse_amount(data.amount, "amount")
-            with container.read_your_writes():
+            with container.read_your_writes() as written:
                 withdrawal = container.app.request_withdrawal(user.id, amount, data.payment_method)
+            unless_caught_up(
+                written,
+                f"/api/v1/payments/transactions/{withdrawal}/",
+                "Withdrawal request created.",
+                id=withdrawal,
+                status="pending",
+            )
             return 201, Envelope(
                 success=True,
                 message="Withdrawal request created.",
@@ -138,30 +160,40 @@ class PaymentsController(Controller):
         status_code=200,
         operation_id="cancel_withdrawal",
         sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def cancel_withdrawal(self, request: Req, withdrawal_id: FromPath[UUID]) -> Envelope:
         user = authenticate(request)
         container = container_of(request)
         transaction_out(request, withdrawal_id, user.id)  # 404 unless it is the caller's
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             container.app.cancel_withdrawal(user.id, withdrawal_id)
+        unless_caught_up(
+            written,
+            f"/api/v1/payments/transactions/{withdrawal_id}/",
+            "Withdrawal cancelled.",
+            id=withdrawal_id,
+            status="cancelled",
+        )
         return Envelope(
             success=True,
             message="Withdrawal cancelled.",
             data=transaction_out(request, withdrawal_id, user.id),
         )
 
-    @post("/purchase/", operation_id="purchase", sync_to_thread=True)
+    @post("/purchase/", operation_id="purchase", sync_to_thread=True, responses=ACCEPTED)
     def purchase(self, request: Req, data: JSONBody[PurchaseBody]) -> Response[Any]:
         user = authenticate(request)
         container = container_of(request)
 
         def command() -> tuple[int, Envelope]:
-            with container.read_your_writes():
+            with container.read_your_writes() as written:
                 escrow = container.app.purchase(user.id, data.listing_id)
+            message = "Purchase created. Payment held in escrow."
+            unless_caught_up(written, escrow_location(escrow.id), message, **escrow_state(escrow))
             return 201, Envelope(
                 success=True,
-                message="Purchase created. Payment held in escrow.",
+                message=message,
                 data=escrow_out(request, escrow.id),
             )
 
@@ -189,6 +221,7 @@ class PaymentsController(Controller):
         status_code=200,
         operation_id="deliver",
         sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def deliver(
         self,
@@ -199,11 +232,13 @@ class PaymentsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         credentials = data.credentials() if data else None
-        with container.read_your_writes():
-            container.app.deliver(user.id, escrow_id, credentials)
+        with container.read_your_writes() as written:
+            escrow = container.app.deliver(user.id, escrow_id, credentials)
+        message = "Account details delivered to the buyer."
+        unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
             success=True,
-            message="Account details delivered to the buyer.",
+            message=message,
             data=escrow_out(request, escrow_id),
         )
 
@@ -223,15 +258,18 @@ class PaymentsController(Controller):
         status_code=200,
         operation_id="confirm_escrow",
         sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def confirm(self, request: Req, escrow_id: FromPath[UUID]) -> Envelope:
         user = authenticate(request)
         container = container_of(request)
-        with container.read_your_writes():
-            container.app.confirm_purchase(user.id, escrow_id)
+        with container.read_your_writes() as written:
+            escrow = container.app.confirm_purchase(user.id, escrow_id)
+        message = "Delivery confirmed. Payment will be released to seller."
+        unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
             success=True,
-            message="Delivery confirmed. Payment will be released to seller.",
+            message=message,
             data=escrow_out(request, escrow_id),
         )
 
@@ -240,6 +278,7 @@ class PaymentsController(Controller):
         status_code=200,
         operation_id="dispute_escrow",
         sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def dispute(
         self, request: Req, escrow_id: FromPath[UUID], data: JSONBody[DisputeBody | None] = None
@@ -254,11 +293,13 @@ class PaymentsController(Controller):
                 "Dispute reason is required.",
                 {"reason": ["Dispute reason is required."]},
             )
-        with container.read_your_writes():
-            container.app.dispute(user.id, escrow_id, reason)
+        with container.read_your_writes() as written:
+            escrow = container.app.dispute(user.id, escrow_id, reason)
+        message = "Dispute opened. Our team will review it."
+        unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
             success=True,
-            message="Dispute opened. Our team will review it.",
+            message=message,
             data=escrow_out(request, escrow_id),
         )
 

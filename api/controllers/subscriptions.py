@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from api import idempotency
+from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import authenticate, container_of
 from api.errors import ApiError
 from api.listing_schemas import listing_from_row
@@ -29,6 +30,7 @@ from projections import listing_queries
 from projections import money_queries as q
 
 Req = Request[Any, Any, Any]
+MY = "/api/v1/subscriptions/my/"
 
 
 def my_subscription(request: Req, user_id: UUID) -> dict[str, Any]:
@@ -53,7 +55,9 @@ class SubscriptionsController(Controller):
     def my(self, request: Req) -> dict[str, Any]:
         return my_subscription(request, authenticate(request).id)
 
-    @post("/purchase/", operation_id="purchase_subscription", sync_to_thread=True)
+    @post(
+        "/purchase/", operation_id="purchase_subscription", sync_to_thread=True, responses=ACCEPTED
+    )
     def purchase(self, request: Req, data: JSONBody[SubscriptionPurchaseBody]) -> Response[Any]:
         user = authenticate(request)
         container = container_of(request)
@@ -67,20 +71,28 @@ class SubscriptionsController(Controller):
                     "Subscription plan not found.",
                     {"plan_slug": ["This field is required."]},
                 )
-            with container.read_your_writes():
+            with container.read_your_writes() as written:
                 subscription_id = container.app.subscribe(user.id, plan, data.billing_period)
+            message = "Subscription purchased successfully!"
+            unless_caught_up(written, MY, message, id=subscription_id, status="active")
             now = container.clock.now()
             with container.store.reader.connect() as conn:
                 row = q.subscription(conn, subscription_id)
             return 201, {
                 "success": True,
-                "message": "Subscription purchased successfully!",
+                "message": message,
                 "data": subscription_from_row(row, now),
             }
 
         return idempotency.once(container.idempotency, request, user.id, data, command)
 
-    @post("/cancel/", status_code=200, operation_id="cancel_subscription", sync_to_thread=True)
+    @post(
+        "/cancel/",
+        status_code=200,
+        operation_id="cancel_subscription",
+        sync_to_thread=True,
+        responses=ACCEPTED,
+    )
     def cancel(self, request: Req, data: JSONBody[CancelBody | None] = None) -> dict[str, Any]:
         return self._cancel(request, data)
 
@@ -89,6 +101,7 @@ class SubscriptionsController(Controller):
         status_code=200,
         operation_id="cancel_subscription_by_id",
         sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def cancel_by_id(
         self,
@@ -107,15 +120,17 @@ class SubscriptionsController(Controller):
     def _cancel(request: Req, data: CancelBody | None) -> dict[str, Any]:
         user = authenticate(request)
         container = container_of(request)
-        with container.read_your_writes():
+        with container.read_your_writes() as written:
             subscription_id = container.app.cancel_subscription(
                 user.id, data.reason if data else ""
             )
+        message = "Subscription cancelled. You can still use it until the end date."
+        unless_caught_up(written, MY, message, id=subscription_id, status="cancelled")
         with container.store.reader.connect() as conn:
             row = q.subscription(conn, subscription_id)
         return {
             "success": True,
-            "message": "Subscription cancelled. You can still use it until the end date.",
+            "message": message,
             "data": subscription_from_row(row, container.clock.now()),
         }
 

@@ -109,15 +109,14 @@ class UploadController(Controller):
     async def images(self, request: Req) -> UploadedMany:
         await run_sync(authenticate, request)
         files = await files_of(request, "images", MAX_FILES)
+        raws = [await read_bounded(file) for file in files]
+        outcomes = await run_sync(container_of(request).app.upload_images, raws)
         uploaded, failed = [], []
-        for index, file in enumerate(files):
-            raw = await read_bounded(file)
-            try:
-                stored = await run_sync(container_of(request).app.upload_image, raw)
-            except ImageRejected as e:
-                failed.append(Failure(index=index, filename=file.filename, error=e.message))
-                continue
-            uploaded.append(_uploaded(request, stored))
+        for index, (file, outcome) in enumerate(zip(files, outcomes, strict=True)):
+            if isinstance(outcome, ImageRejected):
+                failed.append(Failure(index=index, filename=file.filename, error=outcome.message))
+            else:
+                uploaded.append(_uploaded(request, outcome))
         if not uploaded:
             raise ApiError(
                 400,

@@ -4,6 +4,8 @@ the requests from the document, against a real uvicorn serving the app over the 
 
 from __future__ import annotations
 
+import inspect
+import re
 import socket
 import threading
 import time
@@ -93,3 +95,32 @@ def test_every_operation_answers_as_documented(served: str, callers: list[dict[s
             failures[operation.label] = str(e)[:2000]
     assert operations >= 70, operations
     assert not failures, "\n\n".join(f"{label}\n{text}" for label, text in failures.items())
+
+
+def test_every_command_that_can_answer_202_documents_it(container: Container) -> None:
+    """A handler that calls ``unless_caught_up`` (itself or through a method of its
+    controller) may answer 202 Accepted: its operation says so."""
+    app = create_app(container)
+    documented = app.openapi_schema.paths or {}
+    may_accept, documents = set(), set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not handler.operation_id:
+                continue
+            fn = getattr(handler.fn, "func", handler.fn)
+            source = inspect.getsource(fn)
+            controller = fn.__globals__.get(fn.__qualname__.split(".")[0])
+            helpers = [
+                inspect.getsource(getattr(controller, name))
+                for name in re.findall(r"self\.(_\w+)\(", source)
+                if hasattr(controller, name)
+            ]
+            if any("unless_caught_up(" in text for text in [source, *helpers]):
+                may_accept.add(handler.operation_id)
+    for item in documented.values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            if operation is not None and "202" in (operation.responses or {}):
+                documents.add(operation.operation_id)
+    assert may_accept == documents
+    assert len(may_accept) >= 15
