@@ -89,7 +89,7 @@ class Listings(Uploads):
         does not own the listing or it cannot take that many more."""
         listing = self.listing(listing_id)
         listing.check_can_add_images(user_id, len(files))
-        urls = [self.upload_image(raw).url for raw in files]
+        urls = [image.url for image in self.upload_images(files)]
         before = len(listing.images)
         listing.add_images(user_id, [{"id": str(uuid.uuid4()), "url": u} for u in urls])
         self.save(listing)

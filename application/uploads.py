@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from application.core import Core
-from application.images import clean
+from application.images import CleanImage, clean
 
 
 class UploadedImage(msgspec.Struct, frozen=True):
@@ -20,7 +20,15 @@ class UploadedImage(msgspec.Struct, frozen=True):
 class Uploads(Core):
     def upload_image(self, raw: bytes) -> UploadedImage:
         """Store a cleaned copy of an uploaded image; its thumbnail is made by a task."""
-        image = clean(raw, self.clock.now().date())
+        return self.upload_images([raw])[0]
+
+    def upload_images(self, raws: list[bytes]) -> list[UploadedImage]:
+        """Every file is checked before any is stored: one refused file leaves none on disk."""
+        today = self.clock.now().date()
+        images = [clean(raw, today) for raw in raws]
+        return [self._store(image) for image in images]
+
+    def _store(self, image: CleanImage) -> UploadedImage:
         url = self.media.save(image.name, image.data)
         self.request_thumbnail(image.name, image.thumbnail_name)
         return UploadedImage(
