@@ -12,6 +12,7 @@ headers, its body and the strings in it) replaced before it leaves the process.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import traceback
 from collections.abc import Iterable, MutableMapping
@@ -46,8 +47,30 @@ def mask_secret_keys(
     return event_dict
 
 
+class MaskQuerySecrets(logging.Filter):
+    """uvicorn's access log prints each request's path with its query: the sandbox checkout
+    link carries a capability token there (``?token=``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                SECRET_QUERY.sub(rf"\1{MASK}", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+SECRET_QUERY = re.compile(
+    r"([?&][^=&#\s]*(?:token|key|secret|signature|password|code)[^=&#\s]*=)[^&#\s]*",
+    re.IGNORECASE,
+)
+
+
 def configure_logging() -> None:
-    """structlog's defaults, with plain tracebacks (no frame locals) and secret keys masked."""
+    """structlog's defaults, with plain tracebacks (no frame locals) and secret keys masked;
+    secrets in query strings masked in uvicorn's access log."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, MaskQuerySecrets) for f in access.filters):
+        access.addFilter(MaskQuerySecrets())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
