@@ -16,6 +16,7 @@ from redis.retry import Retry
 
 from api.idempotency import MemoryStore, RedisStore
 from api.idempotency import Store as IdempotencyStore
+from api.logs import configure_logging
 from api.ratelimit import RateLimiter, parse_limits
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
@@ -210,4 +211,5 @@ class Container:
 
 
 def build(settings: Settings | None = None, **kwargs: Any) -> Container:
+    configure_logging()  # every process (API, projectors, workers, CLI) builds here
     return Container(settings or Settings.from_env(), **kwargs)

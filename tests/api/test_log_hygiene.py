@@ -9,10 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import structlog
 from litestar import Litestar, Request, post
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 
+from api.bootstrap import Container
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
 from tests.api.conftest import bearer, error
@@ -152,3 +154,22 @@ def test_the_access_log_masks_secrets_in_query_strings(caplog: pytest.LogCapture
         )
     assert "0123abcd0123abcd" not in caplog.text
     assert "?token=[redacted]&page=2" in caplog.text
+
+
+def test_exceptions_logged_anywhere_are_printed_without_local_variables(
+    container: Container, logs: Callable[[], str]
+) -> None:
+    """Every process builds its container (API, projectors, workers, CLI), and with it the
+    logging: a projector's ``log.exception`` must not print the event it held."""
+
+    def project(event: dict[str, str]) -> None:
+        password = event["password"]
+        raise ValueError(f"cannot project {len(password)} characters")
+
+    try:
+        project({"password": PASSWORD})
+    except ValueError:
+        structlog.get_logger("tests").exception("projection.failed")
+    text = logs()
+    assert "projection.failed" in text and "cannot project" in text
+    assert_nothing_secret(text, PASSWORD)
