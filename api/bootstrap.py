@@ -19,6 +19,7 @@ from api.accepted import Written
 from api.errors import ServiceUnavailable
 from api.idempotency import MemoryStore, RedisStore
 from api.idempotency import Store as IdempotencyStore
+from api.logs import configure_logging
 from api.ratelimit import RateLimiter, parse_limits
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
@@ -283,4 +284,5 @@ def enqueueing() -> Iterator[None]:
 
 
 def build(settings: Settings | None = None, **kwargs: Any) -> Container:
+    configure_logging()  # every process (API, projectors, workers, CLI) builds here
     return Container(settings or Settings.from_env(), **kwargs)

@@ -1,17 +1,19 @@
-"""What the API writes to its logs: never a request body, a password, a token, a card number
-or delivered credentials.
+"""What our processes write to their logs: never a request body, a password, a token, a card
+number or delivered credentials. ``build()`` calls ``configure_logging`` in every process.
 
 Two things used to break that rule. structlog's default renderer prints a traceback with the
 local variables of every frame (rich's ``show_locals``), so a 500 printed the raw body it failed
 to decode, password included. And an exception's message can quote anything it was handed.
 So tracebacks are plain (no locals), event keys that name a secret are masked, and the traceback
 of an unexpected error is written with the request's own secrets (its Authorization and Cookie
-headers, its body and the strings in it) replaced before it leaves the process.
+headers, its body and the strings in it) replaced before it leaves the process. uvicorn's access
+log gets the values of secret-looking query parameters masked (the sandbox checkout link).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import traceback
 from collections.abc import Iterable, MutableMapping
@@ -32,6 +34,10 @@ SECRET_HEADERS = ("authorization", "cookie", "x-health-token", "x-signature", "x
 SECRET_SHAPES = re.compile(
     r"eyJ[\w-]+\.[\w-]+\.[\w-]+|\b(?:\d[ -]?){12,18}\d\b|(?i:bearer)\s+\S+",
 )
+SECRET_QUERY = re.compile(
+    r"([?&][^=&#\s]*(?:token|key|secret|signature|password|code)[^=&#\s]*=)[^&#\s]*",
+    re.IGNORECASE,
+)
 LARGEST_SCANNED_BODY = 64 * 1024  # bigger bodies (uploads) are masked whole, not string by string
 SHORTEST_SECRET = 4  # shorter strings from a body are not worth masking (and mask too much)
 
@@ -46,8 +52,24 @@ def mask_secret_keys(
     return event_dict
 
 
+class MaskQuerySecrets(logging.Filter):
+    """uvicorn's access log prints each request's path with its query: the sandbox checkout
+    link carries a capability token there (``?token=``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                SECRET_QUERY.sub(rf"\1{MASK}", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
 def configure_logging() -> None:
-    """structlog's defaults, with plain tracebacks (no frame locals) and secret keys masked."""
+    """structlog's defaults, with plain tracebacks (no frame locals) and secret keys masked;
+    secrets in query strings masked in uvicorn's access log."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, MaskQuerySecrets) for f in access.filters):
+        access.addFilter(MaskQuerySecrets())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -3,7 +3,11 @@
 Every accepted image is decoded and encoded again: EXIF orientation is applied, metadata is
 dropped, and anything hidden after or around the image data (a polyglot's other half) is gone.
 A file whose header announces more pixels than allowed is refused before it is decoded, so a
-decompression bomb never expands in memory.
+decompression bomb never expands in memory. The same holds for animations: a GIF of a few KB can
+announce 200 full-screen frames, and decoding them all took 3 GB and 12 s. So an animation's
+frames x width x height is bounded before any frame is decoded (``MAX_ANIMATION_PIXELS``), and
+frames are re-encoded one at a time; one upload raises a worker's peak memory by well under
+100 MB (``python -m bench.image_memory``, BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import io
 import uuid
 import warnings
+from collections.abc import Iterator
 from datetime import date
 
 import msgspec
@@ -19,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_BYTES = 5 * 1024 * 1024
 MAX_WIDTH, MAX_HEIGHT = 1920, 1080
 MAX_FRAMES = 200
+MAX_ANIMATION_PIXELS = 16_000_000  # frames x width x height: 7 full-size frames, 200 of 282x282
 THUMBNAIL_SIZE = (400, 400)
 FORMATS = {
     "JPEG": ("jpg", "image/jpeg"),
@@ -58,8 +64,14 @@ def clean(raw: bytes, today: date) -> CleanImage:
             width, height = image.size
             if width > MAX_WIDTH or height > MAX_HEIGHT:
                 raise ImageRejected(f"Image too large: at most {MAX_WIDTH}x{MAX_HEIGHT} pixels.")
-            if getattr(image, "n_frames", 1) > MAX_FRAMES:
+            frames = getattr(image, "n_frames", 1)
+            if frames > MAX_FRAMES:
                 raise ImageRejected("Too many animation frames.")
+            if image.format == "GIF" and frames * width * height > MAX_ANIMATION_PIXELS:
+                raise ImageRejected(
+                    "Animation too large: use fewer frames or a smaller size "
+                    f"(at most {MAX_ANIMATION_PIXELS:,} pixels over all frames)."
+                )
             data, size = _reencode(image)
     except ImageRejected:
         raise
@@ -89,16 +101,17 @@ def _reencode(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
     fmt = image.format or "PNG"
     out = io.BytesIO()
     if fmt == "GIF" and getattr(image, "n_frames", 1) > 1:
-        frames = [frame.copy() for frame in _frames(image)]
-        frames[0].save(
+        frames = _frames(image)
+        first = next(frames)
+        first.save(
             out,
             format="GIF",
             save_all=True,
-            append_images=frames[1:],
+            append_images=frames,  # decoded one by one, as the encoder asks for them
             loop=image.info.get("loop", 0),
             duration=image.info.get("duration", 100),
         )
-        return out.getvalue(), frames[0].size
+        return out.getvalue(), first.size
     upright = ImageOps.exif_transpose(image)  # applies the orientation, then forgets EXIF
     if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
         upright = upright.convert("RGB")
@@ -107,12 +120,10 @@ def _reencode(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
     return out.getvalue(), upright.size
 
 
-def _frames(image: Image.Image) -> list[Image.Image]:
-    frames = []
+def _frames(image: Image.Image) -> Iterator[Image.Image]:
     for index in range(getattr(image, "n_frames", 1)):
         image.seek(index)
-        frames.append(image.convert("RGBA"))
-    return frames
+        yield image.convert("RGBA")
 
 
 def thumbnail(data: bytes) -> bytes:

@@ -89,9 +89,10 @@ class Listings(Uploads):
         does not own the listing or it cannot take that many more."""
         listing = self.listing(listing_id)
         listing.check_can_add_images(user_id, len(files))
-        with self.kept_only_if_done() as stored:  # a bad file or a lost save keeps none
-            for raw in files:
-                stored.append(self.upload_image(raw))
+        images = [self.check_image(raw) for raw in files]  # one bad file: none is stored
+        with self.kept_only_if_done() as stored:  # a lost save keeps none either
+            for image in images:
+                stored.append(self.store_image(image))
             before = len(listing.images)
             listing.add_images(user_id, [{"id": str(uuid.uuid4()), "url": i.url} for i in stored])
             self.save(listing)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import msgspec
 
 from application.core import Core
-from application.images import ImageRejected, clean
+from application.images import CleanImage, ImageRejected, clean
 
 
 class UploadedImage(msgspec.Struct, frozen=True):
@@ -28,7 +28,13 @@ class Uploads(Core):
 
     def upload_image(self, raw: bytes) -> UploadedImage:
         """Store a cleaned copy of an uploaded image; its thumbnail is made by a task."""
-        image = clean(raw, self.clock.now().date())
+        return self.store_image(self.check_image(raw))
+
+    def check_image(self, raw: bytes) -> CleanImage:
+        """The cleaned image, or ImageRejected: nothing is stored yet."""
+        return clean(raw, self.clock.now().date())
+
+    def store_image(self, image: CleanImage) -> UploadedImage:
         url = self.media.save(image.name, image.data)
         try:
             self.request_thumbnail(image.name, image.thumbnail_name)

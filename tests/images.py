@@ -61,3 +61,21 @@ POLYGLOT_MARKER = b"<script>alert('polyglot')</script>"
 def polyglot_gif() -> bytes:
     """A valid GIF with an HTML payload riding after its trailer."""
     return encoded("GIF", mode="P") + POLYGLOT_MARKER + b"PK\x03\x04zipzipzip"
+
+
+def tiny_animation(frames: int = 200, size: tuple[int, int] = (1920, 1080)) -> bytes:
+    """A few KB of GIF that decode to ``frames`` full-size frames: each frame draws one pixel
+    on a ``size`` screen, and a decoder expands every frame to the whole screen."""
+    width, height = size
+    header = (
+        b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80, 0, 0) + b"\x00" * 3 + b"\xff" * 3
+    )
+    loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    body = b""
+    for i in range(frames):
+        control = b"\x21\xf9\x04\x04" + struct.pack("<H", 5) + b"\x00\x00"
+        x, y = (i * 7) % width, (i * 3) % height
+        descriptor = b"\x2c" + struct.pack("<HHHHB", x, y, 1, 1, 0)
+        pixel = b"\x02\x02\x44\x01\x00"  # LZW minimum code size 2: clear, index 0, end
+        body += control + descriptor + pixel
+    return header + loop + body + b"\x3b"

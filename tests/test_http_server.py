@@ -28,6 +28,7 @@ from tests.conftest import (
 )
 
 PASSWORD = "Sup3r-Secret!"
+HEALTH_TOKEN = "health-token-of-the-monitoring-0123"  # the details of /health/detailed/
 
 
 def free_port() -> int:
@@ -65,7 +66,11 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
     schemas.create()
     settings = make_settings("postgres", tmp_path, schemas)
     env = process_env(
-        settings, WIBESTORE_ENV="production", RUN_PROJECTORS="false", CELERY_EAGER="true"
+        settings,
+        WIBESTORE_ENV="production",
+        RUN_PROJECTORS="false",
+        CELERY_EAGER="true",
+        HEALTH_TOKEN=HEALTH_TOKEN,
     )
     subprocess.run(
         [sys.executable, "-m", "api.cli", "migrate"],
@@ -154,7 +159,7 @@ def test_register_login_me_refresh_and_reuse_over_real_http(production: Deployme
         # projector may still be applying the last one: the lag must drain to zero promptly.
         deadline = time.monotonic() + 5
         while True:
-            health = http.get("/health/detailed/")
+            health = http.get("/health/detailed/", headers={"X-Health-Token": HEALTH_TOKEN})
             assert health.status_code == 200
             checks = health.json()["checks"]
             assert checks["database"] == "ok"

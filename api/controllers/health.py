@@ -60,7 +60,7 @@ class HealthController(Controller):
         except Exception as e:
             checks["projections"] = f"error: {e}".splitlines()[0][:200]
         degraded = any(str(checks[k]).startswith("error") for k in ("database", "cache"))
-        if not _may_see_details(request):
+        if not _may_see_details(request, database_up=checks["database"] == "ok"):
             checks = {name: _up_or_down(value) for name, value in checks.items()}
         body = {"status": "degraded" if degraded else "ok", "checks": checks}
         return Response(body, status_code=503 if degraded else 200)
@@ -81,13 +81,16 @@ def _up_or_down(check: Any) -> str:
     return str(check).split(":", 1)[0] if isinstance(check, str) else "ok"
 
 
-def _may_see_details(request: Request[Any, Any, Any]) -> bool:
-    """Monitoring with the health token, or a staff member; a bad bearer token is a 401."""
+def _may_see_details(request: Request[Any, Any, Any], database_up: bool) -> bool:
+    """Monitoring with the health token, or a staff member; a bad bearer token is a 401.
+    With the database down a staff token cannot be checked: monitoring uses the health token."""
     expected = container_of(request).settings.health_token.encode()
     authorization = request.headers.get("authorization", "")
     bearer = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
     for presented in (request.headers.get("x-health-token", ""), bearer):
         if expected and presented and hmac.compare_digest(presented.encode(), expected):
             return True
+    if not database_up:
+        return False
     user = optional_user(request)
     return bool(user is not None and user.is_staff)

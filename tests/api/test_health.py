@@ -44,7 +44,7 @@ def test_detailed_health_reports_every_dependency_and_projection_lag_to_staff(
 
 
 def test_detailed_health_is_503_when_the_read_database_is_down(
-    client: TestClient[Any], container: Container
+    client: TestClient[Any], container: Container, market: dict[str, Any]
 ) -> None:
     container.store.engine.dispose()
     broken = (
@@ -60,6 +60,7 @@ def test_detailed_health_is_503_when_the_read_database_is_down(
         # A staff token is checked against the (broken) read model: monitoring's token is not.
         response = client.get("/health/detailed/", headers={"X-Health-Token": HEALTH_TOKEN})
         anonymous = client.get("/health/detailed/")
+        staff = client.get("/health/detailed/", headers=market["staff"])  # cannot be checked
     finally:
         container.store.engine, container.store.reader = original
     assert response.status_code == 503
@@ -69,6 +70,7 @@ def test_detailed_health_is_503_when_the_read_database_is_down(
     assert anonymous.status_code == 503
     assert anonymous.json()["status"] == "degraded"
     assert anonymous.json()["checks"]["database"] == "error"  # no text: it names hosts
+    assert (staff.status_code, staff.json()) == (503, anonymous.json())
 
 
 def test_anonymous_detailed_health_says_only_whether_each_dependency_is_up(

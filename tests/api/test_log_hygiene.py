@@ -9,10 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import structlog
 from litestar import Litestar, Request, post
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 
+from api.bootstrap import Container
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
 from tests.api.conftest import bearer, error
@@ -140,3 +142,42 @@ def test_an_unexpected_error_is_logged_without_the_body_or_the_authorization_hea
     text = logs()
     assert "RuntimeError" in text and "boom" in text  # the traceback is there, masked
     assert_nothing_secret(text, PASSWORD, CARD, "sekret-token-0451")
+
+
+def test_the_access_log_masks_secrets_in_query_strings() -> None:
+    configure_logging()
+    access = logging.getLogger("uvicorn.access")
+    path = "/api/v1/payments/sandbox/checkout/1/?token=0123abcd0123abcd&page=2"
+    # uvicorn's own call: client, method, path with query, HTTP version, status
+    record = access.makeRecord(
+        access.name,
+        logging.INFO,
+        __file__,
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", path, "1.1", 200),
+        None,
+    )
+    assert access.filter(record)
+    assert "0123abcd0123abcd" not in record.getMessage()
+    assert "?token=[redacted]&page=2" in record.getMessage()
+
+
+def test_exceptions_logged_anywhere_are_printed_without_local_variables(
+    container: Container, logs: Callable[[], str]
+) -> None:
+    """Every process builds its container (API, projectors, workers, CLI), and with it the
+    logging: a projector's ``log.exception`` must not print the event it held."""
+
+    def project(event: dict[str, str]) -> None:
+        password = event["password"]
+        raise ValueError(f"cannot project {len(password)} characters")
+
+    try:
+        project({"password": PASSWORD})
+    except ValueError:
+        structlog.get_logger("tests").exception("projection.failed")
+    structlog.get_logger("tests").info("careless", password=PASSWORD, card_number=CARD)
+    text = logs()
+    assert "projection.failed" in text and "cannot project" in text
+    assert_nothing_secret(text, PASSWORD)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +14,7 @@ from PIL import Image
 
 from api.bootstrap import Container
 from api.seed import seed_games
+from application.settings import Settings
 from tests.api.conftest import bearer, error, register
 from tests.images import (
     POLYGLOT_MARKER,
@@ -20,6 +23,7 @@ from tests.images import (
     jpeg_with_exif,
     png_bomb,
     polyglot_gif,
+    tiny_animation,
 )
 
 
@@ -38,6 +42,10 @@ def upload(
     return client.post(
         "/api/v1/upload/image/", headers=who, files={"image": (name, data, declared)}
     )
+
+
+def files_on_disk(settings: Settings) -> list[Path]:
+    return sorted(p for p in settings.media_dir.rglob("*") if p.is_file())
 
 
 def stored(client: TestClient[Any], url: str) -> bytes:
@@ -208,3 +216,40 @@ def test_listing_images_are_attached_by_the_owner_only(
     assert gone.status_code == 404
     bad = client.post(path, headers=user, files=[("images", ("x.png", png_bomb(), "image/png"))])
     assert bad.status_code == 400
+
+
+def test_an_animation_of_too_many_frames_of_too_many_pixels_is_refused_before_decoding(
+    client: TestClient[Any], user: dict[str, str], settings: Settings
+) -> None:
+    """The issue's file: 4.6 KB announcing 200 frames of 1920x1080 (decoded, 3 GB and 12 s)."""
+    started = time.perf_counter()
+    response = upload(client, user, tiny_animation(200), name="a.gif", declared="image/gif")
+    assert response.status_code == 400, response.text
+    assert error(response)["message"].startswith("Animation too large")
+    assert time.perf_counter() - started < 5
+    small = upload(client, user, animated_gif(200), name="b.gif", declared="image/gif")
+    assert small.status_code == 201, small.text
+    assert getattr(Image.open(io.BytesIO(stored(client, small.json()["url"]))), "n_frames", 1) > 1
+
+
+def test_a_refused_upload_leaves_no_file_on_disk(
+    client: TestClient[Any], container: Container, user: dict[str, str], settings: Settings
+) -> None:
+    with container.read_your_writes():
+        seed_games(container.app)
+    listing = client.post(
+        "/api/v1/listings/",
+        headers=user,
+        json={"game": "roblox", "title": "Robux account", "description": "Rich", "price": 90000},
+    ).json()
+    before = files_on_disk(settings)
+    good = ("images", ("a.png", encoded("PNG"), "image/png"))
+    for bad in (png_bomb(), b"not an image", tiny_animation(200)):
+        files = [good, good, ("images", ("x.gif", bad, "image/gif"))]
+        r = client.post(f"/api/v1/listings/{listing['id']}/images/", headers=user, files=files)
+        assert r.status_code == 400, r.text
+        assert files_on_disk(settings) == before  # the two good files were not kept either
+        assert upload(client, user, bad).status_code == 400
+        avatar = client.patch("/api/v1/auth/me/", headers=user, files={"avatar": ("x.gif", bad)})
+        assert avatar.status_code == 400, avatar.text
+        assert files_on_disk(settings) == before
