@@ -53,11 +53,12 @@ def require_staff(request: Request[Any, Any, Any]) -> Any:
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
-    """The client's IP: the first X-Forwarded-For hop when behind our proxy, else the peer."""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and container_of(request).settings.is_production:
-        return forwarded.split(",", 1)[0].strip()
-    return request.client.host if request.client else "unknown"
+    """The client's IP: the peer, or what our trusted proxies say it is (api/proxies.py)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = container_of(request).proxies
+    if not proxies.networks:
+        return peer
+    return proxies.client(peer, request.headers.getall("x-forwarded-for", []))
 
 
 def optional_user(request: Request[Any, Any, Any]) -> Any | None:

@@ -16,6 +16,7 @@ from redis.retry import Retry
 
 from api.idempotency import MemoryStore, RedisStore
 from api.idempotency import Store as IdempotencyStore
+from api.proxies import TrustedProxies
 from api.ratelimit import RateLimiter, parse_limits
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
@@ -72,11 +73,17 @@ class Container:
         self.google: GoogleIdentity = google or GoogleAuthClient(
             settings.google_client_ids, settings.google_certs_url, settings.google_userinfo_url
         )
-        throttle: LoginThrottle = (
-            RedisLoginThrottle(self.redis, settings.login_max_failures, settings.login_lock_seconds)
-            if self.redis is not None
-            else MemoryLoginThrottle(settings.login_max_failures, settings.login_lock_seconds)
+        limits = (
+            settings.login_max_failures,
+            settings.login_lock_seconds,
+            settings.login_account_max_failures,
         )
+        throttle: LoginThrottle = (
+            RedisLoginThrottle(self.redis, *limits)
+            if self.redis is not None
+            else MemoryLoginThrottle(*limits)
+        )
+        self.proxies = TrustedProxies(settings.trusted_proxies)
         self.app = Marketplace(
             settings.event_store_env(),
             clock=self.clock,

@@ -64,19 +64,18 @@ class Accounts(Uploads):
         return user.id
 
     def log_in(self, email: str, password: str, client: str) -> UUID:
-        attempt = f"{email.strip().lower()}|{client}"
-        locked_for = self.throttle.seconds_locked(attempt)
+        locked_for = self.throttle.seconds_locked(email, client)
         if locked_for:
             raise Throttled(locked_for)
         user = self.find_user_by_email(email)
         if user is None or not user.is_active or not user.has_usable_password:
             self.passwords.matches(None, password)
-            self.throttle.failed(attempt)
+            self.throttle.failed(email, client)
             raise AuthenticationFailed
         if not self.passwords.matches(user.password_hash, password):
-            self.throttle.failed(attempt)
+            self.throttle.failed(email, client)
             raise AuthenticationFailed
-        self.throttle.succeeded(attempt)
+        self.throttle.succeeded(email, client)
         user.log_in(self.clock.now())
         self.save(user)
         return user.id
