@@ -192,14 +192,18 @@ class Container:
     def read_your_writes(self) -> Iterator[None]:
         """Run a command, then wait (bounded) until every read model has its events."""
         with self.app.tracking_position() as position:
-            yield
-            reached = position()
-        if reached is not None and not self.board.wait_for(
-            reached, self.settings.read_your_writes_timeout
-        ):
-            log.warning(
-                "read_your_writes.timeout", position=reached, positions=self.board.snapshot()
-            )
+            try:
+                yield
+            finally:  # also when the command saved and then refused (a refresh token reused)
+                reached = position()
+                if reached is not None and not self.board.wait_for(
+                    reached, self.settings.read_your_writes_timeout
+                ):
+                    log.warning(
+                        "read_your_writes.timeout",
+                        position=reached,
+                        positions=self.board.snapshot(),
+                    )
 
     def projection_lag(self) -> dict[str, Any]:
         head = self.app.recorder.max_notification_id() or 0
