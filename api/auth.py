@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from litestar import Request
 
 from api.bootstrap import Container
 from api.errors import ApiError
 from application.tokens import TokenInvalid
-from projections.users import active_user_row
+from projections.sessions import token_holder_row
 
 
 def container_of(request: Request[Any, Any, Any]) -> Container:
@@ -28,19 +29,32 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 def authenticate(request: Request[Any, Any, Any]) -> Any:
-    """The caller's users row; 401 when the token is missing, bad, or its user is inactive."""
+    """The caller's users row; 401 when the token is missing, bad, or revoked (its session was
+    logged out or revoked, its user reset the password, was banned or deleted since, or is
+    inactive). One query, whose answer is as fresh as the read models (projections/sessions.py).
+    """
     token = bearer_token(request)
     if token is None:
         raise ApiError(401, "NOT_AUTHENTICATED", "Authentication credentials were not provided.")
     container = container_of(request)
     claims = container.app.tokens.decode(token, "access")
     with container.store.reader.connect() as conn:
-        row = active_user_row(conn, claims.user_id)
-    if row is None:
+        row = token_holder_row(conn, claims.user_id, claims.session_id)
+    if row is None or not row.is_active or row.deleted_at is not None:
         raise TokenInvalid("User not found or inactive")
+    if row.session_revoked:
+        raise TokenInvalid("Token is blacklisted")
     if row.tokens_valid_after is not None and claims.issued_at < row.tokens_valid_after:
         raise TokenInvalid("Token is no longer valid")
     return row
+
+
+def token_session(request: Request[Any, Any, Any]) -> UUID | None:
+    """The session (sign-in) of the caller's access token, once ``authenticate`` passed."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    return container_of(request).app.tokens.decode(token, "access").session_id
 
 
 def require_staff(request: Request[Any, Any, Any]) -> Any:
@@ -53,11 +67,12 @@ def require_staff(request: Request[Any, Any, Any]) -> Any:
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
-    """The client's IP: the first X-Forwarded-For hop when behind our proxy, else the peer."""
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and container_of(request).settings.is_production:
-        return forwarded.split(",", 1)[0].strip()
-    return request.client.host if request.client else "unknown"
+    """The client's IP: the peer, or what our trusted proxies say it is (api/proxies.py)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = container_of(request).proxies
+    if not proxies.networks:
+        return peer
+    return proxies.client(peer, request.headers.getall("x-forwarded-for", []))
 
 
 def optional_user(request: Request[Any, Any, Any]) -> Any | None:

@@ -20,6 +20,7 @@ from api.errors import ServiceUnavailable
 from api.idempotency import MemoryStore, RedisStore
 from api.idempotency import Store as IdempotencyStore
 from api.logs import configure_logging
+from api.proxies import TrustedProxies
 from api.ratelimit import RateLimiter, parse_limits
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
@@ -83,20 +84,19 @@ class Container:
         self.google: GoogleIdentity = google or GoogleAuthClient(
             settings.google_client_ids, settings.google_certs_url, settings.google_userinfo_url
         )
-        local_throttle = MemoryLoginThrottle(
-            settings.login_max_failures, settings.login_lock_seconds
+        limits = (
+            settings.login_max_failures,
+            settings.login_lock_seconds,
+            settings.login_account_max_failures,
         )
+        local_throttle = MemoryLoginThrottle(*limits)
         throttle: LoginThrottle = (
-            FallbackLoginThrottle(
-                RedisLoginThrottle(
-                    self.redis, settings.login_max_failures, settings.login_lock_seconds
-                ),
-                local_throttle,
-            )
+            FallbackLoginThrottle(RedisLoginThrottle(self.redis, *limits), local_throttle)
             if self.redis is not None
             else local_throttle
         )
         self.login_throttle = throttle
+        self.proxies = TrustedProxies(settings.trusted_proxies)
         self.app = Marketplace(
             settings.event_store_env(),
             clock=self.clock,
@@ -242,21 +242,25 @@ class Container:
         """
         written = Written()
         with self.app.tracking_position() as position:
-            yield written
-            reached = position()
-        if reached is None:
-            return
+            try:
+                yield written
+            finally:  # also when the command saved and then refused (a refresh token reused)
+                reached = position()
+                if reached is not None:
+                    written.caught_up = self._wait_for_read_models(reached)
+
+    def _wait_for_read_models(self, reached: int) -> bool:
         # Projectors that have not moved since a wait last ran out are down, not slow: the
         # next commands do not wait for them again until they move.
         stalled = self._stalled is not None and self.board.snapshot() == self._stalled
         timeout = 0.0 if stalled else self.settings.read_your_writes_timeout
         if self.board.wait_for(reached, timeout):
             self._stalled = None
-            return
-        written.caught_up = False
+            return True
         self._stalled = self.board.snapshot()
         if not stalled:
             log.warning("read_your_writes.timeout", position=reached, positions=self._stalled)
+        return False
 
     def projection_lag(self) -> dict[str, Any]:
         head = self.app.recorder.max_notification_id() or 0

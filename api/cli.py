@@ -80,6 +80,8 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         proxy_headers=True,
+        # uvicorn trusts 127.0.0.1 by default: a local client could then spoof its address.
+        forwarded_allow_ips=list(Settings.from_env().trusted_proxies),
     )
     return 0
 

@@ -64,19 +64,18 @@ class Accounts(Uploads):
         return user.id
 
     def log_in(self, email: str, password: str, client: str) -> UUID:
-        attempt = f"{email.strip().lower()}|{client}"
-        locked_for = self.throttle.seconds_locked(attempt)
+        locked_for = self.throttle.seconds_locked(email, client)
         if locked_for:
             raise Throttled(locked_for)
         user = self.find_user_by_email(email)
         if user is None or not user.is_active or not user.has_usable_password:
             self.passwords.matches(None, password)
-            self.throttle.failed(attempt)
+            self.throttle.failed(email, client)
             raise AuthenticationFailed
         if not self.passwords.matches(user.password_hash, password):
-            self.throttle.failed(attempt)
+            self.throttle.failed(email, client)
             raise AuthenticationFailed
-        self.throttle.succeeded(attempt)
+        self.throttle.succeeded(email, client)
         user.log_in(self.clock.now())
         self.save(user)
         return user.id
@@ -125,7 +124,7 @@ class Accounts(Uploads):
         session = Session(user_id=user_id, token_id=self.tokens.new_token_id(), at=now)
         self.save(session)
         return TokenPair(
-            access=self.tokens.access(user_id, now, claims),
+            access=self.tokens.access(user_id, now, claims, session.id),
             refresh=self.tokens.refresh(user_id, session.id, session.token_id, now),
         )
 
@@ -139,6 +138,10 @@ class Accounts(Uploads):
             session.end("inactive")
             self.save(session)
             raise TokenInvalid("User is inactive")
+        if not user.accepts_tokens_issued_at(session.started_at):  # e.g. a password reset since
+            session.end("signed_out")
+            self.save(session)
+            raise TokenInvalid("Token is no longer valid")
         new_token_id = self.tokens.new_token_id()
         try:
             outcome = session.rotate(claims.jti, new_token_id)
@@ -152,20 +155,30 @@ class Accounts(Uploads):
             raise TokenInvalid("Token is blacklisted")
         now = self.clock.now()
         return TokenPair(
-            access=self.tokens.access(user.id, now),
+            access=self.tokens.access(user.id, now, session_id=session.id),
             refresh=self.tokens.refresh(user.id, session.id, new_token_id, now),
         )
 
-    def log_out(self, user_id: UUID, refresh_token: str | None) -> None:
-        if not refresh_token:
+    def log_out(
+        self, user_id: UUID, refresh_token: str | None, session_id: UUID | None = None
+    ) -> None:
+        """End the refresh token's session or, without one, ``session_id`` (the access
+        token's): the session's access tokens are refused from then on, as is its refresh."""
+        if refresh_token:
+            try:
+                claims = self.tokens.decode(refresh_token, "refresh")
+                session = self._session(claims.session_id)
+            except TokenInvalid as e:
+                raise InvalidToken from e
+            if claims.user_id != user_id or session.user_id != user_id:
+                raise InvalidToken
+        elif session_id is not None:
+            found = self.find(session_id, Session)
+            if found is None or found.user_id != user_id:
+                return
+            session = found
+        else:
             return
-        try:
-            claims = self.tokens.decode(refresh_token, "refresh")
-            session = self._session(claims.session_id)
-        except TokenInvalid as e:
-            raise InvalidToken from e
-        if claims.user_id != user_id or session.user_id != user_id:
-            raise InvalidToken
         session.end("logout")
         self.save(session)
 

@@ -35,6 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     google_userinfo_url: str = "https://www.googleapis.com/oauth2/v3/userinfo"
     login_max_failures: int = 5
     login_lock_seconds: int = 900
+    login_account_max_failures: int = 20  # per e-mail, across addresses (application/throttle.py)
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed
     read_your_writes_timeout: float = 2.0
     projection_batch_size: int = 1000
     media_root: Path | None = None  # default: <data_dir>/media
@@ -134,6 +136,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             ),
             login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
             login_lock_seconds=int(env.get("LOGIN_LOCK_SECONDS", "900")),
+            login_account_max_failures=int(env.get("LOGIN_ACCOUNT_MAX_FAILURES", "20")),
+            trusted_proxies=_list(env.get("TRUSTED_PROXIES")),
             read_your_writes_timeout=float(env.get("READ_YOUR_WRITES_TIMEOUT", "2.0")),
             projection_batch_size=int(env.get("PROJECTION_BATCH_SIZE", "1000")),
             media_root=Path(env["MEDIA_ROOT"]) if env.get("MEDIA_ROOT") else None,

@@ -1,4 +1,16 @@
-"""Brute-force protection for sign-in: failures per (e-mail, IP), kept in Redis or in memory."""
+"""Brute-force protection for sign-in, kept in Redis or in memory.
+
+Two counters of failures, each locking for ``lock_seconds`` after the last failure once full:
+
+- per (e-mail, address): ``max_failures`` (5) locks that address out of that account;
+- per e-mail, across addresses: ``account_max_failures`` (20) locks the account against every
+  address that has not signed in to it successfully in the last ``KNOWN_FOR`` seconds.
+
+The second counter caps a guesser who spreads over many addresses. It is also a way for anyone
+to lock an owner out by failing on purpose, so it spares the addresses the owner has signed in
+from before: the owner at home still gets in, a guesser from elsewhere does not (README,
+"Sign-in lock-out").
+"""
 
 from __future__ import annotations
 
@@ -10,69 +22,135 @@ from typing import TypeVar
 import redis
 
 from application.outage import Outage
-from application.ports import LoginThrottle
 
 T = TypeVar("T")
 
+KNOWN_FOR = 30 * 24 * 3600  # seconds an address stays known after a successful sign-in
+MEMORY_KEPT = 100_000  # entries before the in-memory throttle sweeps expired ones
 
-class RedisLoginThrottle:
-    """Atomic across API processes: INCR + EXPIRE in one pipeline."""
 
-    def __init__(self, client: redis.Redis, max_failures: int, lock_seconds: int) -> None:
-        self.client = client
+class LoginThrottle:
+    """The policy; subclasses keep the counters."""
+
+    def __init__(self, max_failures: int, lock_seconds: int, account_max_failures: int) -> None:
         self.max_failures = max_failures
         self.lock_seconds = lock_seconds
+        self.account_max_failures = account_max_failures
 
-    def _key(self, key: str) -> str:
+    def seconds_locked(self, email: str, address: str) -> int:
+        pair, account, known = self._read(_keys(email, address))
+        locks = []
+        if pair[0] >= self.max_failures:
+            locks.append(pair[1])
+        if account[0] >= self.account_max_failures and known[0] == 0:
+            locks.append(account[1])
+        return max((max(seconds, 1) for seconds in locks), default=0)
+
+    def failed(self, email: str, address: str) -> None:
+        pair, account, _ = _keys(email, address)
+        self._count((pair, account), self.lock_seconds)
+
+    def succeeded(self, email: str, address: str) -> None:
+        """The pair's failures are forgotten and the address becomes known to the account.
+        The account's counter stays: it drains by itself, and a guesser keeps no credit."""
+        pair, _, known = _keys(email, address)
+        self._succeeded(pair, known, KNOWN_FOR)
+
+    # --- storage ------------------------------------------------------------------------
+    def _read(self, keys: tuple[str, str, str]) -> list[tuple[int, int]]:
+        """(count, seconds left) of each key; (0, 0) for a missing one."""
+        raise NotImplementedError
+
+    def _count(self, keys: tuple[str, str], seconds: int) -> None:
+        """Add one to each key and make it live ``seconds`` from now."""
+        raise NotImplementedError
+
+    def _succeeded(self, forget: str, remember: str, seconds: int) -> None:
+        raise NotImplementedError
+
+
+def _keys(email: str, address: str) -> tuple[str, str, str]:
+    email = email.strip().lower()
+    return (f"{email}|{address}", email, f"known:{email}|{address}")
+
+
+class RedisLoginThrottle(LoginThrottle):
+    """Shared by every API process; one round trip per call."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        max_failures: int,
+        lock_seconds: int,
+        account_max_failures: int,
+    ) -> None:
+        super().__init__(max_failures, lock_seconds, account_max_failures)
+        self.client = client
+
+    @staticmethod
+    def _key(key: str) -> str:
         return f"wibestore:login-failures:{key}"
 
-    def seconds_locked(self, key: str) -> int:
-        pipe = self.client.pipeline()
-        pipe.get(self._key(key))
-        pipe.ttl(self._key(key))
-        count, ttl = pipe.execute()
-        if count is not None and int(count) >= self.max_failures:
-            return max(int(ttl), 1)
-        return 0
+    def _read(self, keys: tuple[str, str, str]) -> list[tuple[int, int]]:
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            pipe.get(self._key(key))
+            pipe.ttl(self._key(key))
+        values = pipe.execute()
+        return [
+            (int(count), int(ttl)) if count is not None else (0, 0)
+            for count, ttl in zip(values[::2], values[1::2], strict=True)
+        ]
 
-    def failed(self, key: str) -> None:
+    def _count(self, keys: tuple[str, str], seconds: int) -> None:
         pipe = self.client.pipeline()
-        pipe.incr(self._key(key))
-        pipe.expire(self._key(key), self.lock_seconds)
+        for key in keys:
+            pipe.incr(self._key(key))
+            pipe.expire(self._key(key), seconds)
         pipe.execute()
 
-    def succeeded(self, key: str) -> None:
-        self.client.delete(self._key(key))
+    def _succeeded(self, forget: str, remember: str, seconds: int) -> None:
+        pipe = self.client.pipeline()
+        pipe.delete(self._key(forget))
+        pipe.set(self._key(remember), 1, ex=seconds)
+        pipe.execute()
 
 
-class MemoryLoginThrottle:
+class MemoryLoginThrottle(LoginThrottle):
     """The embedded default: one process, so a dict under a lock does."""
 
-    def __init__(self, max_failures: int, lock_seconds: int) -> None:
-        self.max_failures = max_failures
-        self.lock_seconds = lock_seconds
-        self._failures: dict[str, tuple[int, float]] = {}
+    def __init__(self, max_failures: int, lock_seconds: int, account_max_failures: int) -> None:
+        super().__init__(max_failures, lock_seconds, account_max_failures)
+        self._entries: dict[str, tuple[int, float]] = {}  # key -> (count, expires)
         self._lock = threading.Lock()
 
-    def seconds_locked(self, key: str) -> int:
+    def _read(self, keys: tuple[str, str, str]) -> list[tuple[int, int]]:
+        now = time.monotonic()
         with self._lock:
-            count, until = self._failures.get(key, (0, 0.0))
-            remaining = until - time.monotonic()
-            if remaining <= 0:
-                self._failures.pop(key, None)
-                return 0
-            return int(remaining) + 1 if count >= self.max_failures else 0
+            found = []
+            for key in keys:
+                count, until = self._entries.get(key, (0, 0.0))
+                found.append((count, int(until - now) + 1) if until > now else (0, 0))
+            return found
 
-    def failed(self, key: str) -> None:
+    def _count(self, keys: tuple[str, str], seconds: int) -> None:
+        now = time.monotonic()
         with self._lock:
-            count, until = self._failures.get(key, (0, 0.0))
-            if until <= time.monotonic():
-                count = 0
-            self._failures[key] = (count + 1, time.monotonic() + self.lock_seconds)
+            self._sweep(now)
+            for key in keys:
+                count, until = self._entries.get(key, (0, 0.0))
+                self._entries[key] = ((count if until > now else 0) + 1, now + seconds)
 
-    def succeeded(self, key: str) -> None:
+    def _succeeded(self, forget: str, remember: str, seconds: int) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._failures.pop(key, None)
+            self._sweep(now)
+            self._entries.pop(forget, None)
+            self._entries[remember] = (1, now + seconds)
+
+    def _sweep(self, now: float) -> None:
+        if len(self._entries) >= MEMORY_KEPT:
+            self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
 
 
 class FallbackLoginThrottle:
@@ -94,11 +172,11 @@ class FallbackLoginThrottle:
                 return answer
         return call(self.local)
 
-    def seconds_locked(self, key: str) -> int:
-        return self._either(lambda t: t.seconds_locked(key))
+    def seconds_locked(self, email: str, address: str) -> int:
+        return self._either(lambda t: t.seconds_locked(email, address))
 
-    def failed(self, key: str) -> None:
-        self._either(lambda t: t.failed(key))
+    def failed(self, email: str, address: str) -> None:
+        self._either(lambda t: t.failed(email, address))
 
-    def succeeded(self, key: str) -> None:
-        self._either(lambda t: t.succeeded(key))
+    def succeeded(self, email: str, address: str) -> None:
+        self._either(lambda t: t.succeeded(email, address))

@@ -57,8 +57,17 @@ class Tokens:
     def new_token_id() -> str:
         return secrets.token_hex(16)
 
-    def access(self, user_id: UUID, at: datetime, extra: dict[str, Any] | None = None) -> str:
+    def access(
+        self,
+        user_id: UUID,
+        at: datetime,
+        extra: dict[str, Any] | None = None,
+        session_id: UUID | None = None,
+    ) -> str:
+        """An access token; ``sid`` names its session, so revoking the session revokes it."""
         claims = {**(extra or {}), "user_id": str(user_id), "token_type": "access"}
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         return self._encode(claims, at, self._access, self.new_token_id())
 
     def refresh(self, user_id: UUID, session_id: UUID, token_id: str, at: datetime) -> str:

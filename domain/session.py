@@ -22,6 +22,9 @@ class Outcome(Enum):
 
 
 class Session(Aggregate):
+    class Revoked(Aggregate.Event):  # named here: the sessions read model handles it
+        reason: str
+
     @event("Started")
     def __init__(self, user_id: UUID, token_id: str, at: datetime) -> None:
         self.user_id = user_id
@@ -54,7 +57,7 @@ class Session(Aggregate):
         if not self.is_revoked:
             self._revoked(reason)
 
-    @event("Revoked")
+    @event(Revoked)
     def _revoked(self, reason: str) -> None:
         self.revoked_because = reason
 

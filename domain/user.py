@@ -128,6 +128,10 @@ class User(Aggregate):
         if not self.is_active:
             raise AccountInactive
 
+    def accepts_tokens_issued_at(self, at: datetime) -> bool:
+        """Tokens (and sign-ins) from before a password reset, ban or deletion are void."""
+        return self.tokens_valid_after is None or at >= self.tokens_valid_after
+
     def check_password_not_reused(self, reused: bool) -> None:
         if reused:
             raise PasswordReused

@@ -6,6 +6,7 @@ from projections.games import GamesProjector
 from projections.listings import ListingsProjector
 from projections.money import MoneyProjector
 from projections.runtime import Projector
+from projections.sessions import SessionsProjector
 from projections.users import UsersProjector
 
 PROJECTORS: tuple[type[Projector], ...] = (
@@ -13,4 +14,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     GamesProjector,
     ListingsProjector,
     MoneyProjector,
+    SessionsProjector,
 )

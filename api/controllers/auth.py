@@ -15,7 +15,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 
 from api.accepted import Written
-from api.auth import authenticate, client_address, container_of
+from api.auth import authenticate, client_address, container_of, token_session
 from api.errors import ApiError
 from api.schemas import (
     AuthData,
@@ -174,13 +174,17 @@ class AuthController(Controller):
 
     @post("/refresh/", status_code=200, operation_id="refresh_token", sync_to_thread=True)
     def refresh(self, request: Req, data: JSONBody[RefreshBody]) -> Tokens:
-        pair = container_of(request).app.refresh(data.refresh)
+        container = container_of(request)
+        with container.read_your_writes():  # a reuse revokes the family: 401 from now on
+            pair = container.app.refresh(data.refresh)
         return Tokens(access=pair.access, refresh=pair.refresh)
 
     @post("/logout/", status_code=200, operation_id="logout", sync_to_thread=True)
     def logout(self, request: Req, data: JSONBody[LogoutBody | None] = None) -> Message:
         user = authenticate(request)
-        container_of(request).app.log_out(user.id, data.refresh if data else None)
+        container = container_of(request)
+        with container.read_your_writes():  # the session's access tokens: 401 from now on
+            container.app.log_out(user.id, data.refresh if data else None, token_session(request))
         return Message(success=True, message="Logged out successfully.")
 
     @post("/password/reset/", status_code=200, operation_id="password_reset", sync_to_thread=True)

@@ -1,5 +1,6 @@
 """Hypothesis: any sequence of sign-ups, sign-ins, refreshes, logouts, password changes and
-deletions keeps the token rules of CONTRACT §1.2 (stateful test over the real HTTP API)."""
+deletions keeps the token rules of CONTRACT §1.2 (stateful test over the real HTTP API): an
+access token works exactly while its account lives and its sign-in (family) is not revoked."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ class AuthLifecycle(RuleBasedStateMachine):
         self.accounts: dict[str, Account] = {}
         self.failures: dict[str, int] = {}  # failed sign-ins per e-mail (one client address)
         self.families: dict[str, Family] = {}  # every refresh token ever issued -> its family
-        self.access_owner: dict[str, Account] = {}
+        self.access_family: dict[str, Family] = {}
 
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
@@ -83,7 +84,7 @@ class AuthLifecycle(RuleBasedStateMachine):
         family = Family(account=account, current=tokens["refresh"])
         account.families.append(family)
         self.families[tokens["refresh"]] = family
-        self.access_owner[tokens["access"]] = account
+        self.access_family[tokens["access"]] = family
         return tokens["refresh"], tokens["access"]
 
     @rule(target=refresh_tokens, email=EMAILS, password=PASSWORDS)
@@ -133,7 +134,7 @@ class AuthLifecycle(RuleBasedStateMachine):
         body = response.json()
         family.current = body["refresh"]
         self.families[body["refresh"]] = family
-        self.access_owner[body["access"]] = family.account
+        self.access_family[body["access"]] = family
         return body["refresh"]
 
     @rule(token=refresh_tokens)
@@ -198,16 +199,17 @@ class AuthLifecycle(RuleBasedStateMachine):
                 assert response.status_code == 200, response.text
                 family.current = response.json()["refresh"]
                 self.families[family.current] = family
+                self.access_family[response.json()["access"]] = family
                 return str(response.json()["access"])
         return None
 
     @invariant()
-    def access_tokens_work_exactly_for_live_accounts(self) -> None:
-        for access, account in list(self.access_owner.items())[-5:]:
+    def access_tokens_work_exactly_for_live_accounts_and_sign_ins(self) -> None:
+        for access, family in list(self.access_family.items())[-5:]:
             response = self.client.get(
                 "/api/v1/auth/me/", headers={"Authorization": f"Bearer {access}"}
             )
-            expected = 401 if account.deleted else 200
+            expected = 401 if family.account.deleted or family.revoked else 200
             assert response.status_code == expected, response.text
 
 

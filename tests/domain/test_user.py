@@ -138,3 +138,12 @@ def test_weak_passwords_are_refused(password: str) -> None:
 
 def test_a_decent_password_passes() -> None:
     check_password_strength("Sup3r-Secret!", "ann@example.uz")
+
+
+def test_sign_ins_from_before_a_ban_are_void_even_after_the_unban() -> None:
+    user = registered()
+    assert user.accepts_tokens_issued_at(NOW)
+    user.ban("fraud", NOW + timedelta(minutes=5))
+    user.unban()
+    assert not user.accepts_tokens_issued_at(NOW + timedelta(minutes=4))
+    assert user.accepts_tokens_issued_at(NOW + timedelta(minutes=5))

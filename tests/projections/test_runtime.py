@@ -256,7 +256,7 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
         t.join()
     lag = container.projection_lag()
     outcome = {name: (v["lag_events"], v["failures"]) for name, v in lag.items()}
-    assert outcome == dict.fromkeys(("users", "games", "listings", "money"), (0, 0))
+    assert outcome == dict.fromkeys(("users", "games", "listings", "money", "sessions"), (0, 0))
 
 
 def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) -> None:
@@ -273,6 +273,7 @@ def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) ->
         "games": head,
         "listings": head,
         "money": head,
+        "sessions": head,
     }
     runner.catch_up()  # a second Game.Added for the games table would break its primary key
     assert table_rows(idle_container) == users_before

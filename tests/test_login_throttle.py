@@ -1,0 +1,56 @@
+"""The sign-in throttle's policy, the same on both stores: Redis (production) and memory."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from application.throttle import LoginThrottle, MemoryLoginThrottle, RedisLoginThrottle
+from tests.conftest import REDIS_URL
+
+
+@pytest.fixture
+def throttle(backend: str) -> LoginThrottle:
+    limits = {"max_failures": 3, "lock_seconds": 900, "account_max_failures": 5}
+    if backend == "postgres":  # the production half of the suite: Redis
+        return RedisLoginThrottle(redis.Redis.from_url(REDIS_URL), **limits)
+    return MemoryLoginThrottle(**limits)
+
+
+def fail(throttle: LoginThrottle, email: str, addresses: list[str]) -> None:
+    for address in addresses:
+        throttle.failed(email, address)
+
+
+def test_failures_from_one_address_lock_that_address_only(throttle: LoginThrottle) -> None:
+    fail(throttle, "ann@example.uz", ["203.0.113.1"] * 3)
+    assert 0 < throttle.seconds_locked("ann@example.uz", "203.0.113.1") <= 900
+    assert (
+        throttle.seconds_locked("ANN@example.uz ", "203.0.113.1") > 0
+    )  # one e-mail, spelt two ways
+    assert throttle.seconds_locked("ann@example.uz", "203.0.113.2") == 0
+    assert throttle.seconds_locked("bob@example.uz", "203.0.113.1") == 0
+
+
+def test_failures_spread_over_addresses_lock_the_account_against_unknown_addresses(
+    throttle: LoginThrottle,
+) -> None:
+    throttle.succeeded("ann@example.uz", "198.51.100.1")  # ann signs in from home
+    fail(throttle, "ann@example.uz", [f"203.0.113.{n}" for n in range(5)])
+    assert throttle.seconds_locked("ann@example.uz", "203.0.113.77") > 0
+    assert throttle.seconds_locked("ann@example.uz", "198.51.100.1") == 0
+    assert throttle.seconds_locked("bob@example.uz", "203.0.113.77") == 0
+
+
+def test_a_success_does_not_give_a_guesser_fresh_tries(throttle: LoginThrottle) -> None:
+    fail(throttle, "ann@example.uz", [f"203.0.113.{n}" for n in range(4)])
+    throttle.succeeded("ann@example.uz", "198.51.100.1")
+    fail(throttle, "ann@example.uz", ["203.0.113.50"])
+    assert throttle.seconds_locked("ann@example.uz", "203.0.113.51") > 0
+
+
+def test_a_success_clears_its_own_address_lock(throttle: LoginThrottle) -> None:
+    fail(throttle, "ann@example.uz", ["198.51.100.1"] * 2)
+    throttle.succeeded("ann@example.uz", "198.51.100.1")
+    fail(throttle, "ann@example.uz", ["198.51.100.1"] * 2)
+    assert throttle.seconds_locked("ann@example.uz", "198.51.100.1") == 0
