@@ -97,7 +97,12 @@ class Container:
         signer = Signer(settings.payment_webhook_secret)
         self.payment_provider = SandboxProvider(signer)
         self.webhooks = Webhooks(self.app, signer)
-        self.store = ReadStore(settings.read_model_url(), settings.read_schema)
+        self.store = ReadStore(
+            settings.read_model_url(),
+            settings.read_schema,
+            pool_size=settings.read_pool_size,
+            max_overflow=settings.read_max_overflow,
+        )
         self.board = PositionBoard()
         self.wakeup = Wakeup()
         self.runners = [

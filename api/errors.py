@@ -26,6 +26,7 @@ from application.google import GoogleRejected
 from application.tokens import TokenInvalid
 from domain.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.wallet import InsufficientFunds
+from projections.runtime import DATABASE_DOWN
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +42,19 @@ HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE",
     429: "THROTTLED",
+    503: "SERVICE_UNAVAILABLE",
 }
+DATABASE_RETRY_AFTER = 5  # seconds; the container's settings.database_retry_after wins
+
+
+class ServiceUnavailable(Exception):
+    """A dependency (the database, Redis) is down: 503 with Retry-After, and the client tries
+    again later. Nothing was decided, so nothing is half-done: commands save all or nothing."""
+
+    def __init__(self, dependency: str, retry_after: int = DATABASE_RETRY_AFTER) -> None:
+        super().__init__(f"{dependency} is unavailable")
+        self.dependency = dependency
+        self.retry_after = retry_after
 
 
 class ApiError(Exception):
@@ -120,6 +133,27 @@ def integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[
     return envelope(
         409, "RESOURCE_CONFLICT", "This record was changed by another request; try again."
     )
+
+
+def service_unavailable(_: Request[Any, Any, Any], exc: ServiceUnavailable) -> Response[Any]:
+    log.warning("service_unavailable", dependency=exc.dependency)
+    return envelope(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The service is temporarily unavailable; try again shortly.",
+        {"dependency": [exc.dependency]},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The event store or the read models' server is unreachable (restarting, say)."""
+    log.warning("database_unavailable", path=request.url.path, error=str(exc).splitlines()[0])
+    container = getattr(request.app.state, "container", None)
+    retry_after = getattr(
+        getattr(container, "settings", None), "database_retry_after", DATABASE_RETRY_AFTER
+    )
+    return service_unavailable(request, ServiceUnavailable("database", retry_after))
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -212,6 +246,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     TokenInvalid: token_invalid,
     GoogleRejected: google_rejected,
     IntegrityError: integrity_error,
+    ServiceUnavailable: service_unavailable,
+    **dict.fromkeys(DATABASE_DOWN, database_unavailable),
     ValidationException: validation_error,
     HTTPException: http_error,
     Exception: unexpected,

@@ -17,8 +17,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import psycopg
+import sqlalchemy.exc
 import structlog
 from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from eventsourcing.utils import get_topic
 from psycopg import sql
 from sqlalchemy import (
@@ -39,6 +42,17 @@ from sqlalchemy import (
 )
 
 log = structlog.get_logger(__name__)
+
+# What a database server that is down or restarting raises, through each of our three clients
+# (eventsourcing's recorder, SQLAlchemy, psycopg): the API answers 503, workers retry.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    StoreOperationalError,
+    StoreInterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 metadata = MetaData()
 ANALYZE_AFTER = 5000  # events applied in one catch-up that warrant fresh planner statistics
@@ -90,7 +104,9 @@ class Projector:
 class ReadStore:
     """The read-model database: SQLite under the data dir, or PostgreSQL schema ``read``."""
 
-    def __init__(self, url: str, schema: str = "read") -> None:
+    def __init__(
+        self, url: str, schema: str = "read", pool_size: int = 10, max_overflow: int = 20
+    ) -> None:
         self.url = url
         self.is_postgres = url.startswith("postgresql")
         self.schema = schema
@@ -99,9 +115,12 @@ class ReadStore:
         if self.is_postgres:
             self.engine: Engine = create_engine(
                 url,
-                pool_size=10,
-                max_overflow=20,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
                 pool_recycle=1800,
+                # a connection the server dropped (a restart) is replaced on checkout, so the
+                # first request after an outage is answered, not failed
+                pool_pre_ping=True,
                 # psycopg prepares statements it sees often; a generic plan cannot see a LIKE
                 # pattern or a price band, and was measured 6x slower for filtered searches.
                 connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
