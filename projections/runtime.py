@@ -56,6 +56,9 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (
 
 metadata = MetaData()
 ANALYZE_AFTER = 5000  # events applied in one catch-up that warrant fresh planner statistics
+# Seconds between a failing runner's retries, at most: after a database restart the read models
+# resume within this, inside a command's read-your-writes wait (2 s by default).
+MAX_BACKOFF = 1.0
 
 tracking = Table(
     "projection_tracking",
@@ -383,7 +386,7 @@ class ProjectionRunner:
                 self.failures += 1
                 log.exception("projection.failed", projection=self.name)
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             seen = wakeup.wait(seen, idle_timeout)
 

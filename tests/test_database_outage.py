@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import pytest
+import redis
 from eventsourcing.persistence import OperationalError
 from litestar.testing import TestClient
 from sqlalchemy import func, select
@@ -24,11 +26,20 @@ from api.bootstrap import Container, build
 from api.seed import seed_games
 from application.settings import Settings
 from projections.users import users
-from tests.api.test_payments import pay
-from tests.conftest import DATABASE_URL, PgSchemas, make_settings, process_env, require_postgres
+from tests.api.test_payments import pay, signed
+from tests.conftest import (
+    DATABASE_URL,
+    REDIS_URL,
+    PgSchemas,
+    make_settings,
+    process_env,
+    require_postgres,
+    require_redis,
+)
 from tests.ledger import audited, settled
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from tests.tcp_proxy import TcpProxy
+from workers.tasks import archive_stale_listings
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "Sup3r-Secret!"
@@ -235,3 +246,61 @@ def test_a_projector_started_while_postgres_is_down_waits_for_it_then_catches_up
     finally:
         projector.kill()
         container.close()
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_when_back(
+    proxied: Settings, proxy: TcpProxy, tmp_path: Path
+) -> None:
+    """A real Celery worker (Redis broker, PostgreSQL through the proxy) gets a provider's
+    report while the database is down: the task retries until it is back, and credits once."""
+    require_redis()
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    settings = msgspec.structs.replace(proxied, celery_eager=False)
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("wb")
+    worker = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "workers.celery_app:celery", "worker"),
+            *("-Q", "wibestore", "--pool", "solo", "--loglevel", "warning"),
+            *("--without-gossip", "--without-mingle", "--hostname", f"outage-{tmp_path.name}@%h"),
+        ],
+        env=process_env(settings, CELERY_EAGER="false"),
+        stdout=log,
+        stderr=log,
+    )
+    container = build(settings, fast_passwords=True)
+    container.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not container.celery.control.ping(timeout=0.5):
+            assert worker.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "the worker never answered"
+        # a worker that has been running: its composition root is built (by its first task)
+        assert archive_stale_listings.delay().get(timeout=60) == 0
+        app = container.app
+        buyer = app.register("buyer@example.uz", PASSWORD)
+        deposit = app.request_deposit(buyer, 500_000, "visa", "sandbox")
+        payload = {"event": "payment.completed", "transaction_id": str(deposit.id)}
+        body, signature = signed(container, {**payload, "amount": "5000"})
+        with proxy.outage():
+            container.send_webhook("sandbox", body, signature)
+            time.sleep(2.5)  # the worker meets the outage and retries
+        deadline = time.monotonic() + 30
+        while app.deposit(deposit.id).status != "completed":
+            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.1)
+        assert "event_store.unreachable" in log_path.read_text(), "the task never met the outage"
+        audited(container)
+    finally:
+        container.close()
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
+        from workers.celery_app import configure
+
+        configure(make_settings("sqlite", tmp_path))  # later tests run tasks eagerly again
