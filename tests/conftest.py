@@ -56,9 +56,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _sampler is not None:
+        over = _sampler.peak >= MAX_CONNECTIONS
         terminalreporter.write_line(
             f"PostgreSQL connections at peak: {_sampler.peak} (limit {MAX_CONNECTIONS - 1}), "
             f"during {_sampler.peak_test or '-'}"
+            + (" -- OVER THE LIMIT" + (": the run fails" if IN_CI else "") if over else ""),
+            red=over,
         )
 
 
