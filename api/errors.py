@@ -49,7 +49,7 @@ DATABASE_RETRY_AFTER = 5  # seconds; the container's settings.database_retry_aft
 
 class ServiceUnavailable(Exception):
     """A dependency (the database, Redis) is down: 503 with Retry-After, and the client tries
-    again later. Nothing was decided, so nothing is half-done: commands save all or nothing."""
+    again later. A command's events are saved all or none, and never twice."""
 
     def __init__(self, dependency: str, retry_after: int = DATABASE_RETRY_AFTER) -> None:
         super().__init__(f"{dependency} is unavailable")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,7 +39,6 @@ from tests.conftest import (
 from tests.ledger import audited, settled
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from tests.tcp_proxy import TcpProxy
-from workers.tasks import archive_stale_listings
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "Sup3r-Secret!"
@@ -277,20 +276,33 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
         while not container.celery.control.ping(timeout=0.5):
             assert worker.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "the worker never answered"
-        # a worker that has been running: its composition root is built (by its first task)
-        assert archive_stale_listings.delay().get(timeout=60) == 0
         app = container.app
         buyer = app.register("buyer@example.uz", PASSWORD)
-        deposit = app.request_deposit(buyer, 500_000, "visa", "sandbox")
-        payload = {"event": "payment.completed", "transaction_id": str(deposit.id)}
-        body, signature = signed(container, {**payload, "amount": "5000"})
+
+        def paid_report(amount: int) -> tuple[Callable[[], None], Callable[[], bool]]:
+            """A new deposit; the provider's webhook for it (to send through the queue)."""
+            deposit = app.request_deposit(buyer, amount, "visa", "sandbox")
+            payload = {"event": "payment.completed", "transaction_id": str(deposit.id)}
+            body, signature = signed(container, {**payload, "amount": str(amount // 100)})
+            return (
+                lambda: container.send_webhook("sandbox", body, signature),
+                lambda: app.deposit(deposit.id).status == "completed",
+            )
+
+        def wait_until(done: Callable[[], bool]) -> None:
+            deadline = time.monotonic() + 30
+            while not done():
+                assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.1)
+
+        send, paid = paid_report(100_000)
+        send()
+        wait_until(paid)  # a worker that has been at work
+        send, paid = paid_report(500_000)
         with proxy.outage():
-            container.send_webhook("sandbox", body, signature)
+            send()
             time.sleep(2.5)  # the worker meets the outage and retries
-        deadline = time.monotonic() + 30
-        while app.deposit(deposit.id).status != "completed":
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            time.sleep(0.1)
+        wait_until(paid)
         assert "event_store.unreachable" in log_path.read_text(), "the task never met the outage"
         audited(container)
     finally:
