@@ -147,6 +147,30 @@ def test_while_postgres_is_down_requests_answer_503_with_retry_after_then_succee
     assert_read_models_equal_a_rebuild(container)
 
 
+def test_after_a_restart_no_request_saw_one_read_at_most_fails_and_commands_succeed(
+    served: tuple[Container, TestClient[Any]], proxy: TcpProxy
+) -> None:
+    """Every pooled connection died while nobody asked: a command goes through at once (the
+    event store's pool is checked), a read may answer 503 once, as SQLAlchemy learns of the
+    restart, and discards the whole pool."""
+    container, client = served
+    buyer = auth(client, "buyer@example.uz")
+    assert client.get("/api/v1/listings/").status_code == 200
+    proxy.cut()
+    proxy.resume()
+    assert (
+        client.post(
+            "/api/v1/auth/register/", json={"email": "next@example.uz", "password": PASSWORD}
+        ).status_code
+        == 201
+    )
+    reads = [client.get("/api/v1/payments/balance/", headers=buyer) for _ in range(3)]
+    if reads[0].status_code != 200:
+        assert_unavailable(reads[0])
+    assert [r.status_code for r in reads[1:]] == [200, 200]
+    assert_read_models_equal_a_rebuild(container)
+
+
 def test_an_outage_under_load_loses_no_acknowledged_event_and_projects_each_once(
     proxied: Settings, proxy: TcpProxy, tmp_path: Path
 ) -> None:
