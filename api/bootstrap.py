@@ -121,7 +121,12 @@ class Container:
         self.webhooks = Webhooks(
             self.app, signer, providers=PROVIDERS if self.payment_provider is not None else ()
         )
-        self.store = ReadStore(settings.read_model_url(), settings.read_schema)
+        self.store = ReadStore(
+            settings.read_model_url(),
+            settings.read_schema,
+            pool_size=settings.read_pool_size,
+            max_overflow=settings.read_max_overflow,
+        )
         self.board = PositionBoard()
         self.wakeup = Wakeup()
         self.runners = [

@@ -9,6 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
+import psycopg
+
 from api.bootstrap import build
 from api.seed import GAMES, seed_games, seed_users
 from application.settings import Settings
@@ -86,8 +88,31 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def wait_for_database(settings: Settings, stop: threading.Event) -> bool:
+    """Wait until PostgreSQL answers (a restart of the server and the projector together),
+    instead of exiting; False if told to stop first."""
+    if settings.database_url is None:
+        return True
+    delay = 0.5
+    while True:
+        try:
+            psycopg.connect(settings.database_url, connect_timeout=2).close()
+            return True
+        except psycopg.Error as e:
+            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+            print(f"database unreachable ({first_line}); retrying in {delay:g} s", file=sys.stderr)
+        if stop.wait(delay):
+            return False
+        delay = min(delay * 2, 5.0)
+
+
 def project(args: argparse.Namespace) -> int:
     """Run the projectors as their own process (production), or rebuild read models."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if not wait_for_database(Settings.from_env(), stop):
+        return 0
     container = build()
     try:
         container.migrate()
@@ -113,9 +138,6 @@ def project(args: argparse.Namespace) -> int:
                 container.board,
                 runner.batch_size,
             )
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
         container.start(projectors=False)
         threads = run_all([runner], container.wakeup, stop)
         print(f"projecting {', '.join(runner.names)}", flush=True)

@@ -28,6 +28,7 @@ from application.google import GoogleRejected
 from application.tokens import TokenInvalid
 from domain.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.wallet import InsufficientFunds
+from projections.runtime import DATABASE_DOWN
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +46,7 @@ HTTP_CODES = {
     429: "THROTTLED",
     503: "SERVICE_UNAVAILABLE",
 }
+DATABASE_RETRY_AFTER = 5  # seconds; the container's settings.database_retry_after wins
 
 
 class ApiError(Exception):
@@ -65,10 +67,13 @@ class ApiError(Exception):
 
 
 class ServiceUnavailable(Exception):
-    """A dependency the request cannot be served safely without is down (Redis for
-    idempotency records and the task queue): 503 with Retry-After, nothing written."""
+    """A dependency the request cannot be served safely without is down (the database; Redis
+    for idempotency records and the task queue): 503 with Retry-After, and the client tries
+    again later. Nothing is written: a command's events are saved all or none, never twice."""
 
-    def __init__(self, dependency: str, retry_after: int = 5, message: str = "") -> None:
+    def __init__(
+        self, dependency: str, retry_after: int = DATABASE_RETRY_AFTER, message: str = ""
+    ) -> None:
         super().__init__(message or f"{dependency} is unavailable")
         self.dependency, self.retry_after = dependency, retry_after
         self.message = message or "The service is temporarily unavailable; try again shortly."
@@ -144,6 +149,16 @@ def integrity_error(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[
     return envelope(
         409, "RESOURCE_CONFLICT", "This record was changed by another request; try again."
     )
+
+
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The event store or the read models' server is unreachable (restarting, say)."""
+    log.warning("database_unavailable", path=request.url.path, error=str(exc).splitlines()[0])
+    container = getattr(request.app.state, "container", None)
+    retry_after = getattr(
+        getattr(container, "settings", None), "database_retry_after", DATABASE_RETRY_AFTER
+    )
+    return service_unavailable(request, ServiceUnavailable("database", retry_after))
 
 
 def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -250,6 +265,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     TokenInvalid: token_invalid,
     GoogleRejected: google_rejected,
     IntegrityError: integrity_error,
+    **dict.fromkeys(DATABASE_DOWN, database_unavailable),
     ValidationException: validation_error,
     HTTPException: http_error,
     UnicodeDecodeError: undecodable,

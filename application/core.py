@@ -12,7 +12,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, Recording
+from eventsourcing.postgres import PostgresDatastore
 
+from application.event_store_guard import OutageGuard
 from application.group_commit import GroupCommitRecorder
 from application.media import MediaStore
 from application.passwords import Passwords
@@ -53,8 +55,15 @@ class Core(Application[UUID]):
         self._local = threading.local()
 
     def construct_recorder(self) -> ApplicationRecorder:
-        """The store's recorder, with concurrent saves grouped into shared transactions."""
-        return GroupCommitRecorder(super().construct_recorder())
+        """The store's recorder, with concurrent saves grouped into shared transactions and,
+        on PostgreSQL, commands failing fast while the server is down (event_store_guard.py)."""
+        recorder = super().construct_recorder()
+        datastore = getattr(recorder, "datastore", None)
+        if isinstance(datastore, PostgresDatastore):
+            self.outage: OutageGuard | None = OutageGuard(datastore)
+        else:
+            self.outage = None
+        return GroupCommitRecorder(recorder)
 
     # --- positions, for read-your-writes ------------------------------------------------
     def _notify(self, recordings: list[Recording[UUID]]) -> None:

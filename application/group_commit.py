@@ -17,10 +17,14 @@ from typing import Any
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    InterfaceError,
     Notification,
+    OperationalError,
     StoredEvent,
     Subscription,
 )
+
+from application.event_store_guard import unreachable
 
 
 class _Save:
@@ -73,6 +77,12 @@ class GroupCommitRecorder(ApplicationRecorder):
                 ids = self.inner.insert_events([e for s in group for e in s.events])
                 self._deliver(group, ids)
                 return
+        except (OperationalError, InterfaceError) as e:
+            if unreachable(e):
+                # The server is gone, not one save in conflict: writing each save alone would
+                # fail each in turn, as slowly. Every save gets the error (the API's 503).
+                self._fail(group, e)
+                return
         except Exception:  # noqa: S110 - fall back to one transaction per save, below
             pass
         for save in group:
@@ -83,6 +93,13 @@ class GroupCommitRecorder(ApplicationRecorder):
             save.written = True
             self.groups += 1
             self.saves += 1
+
+    def _fail(self, group: list[_Save], error: BaseException) -> None:
+        for save in group:
+            save.error = error
+            save.written = True
+        self.groups += 1
+        self.saves += len(group)
 
     def _deliver(self, group: list[_Save], ids: Sequence[int] | None) -> None:
         offset = 0

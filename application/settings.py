@@ -41,8 +41,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     projection_batch_size: int = 1000
     media_root: Path | None = None  # default: <data_dir>/media
     rate_limits: str = ""  # "anon=30,user=100,uploads=20,auth=10" (the default) or "off"
-    postgres_pool_size: int = 10
-    postgres_max_overflow: int = 10
+    postgres_pool_size: int = 10  # event store: connections kept open (psycopg_pool min_size)
+    postgres_max_overflow: int = 10  # event store: more connections opened under load
+    postgres_pool_timeout: int = 5  # seconds a command waits for an event-store connection
+    read_pool_size: int = 10  # read models: connections kept open by SQLAlchemy's pool
+    read_max_overflow: int = 20  # read models: more connections opened under load
+    database_retry_after: int = 5  # Retry-After (seconds) of a 503 while PostgreSQL is down
     escrow_delivery_hours: float = 24  # the seller's deadline to deliver; then a refund
     escrow_auto_release_hours: float = 24  # after delivery; then released to the seller
     payment_webhook_secret: str = ""  # HMAC-SHA256 key of provider webhooks
@@ -144,6 +148,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             rate_limits=env.get("RATE_LIMITS", ""),
             postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", "10")),
             postgres_max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "10")),
+            postgres_pool_timeout=int(env.get("POSTGRES_POOL_TIMEOUT", "5")),
+            read_pool_size=int(env.get("READ_POOL_SIZE", "10")),
+            read_max_overflow=int(env.get("READ_MAX_OVERFLOW", "20")),
+            database_retry_after=int(env.get("DATABASE_RETRY_AFTER", "5")),
             escrow_delivery_hours=float(env.get("ESCROW_DELIVERY_HOURS", "24")),
             escrow_auto_release_hours=float(env.get("ESCROW_AUTO_RELEASE_HOURS", "24")),
             payment_webhook_secret=webhook_secret,
@@ -183,6 +191,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "POSTGRES_SCHEMA": self.database_schema,
             "POSTGRES_POOL_SIZE": str(self.postgres_pool_size),
             "POSTGRES_MAX_OVERFLOW": str(self.postgres_max_overflow),
+            # how long a connection may be waited for; the library's own default is 30 s, and
+            # it retries 10 times: a command would hang for minutes while the server is down
+            "POSTGRES_CONNECT_TIMEOUT": str(self.postgres_pool_timeout),
             "POSTGRES_LOCK_TIMEOUT": "5",
         }
 

@@ -22,10 +22,47 @@ import redis
 
 from api.bootstrap import Container, build
 from application.settings import Settings
+from tests.connections import MAX_CONNECTIONS, ConnectionSampler
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+_sampler: ConnectionSampler | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _sampler
+    sampler = ConnectionSampler(DATABASE_URL)
+    if sampler.start():
+        _sampler = sampler
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _sampler is not None:
+        _sampler.current_test = item.nodeid
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In CI, a run that held MAX_CONNECTIONS (25) PostgreSQL connections at once fails: the
+    server is shared, and more was once "too many clients"."""
+    if _sampler is None:
+        return
+    _sampler.stop()
+    if IN_CI and _sampler.peak >= MAX_CONNECTIONS and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _sampler is not None:
+        over = _sampler.peak >= MAX_CONNECTIONS
+        terminalreporter.write_line(
+            f"PostgreSQL connections at peak: {_sampler.peak} (limit {MAX_CONNECTIONS - 1}), "
+            f"during {_sampler.peak_test or '-'}"
+            + (" -- OVER THE LIMIT" + (": the run fails" if IN_CI else "") if over else ""),
+            red=over,
+        )
 
 
 def _unavailable(what: str, error: Exception) -> None:
@@ -94,6 +131,12 @@ def make_settings(
         "frontend_url": "https://wibestore.test",
         "read_your_writes_timeout": 5.0,
         "rate_limits": "off",  # tests/api/test_rate_limits.py turns them on
+        # Small pools: a test process and the processes it starts share one server with other
+        # suites (tests/connections.py measures the peak; CI fails it at 25 connections).
+        "postgres_pool_size": 1,
+        "postgres_max_overflow": 4,
+        "read_pool_size": 1,
+        "read_max_overflow": 4,
     }
     if backend == "postgres":
         assert schemas is not None
@@ -177,6 +220,10 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
                 "DATABASE_URL": settings.database_url,
                 "DATABASE_SCHEMA": settings.database_schema,
                 "READ_SCHEMA": settings.read_schema,
+                "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+                "POSTGRES_MAX_OVERFLOW": str(settings.postgres_max_overflow),
+                "READ_POOL_SIZE": str(settings.read_pool_size),
+                "READ_MAX_OVERFLOW": str(settings.read_max_overflow),
             }
         )
     if settings.redis_url:

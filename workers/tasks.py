@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from application.images import thumbnail
 from application.ports import Email
 from domain.errors import DomainError
+from projections.runtime import DATABASE_DOWN
 from workers.celery_app import celery
 
 if TYPE_CHECKING:
@@ -71,7 +72,10 @@ def archive_stale_listings() -> int:
 
 
 @celery.task(
-    name="wibestore.deliver_webhook", autoretry_for=(OSError,), retry_backoff=True, max_retries=8
+    name="wibestore.deliver_webhook",
+    autoretry_for=(OSError, *DATABASE_DOWN),  # a restarting database must not lose a payment
+    retry_backoff=True,
+    max_retries=8,
 )
 def deliver_webhook(provider: str, body: str, signature: str) -> int:
     """A provider's webhook, handed to the same handler as POST /payments/webhooks/{provider}/
