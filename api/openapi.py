@@ -13,7 +13,8 @@ Which operation answers what, by rule (kept next to the code that decides it):
   object, not yours, or a page past the last), 429 (api/ratelimit.py), 503 (a dependency down);
 - with a body (POST, PUT, PATCH, DELETE): also 409, 413, 415 and 422;
 - money commands (purchase, withdraw, subscription purchase): also 402;
-- provider webhooks answer the contract's own shapes, and ``/health/detailed/`` its report.
+- provider webhooks answer the contract's own shapes, and ``/health/detailed/`` its report
+  (503 when a dependency is down; 401 for a bearer token that is not valid).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def document_errors(openapi: OpenAPI) -> OpenAPI:
                 for status in _statuses(method, operation.operation_id):
                     responses[str(status)] = _response(status, ENVELOPE)
             elif path.rstrip("/") == "/health/detailed" and "200" in responses:
+                responses["401"] = _response(401, ENVELOPE)  # a bearer token that is not valid
                 ok = responses["200"]
                 if isinstance(ok, OpenAPIResponse):
                     responses["503"] = OpenAPIResponse(

@@ -306,7 +306,11 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
         def paid_report(amount: int) -> tuple[Callable[[], None], Callable[[], bool]]:
             """A new deposit; the provider's webhook for it (to send through the queue)."""
             deposit = app.request_deposit(buyer, amount, "visa", "sandbox")
-            payload = {"event": "payment.completed", "transaction_id": str(deposit.id)}
+            payload = {
+                "event": "payment.completed",
+                "transaction_id": str(deposit.id),
+                "provider_transaction_id": f"sbx_{deposit.id.hex[:12]}",
+            }
             body, signature = signed(container, {**payload, "amount": str(amount // 100)})
             return (
                 lambda: container.send_webhook("sandbox", body, signature),

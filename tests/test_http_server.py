@@ -68,6 +68,8 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
     env = process_env(
         settings,
         WIBESTORE_ENV="production",
+        PAYMENT_PROVIDER="sandbox",  # play money, declared as such
+        ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION="true",
         RUN_PROJECTORS="false",
         CELERY_EAGER="true",
         HEALTH_TOKEN=HEALTH_TOKEN,
