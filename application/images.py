@@ -7,7 +7,10 @@ decompression bomb never expands in memory. The same holds for animations: a GIF
 announce 200 full-screen frames, and decoding them all took 3 GB and 12 s. So an animation's
 frames x width x height is bounded before any frame is decoded (``MAX_ANIMATION_PIXELS``), and
 frames are re-encoded one at a time; one upload raises a worker's peak memory by well under
-100 MB (``python -m bench.image_memory``, BENCHMARKS.md).
+100 MB (``python -m bench.image_memory``, BENCHMARKS.md). A GIF's header does not bound its
+frames, though: a frame drawn outside the screen grows the decoder's canvas (a 100x100 GIF took
+1.3 GB and 17 s this way). So every frame's canvas is checked as the decoder reaches it, against
+the same size limit and the same budget, and Pillow's own bomb check is set to our size limit.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_WIDTH, MAX_HEIGHT = 1920, 1080
 MAX_FRAMES = 200
 MAX_ANIMATION_PIXELS = 16_000_000  # frames x width x height: 7 full-size frames, 200 of 282x282
+# Pillow warns above this many pixels (an error inside ``clean``) and refuses twice as many; it
+# checks on open and whenever a GIF frame grows the canvas, before the canvas is allocated.
+Image.MAX_IMAGE_PIXELS = MAX_WIDTH * MAX_HEIGHT
 THUMBNAIL_SIZE = (400, 400)
 FORMATS = {
     "JPEG": ("jpg", "image/jpeg"),
@@ -121,8 +127,16 @@ def _reencode(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
 
 
 def _frames(image: Image.Image) -> Iterator[Image.Image]:
+    spent = 0
     for index in range(getattr(image, "n_frames", 1)):
-        image.seek(index)
+        image.seek(index)  # may grow the canvas: the header's size bounds nothing here
+        width, height = image.size
+        spent += width * height
+        if width > MAX_WIDTH or height > MAX_HEIGHT or spent > MAX_ANIMATION_PIXELS:
+            raise ImageRejected(
+                "Animation too large: use fewer frames or a smaller size "
+                f"(at most {MAX_ANIMATION_PIXELS:,} pixels over all frames)."
+            )
         yield image.convert("RGBA")
 
 

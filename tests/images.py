@@ -79,3 +79,16 @@ def tiny_animation(frames: int = 200, size: tuple[int, int] = (1920, 1080)) -> b
         pixel = b"\x02\x02\x44\x01\x00"  # LZW minimum code size 2: clear, index 0, end
         body += control + descriptor + pixel
     return header + loop + body + b"\x3b"
+
+
+def growing_animation(frames: int = 20, far: int = 7999) -> bytes:
+    """A GIF whose screen is 100x100 and whose later frames are drawn at ``(far, far)``: a
+    decoder grows its canvas to hold them, so the header's size says nothing of the cost."""
+    header = b"GIF89a" + struct.pack("<HHBBB", 100, 100, 0x80, 0, 0) + b"\x00" * 3 + b"\xff" * 3
+    body = b""
+    for i in range(frames):
+        at = 0 if i == 0 else far
+        control = b"\x21\xf9\x04\x04" + struct.pack("<H", 5) + b"\x00\x00"
+        descriptor = b"\x2c" + struct.pack("<HHHHB", at, at, 1, 1, 0)
+        body += control + descriptor + b"\x02\x02\x44\x01\x00"
+    return header + body + b"\x3b"
