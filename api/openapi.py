@@ -14,7 +14,8 @@ Which operation answers what, by rule (kept next to the code that decides it):
 - with a body (POST, PUT, PATCH, DELETE): also 409, 413, 415 and 422;
 - money commands (purchase, withdraw, subscription purchase): also 402;
 - provider webhooks answer the contract's own shapes, and ``/health/detailed/`` its report
-  (503 when a dependency is down; 401 for a bearer token that is not valid).
+  (503 when a dependency is down; 401 for a bearer token that is not valid; 429 over the
+  anonymous rate limit, so the health token cannot be guessed at speed).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def document_errors(openapi: OpenAPI) -> OpenAPI:
                     responses[str(status)] = _response(status, ENVELOPE)
             elif path.rstrip("/") == "/health/detailed" and "200" in responses:
                 responses["401"] = _response(401, ENVELOPE)  # a bearer token that is not valid
+                responses["429"] = _response(429, ENVELOPE)
                 ok = responses["200"]
                 if isinstance(ok, OpenAPIResponse):
                     responses["503"] = OpenAPIResponse(

@@ -42,7 +42,8 @@ AUTH_PATHS = (
     "/api/v1/auth/google",
     "/api/v1/auth/password/reset",
 )
-EXEMPT_PREFIXES = ("/health", "/media/", "/api/v1/schema", "/api/v1/docs")
+EXEMPT_PREFIXES = ("/media/", "/api/v1/schema", "/api/v1/docs")
+LIVENESS = ("/health", "/health/")  # probes poll it; /health/detailed/ is limited like any call
 DEFAULT_LIMITS = {"anon": 30, "user": 100, "uploads": 20, "auth": 10}
 
 
@@ -62,7 +63,7 @@ def parse_limits(raw: str | None) -> dict[str, int]:
 
 
 def scope_of(path: str, method: str) -> str | None:
-    if path.startswith(EXEMPT_PREFIXES) or method == "OPTIONS":
+    if path.startswith(EXEMPT_PREFIXES) or path in LIVENESS or method == "OPTIONS":
         return None
     if path.startswith("/api/v1/upload/") or (path.endswith("/images/") and method == "POST"):
         return "uploads"

@@ -27,11 +27,16 @@ def _message(email: Email, sender: str) -> EmailMessage:
 
 
 class ConsoleMailer:
-    def __init__(self, sender: str) -> None:
+    """Prints mail to the log: the development inbox. Mail bodies carry sign-in and reset links,
+    so a production log gets only who and what (``show_body=False``)."""
+
+    def __init__(self, sender: str, *, show_body: bool = True) -> None:
         self.sender = sender
+        self.show_body = show_body
 
     def send(self, email: Email) -> None:
-        log.info("email", to=email.to, subject=email.subject, body=email.body)
+        body = email.body if self.show_body else "[withheld: links in it are credentials]"
+        log.info("email", to=email.to, subject=email.subject, body=body)
 
 
 class FileMailer:
@@ -74,4 +79,4 @@ def build_mailer(settings: Settings) -> ConsoleMailer | FileMailer | SmtpMailer:
         return SmtpMailer(settings.smtp_url, settings.mail_from)
     if settings.mailer == "file":
         return FileMailer(settings.mail_dir or settings.data_dir / "mail", settings.mail_from)
-    return ConsoleMailer(settings.mail_from)
+    return ConsoleMailer(settings.mail_from, show_body=not settings.is_production)

@@ -55,6 +55,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     production_ledger: bool = False  # the audit fails sandbox- or demo-credited deposits
     health_token: str = ""  # shows /health/detailed/ in full to monitoring (staff see it too)
 
+    def __post_init__(self) -> None:
+        """Checked however the settings are made (the environment, a test, a script)."""
+        if self.payment_provider not in PAYMENT_PROVIDERS:
+            raise RuntimeError(
+                f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}, "
+                f"not {self.payment_provider!r}"
+            )
+        if self.sandbox_payments_in_production and not self.allow_sandbox_payments_in_production:
+            raise RuntimeError(
+                "production refuses PAYMENT_PROVIDER=sandbox: its checkout link credits any "
+                "deposit without a payment. Use PAYMENT_PROVIDER=none (deposits off) or, for a "
+                "deployment whose money is not real, ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION=true"
+            )
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url is not None
@@ -99,17 +113,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         provider = env.get("PAYMENT_PROVIDER") or (
             "none" if environment == "production" else "sandbox"
         )
-        if provider not in PAYMENT_PROVIDERS:
-            raise RuntimeError(
-                f"PAYMENT_PROVIDER must be one of {', '.join(PAYMENT_PROVIDERS)}, not {provider!r}"
-            )
         allow_sandbox = _flag(env.get("ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION"), default=False)
-        if environment == "production" and provider == "sandbox" and not allow_sandbox:
-            raise RuntimeError(
-                "production refuses PAYMENT_PROVIDER=sandbox: its checkout link credits any "
-                "deposit without a payment. Use PAYMENT_PROVIDER=none (deposits off) or, for a "
-                "deployment whose money is not real, ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION=true"
-            )
         return cls(
             environment=environment,
             data_dir=data_dir,

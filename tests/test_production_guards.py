@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -178,3 +179,35 @@ def test_the_audit_totals_deposits_per_provider_and_fails_play_money_in_producti
 def client_and_container(container: Any) -> Any:
     with TestClient(create_app(container)) as client:
         yield client, container
+
+
+def test_settings_made_in_code_are_held_to_the_same_rule(settings: Settings) -> None:
+    with pytest.raises(RuntimeError, match="production refuses PAYMENT_PROVIDER=sandbox"):
+        msgspec.structs.replace(settings, environment="production")
+    allowed = msgspec.structs.replace(
+        settings, environment="production", allow_sandbox_payments_in_production=True
+    )
+    assert allowed.sandbox_payments_in_production
+    with pytest.raises(RuntimeError, match="PAYMENT_PROVIDER must be one of"):
+        msgspec.structs.replace(settings, payment_provider="paypal")
+
+
+def test_the_console_mailer_keeps_mail_bodies_out_of_a_production_log(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from application.mail import build_mailer
+    from application.ports import Email
+
+    link = "https://wibestore.test/reset-password?token=secret-reset-token"
+    mail = Email(to="ann@example.uz", subject="Reset your password", body=f"Open {link}")
+    for environment, shown in (("development", True), ("production", False)):
+        configured = msgspec.structs.replace(
+            settings,
+            environment=environment,
+            mailer="console",
+            allow_sandbox_payments_in_production=True,
+        )
+        build_mailer(configured).send(mail)
+        printed = capsys.readouterr().out
+        assert "Reset your password" in printed
+        assert ("secret-reset-token" in printed) is shown

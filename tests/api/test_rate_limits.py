@@ -1,5 +1,5 @@
 """CONTRACT §6 throttles: per address when anonymous, per user when signed in, tighter for
-sign-in and uploads; 429 THROTTLED with Retry-After; health and media never throttled."""
+sign-in and uploads; 429 THROTTLED with Retry-After; liveness and media never throttled."""
 
 from __future__ import annotations
 
@@ -44,7 +44,15 @@ def test_anonymous_calls_are_counted_per_address(client: TestClient[Any]) -> Non
     for _ in range(3):
         assert client.get("/api/v1/games/").status_code == 200
     throttled(client.get("/api/v1/games/"))
-    assert client.get("/health/").status_code == 200  # never throttled
+    assert client.get("/health/").status_code == 200  # liveness is never throttled
+
+
+def test_detailed_health_is_limited_like_any_anonymous_call(client: TestClient[Any]) -> None:
+    """So a HEALTH_TOKEN cannot be guessed at speed."""
+    for _ in range(3):
+        wrong = client.get("/health/detailed/", headers={"X-Health-Token": "guess"})
+        assert wrong.status_code == 200
+    throttled(client.get("/health/detailed/", headers={"X-Health-Token": "guess"}))
 
 
 def test_sign_in_attempts_have_their_own_tight_limit(client: TestClient[Any]) -> None:
