@@ -198,10 +198,12 @@ class Accounts(Uploads):
         released = [self._released(f, old[f]) for f in moved if old[f]]
         self._save_claiming(user, moved, also=released)
 
-    def change_avatar(self, user_id: UUID, raw: bytes) -> None:
+    def change_avatar(self, user_id: UUID, raw: bytes, changes: dict[str, Any]) -> None:
+        """The new avatar and the other profile changes in one save: a refused change (a
+        taken username, say) keeps neither the avatar nor its file."""
         with self.kept_only_if_done() as stored:
             stored.append(self.upload_image(raw))
-            self.update_profile(user_id, {"avatar": stored[0].url})
+            self.update_profile(user_id, {**changes, "avatar": stored[0].url})
 
     def change_password(self, user_id: UUID, old_password: str, new_password: str) -> None:
         user = self.user(user_id)

@@ -53,8 +53,13 @@ def send_email(to: str, subject: str, body: str) -> None:
     name="wibestore.make_thumbnail", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
 )
 def make_thumbnail(name: str, thumbnail_name: str) -> str:
+    """The thumbnail's URL; "" when the image is gone (its upload was rolled back)."""
     media = runtime().media
-    return media.save(thumbnail_name, thumbnail(media.read(name)))
+    try:
+        original = media.read(name)
+    except FileNotFoundError:
+        return ""
+    return media.save(thumbnail_name, thumbnail(original))
 
 
 @celery.task(name="wibestore.archive_stale_listings")

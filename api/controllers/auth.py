@@ -295,14 +295,15 @@ def _apply_profile(request: Req, data: ProfileBody, avatar: bytes | None) -> Use
     user = authenticate(request)
     container = container_of(request)
     with container.read_your_writes() as written:
-        if avatar is not None:
+        if avatar is None:
+            container.app.update_profile(user.id, data.changes())
+        else:
             try:
-                container.app.change_avatar(user.id, avatar)
+                container.app.change_avatar(user.id, avatar, data.changes())
             except ImageRejected as e:
                 raise ApiError(
                     400, "INVALID", f"avatar: {e.message}", {"avatar": [e.message]}
                 ) from e
-        container.app.update_profile(user.id, data.changes())
     return current_user(request, user.id, written)
 
 

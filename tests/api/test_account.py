@@ -280,3 +280,24 @@ def test_an_empty_phone_number_clears_it(client: TestClient[Any]) -> None:
         "/api/v1/auth/me/", headers=bearer(access), json={"phone_number": ""}
     ).json()
     assert user["phone_number"] is None
+
+
+def test_an_avatar_sent_with_a_refused_change_keeps_neither(
+    client: TestClient[Any], container: Container
+) -> None:
+    from tests.images import jpeg_with_exif
+
+    register(client, "ann@example.uz", username="gamer")
+    bob = register(client, "bob@example.uz")["tokens"]["access"]
+    media = container.settings.media_dir
+    files_before = sorted(p for p in media.rglob("*") if p.is_file())
+    refused = client.patch(
+        "/api/v1/auth/me/",
+        headers=bearer(bob),
+        files={"avatar": ("me.jpg", jpeg_with_exif(), "image/jpeg")},
+        data={"username": "gamer"},
+    )
+    assert refused.status_code == 400, refused.text
+    me = client.get("/api/v1/auth/me/", headers=bearer(bob)).json()
+    assert me["avatar"] is None
+    assert sorted(p for p in media.rglob("*") if p.is_file()) == files_before
