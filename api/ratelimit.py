@@ -62,6 +62,10 @@ def parse_limits(raw: str | None) -> dict[str, int]:
     return {k: v for k, v in limits.items() if v > 0}
 
 
+def scope_is_health(path: str) -> bool:
+    return path.startswith("/health/")
+
+
 def scope_of(path: str, method: str) -> str | None:
     if path.startswith(EXEMPT_PREFIXES) or path in LIVENESS or method == "OPTIONS":
         return None

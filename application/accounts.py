@@ -64,16 +64,14 @@ class Accounts(Uploads):
         return user.id
 
     def log_in(self, email: str, password: str, client: str) -> UUID:
-        locked_for = self.throttle.seconds_locked(email, client)
+        locked_for = self.throttle.attempt(email, client)  # counted as failed until it is not
         if locked_for:
             raise Throttled(locked_for)
         user = self.find_user_by_email(email)
         if user is None or not user.is_active or not user.has_usable_password:
             self.passwords.matches(None, password)
-            self.throttle.failed(email, client)
             raise AuthenticationFailed
         if not self.passwords.matches(user.password_hash, password):
-            self.throttle.failed(email, client)
             raise AuthenticationFailed
         self.throttle.succeeded(email, client)
         user.log_in(self.clock.now())

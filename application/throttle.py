@@ -46,26 +46,44 @@ class LoginThrottle:
             locks.append(account[1])
         return max((max(seconds, 1) for seconds in locks), default=0)
 
-    def failed(self, email: str, address: str) -> None:
-        pair, account, _ = _keys(email, address)
-        self._count((pair, account), self.lock_seconds)
+    def attempt(self, email: str, address: str) -> int:
+        """Count this sign-in as a failure *before* its password is checked, then answer the
+        seconds it is locked for (0: go ahead). Counting first is what makes the caps hold
+        under concurrency: 60 guesses sent at once each see the others' counts, so no more
+        than the cap get to the password check (checking first let all 60 through)."""
+        pair, account, known = _keys(email, address)
+        pairs, accounts = self._count((pair, account), self.lock_seconds)
+        if pairs > self.max_failures or (
+            accounts > self.account_max_failures and self._read((known,))[0][0] == 0
+        ):
+            self._uncount((pair, account))  # refused unchecked: not a guess at the password
+            return self.lock_seconds
+        return 0
 
     def succeeded(self, email: str, address: str) -> None:
-        """The pair's failures are forgotten and the address becomes known to the account.
-        The account's counter stays: it drains by itself, and a guesser keeps no credit."""
-        pair, _, known = _keys(email, address)
+        """The attempt was right: the pair's failures are forgotten, the address becomes known
+        to the account, and the account's counter loses this attempt only. The failures before
+        it stay (they drain by themselves), so a guesser gains no fresh tries from it."""
+        pair, account, known = _keys(email, address)
         self._succeeded(pair, known, KNOWN_FOR)
+        self._uncount((account,))
 
     # --- storage ------------------------------------------------------------------------
-    def _read(self, keys: tuple[str, str, str]) -> list[tuple[int, int]]:
+    def _read(self, keys: tuple[str, ...]) -> list[tuple[int, int]]:
         """(count, seconds left) of each key; (0, 0) for a missing one."""
         raise NotImplementedError
 
-    def _count(self, keys: tuple[str, str], seconds: int) -> None:
-        """Add one to each key and make it live ``seconds`` from now."""
+    def _count(self, keys: tuple[str, str], seconds: int) -> list[int]:
+        """Add one to each key (atomically: the counts returned include no one else's
+        increment made after this one) and make it live ``seconds`` from now."""
+        raise NotImplementedError
+
+    def _uncount(self, keys: tuple[str, ...]) -> None:
+        """Take one off each key that still counts."""
         raise NotImplementedError
 
     def _succeeded(self, forget: str, remember: str, seconds: int) -> None:
+        """Delete ``forget`` and keep ``remember`` for ``seconds``."""
         raise NotImplementedError
 
 
@@ -91,7 +109,7 @@ class RedisLoginThrottle(LoginThrottle):
     def _key(key: str) -> str:
         return f"wibestore:login-failures:{key}"
 
-    def _read(self, keys: tuple[str, str, str]) -> list[tuple[int, int]]:
+    def _read(self, keys: tuple[str, ...]) -> list[tuple[int, int]]:
         pipe = self.client.pipeline(transaction=False)
         for key in keys:
             pipe.get(self._key(key))
@@ -102,12 +120,20 @@ class RedisLoginThrottle(LoginThrottle):
             for count, ttl in zip(values[::2], values[1::2], strict=True)
         ]
 
-    def _count(self, keys: tuple[str, str], seconds: int) -> None:
+    def _count(self, keys: tuple[str, str], seconds: int) -> list[int]:
         pipe = self.client.pipeline()
         for key in keys:
             pipe.incr(self._key(key))
             pipe.expire(self._key(key), seconds)
-        pipe.execute()
+        return [int(count) for count in pipe.execute()[::2]]
+
+    def _uncount(self, keys: tuple[str, ...]) -> None:
+        pipe = self.client.pipeline()
+        for key in keys:
+            pipe.decr(self._key(key))
+        below = [key for key, n in zip(keys, pipe.execute(), strict=True) if int(n) < 0]
+        if below:  # it had expired meanwhile: there was nothing to take off
+            self.client.delete(*(self._key(key) for key in below))
 
     def _succeeded(self, forget: str, remember: str, seconds: int) -> None:
         pipe = self.client.pipeline()
@@ -124,7 +150,7 @@ class MemoryLoginThrottle(LoginThrottle):
         self._entries: dict[str, tuple[int, float]] = {}  # key -> (count, expires)
         self._lock = threading.Lock()
 
-    def _read(self, keys: tuple[str, str, str]) -> list[tuple[int, int]]:
+    def _read(self, keys: tuple[str, ...]) -> list[tuple[int, int]]:
         now = time.monotonic()
         with self._lock:
             found = []
@@ -133,13 +159,25 @@ class MemoryLoginThrottle(LoginThrottle):
                 found.append((count, int(until - now) + 1) if until > now else (0, 0))
             return found
 
-    def _count(self, keys: tuple[str, str], seconds: int) -> None:
+    def _count(self, keys: tuple[str, str], seconds: int) -> list[int]:
         now = time.monotonic()
+        counts = []
         with self._lock:
             self._sweep(now)
             for key in keys:
                 count, until = self._entries.get(key, (0, 0.0))
-                self._entries[key] = ((count if until > now else 0) + 1, now + seconds)
+                count = (count if until > now else 0) + 1
+                self._entries[key] = (count, now + seconds)
+                counts.append(count)
+        return counts
+
+    def _uncount(self, keys: tuple[str, ...]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                count, until = self._entries.get(key, (0, 0.0))
+                if count > 0 and until > now:
+                    self._entries[key] = (count - 1, until)
 
     def _succeeded(self, forget: str, remember: str, seconds: int) -> None:
         now = time.monotonic()
@@ -175,8 +213,8 @@ class FallbackLoginThrottle:
     def seconds_locked(self, email: str, address: str) -> int:
         return self._either(lambda t: t.seconds_locked(email, address))
 
-    def failed(self, email: str, address: str) -> None:
-        self._either(lambda t: t.failed(email, address))
+    def attempt(self, email: str, address: str) -> int:
+        return self._either(lambda t: t.attempt(email, address))
 
     def succeeded(self, email: str, address: str) -> None:
         self._either(lambda t: t.succeeded(email, address))

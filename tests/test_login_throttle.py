@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import redis
 
@@ -19,7 +21,12 @@ def throttle(backend: str) -> LoginThrottle:
 
 def fail(throttle: LoginThrottle, email: str, addresses: list[str]) -> None:
     for address in addresses:
-        throttle.failed(email, address)
+        throttle.attempt(email, address)
+
+
+def sign_in(throttle: LoginThrottle, email: str, address: str) -> None:
+    assert throttle.attempt(email, address) == 0
+    throttle.succeeded(email, address)
 
 
 def test_failures_from_one_address_lock_that_address_only(throttle: LoginThrottle) -> None:
@@ -35,7 +42,7 @@ def test_failures_from_one_address_lock_that_address_only(throttle: LoginThrottl
 def test_failures_spread_over_addresses_lock_the_account_against_unknown_addresses(
     throttle: LoginThrottle,
 ) -> None:
-    throttle.succeeded("ann@example.uz", "198.51.100.1")  # ann signs in from home
+    sign_in(throttle, "ann@example.uz", "198.51.100.1")  # ann signs in from home
     fail(throttle, "ann@example.uz", [f"203.0.113.{n}" for n in range(5)])
     assert throttle.seconds_locked("ann@example.uz", "203.0.113.77") > 0
     assert throttle.seconds_locked("ann@example.uz", "198.51.100.1") == 0
@@ -44,13 +51,36 @@ def test_failures_spread_over_addresses_lock_the_account_against_unknown_address
 
 def test_a_success_does_not_give_a_guesser_fresh_tries(throttle: LoginThrottle) -> None:
     fail(throttle, "ann@example.uz", [f"203.0.113.{n}" for n in range(4)])
-    throttle.succeeded("ann@example.uz", "198.51.100.1")
+    sign_in(throttle, "ann@example.uz", "198.51.100.1")
     fail(throttle, "ann@example.uz", ["203.0.113.50"])
     assert throttle.seconds_locked("ann@example.uz", "203.0.113.51") > 0
 
 
 def test_a_success_clears_its_own_address_lock(throttle: LoginThrottle) -> None:
     fail(throttle, "ann@example.uz", ["198.51.100.1"] * 2)
-    throttle.succeeded("ann@example.uz", "198.51.100.1")
+    sign_in(throttle, "ann@example.uz", "198.51.100.1")
     fail(throttle, "ann@example.uz", ["198.51.100.1"] * 2)
     assert throttle.seconds_locked("ann@example.uz", "198.51.100.1") == 0
+
+
+def test_guesses_sent_at_once_get_no_more_password_checks_than_the_caps(
+    throttle: LoginThrottle,
+) -> None:
+    """Each guess is counted before its password is checked, so concurrent guesses see each
+    other: of 60 sent at once from 60 addresses, only the account cap's 5 go ahead."""
+    start = threading.Barrier(60)
+    allowed: list[int] = []
+
+    def guess(n: int) -> None:
+        start.wait()
+        if throttle.attempt("ann@example.uz", f"203.0.113.{n}") == 0:
+            allowed.append(n)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(60)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(allowed) == 5
+    same_address = [throttle.attempt("bob@example.uz", "198.51.100.9") for _ in range(5)]
+    assert [seconds == 0 for seconds in same_address] == [True] * 3 + [False] * 2

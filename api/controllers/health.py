@@ -81,15 +81,22 @@ def _up_or_down(check: Any) -> str:
     return str(check).split(":", 1)[0] if isinstance(check, str) else "ok"
 
 
-def _may_see_details(request: Request[Any, Any, Any], database_up: bool) -> bool:
-    """Monitoring with the health token, or a staff member; a bad bearer token is a 401.
-    With the database down a staff token cannot be checked: monitoring uses the health token."""
+def presents_health_token(request: Request[Any, Any, Any]) -> bool:
+    """The request carries ``HEALTH_TOKEN`` (``X-Health-Token`` or ``Authorization: Bearer``)."""
     expected = container_of(request).settings.health_token.encode()
     authorization = request.headers.get("authorization", "")
     bearer = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
-    for presented in (request.headers.get("x-health-token", ""), bearer):
-        if expected and presented and hmac.compare_digest(presented.encode(), expected):
-            return True
+    return any(
+        expected and presented and hmac.compare_digest(presented.encode(), expected)
+        for presented in (request.headers.get("x-health-token", ""), bearer)
+    )
+
+
+def _may_see_details(request: Request[Any, Any, Any], database_up: bool) -> bool:
+    """Monitoring with the health token, or a staff member; a bad bearer token is a 401.
+    With the database down a staff token cannot be checked: monitoring uses the health token."""
+    if presents_health_token(request):
+        return True
     if not database_up:
         return False
     user = optional_user(request)

@@ -43,6 +43,7 @@ def client(
         tmp_path,
         pg_schemas,
         environment="production",  # where the header used to be believed from anyone
+        payment_provider="none",
         trusted_proxies=("10.0.0.0/8",),
         login_account_max_failures=6,
         rate_limits="anon=3,user=100,uploads=20,auth=100",

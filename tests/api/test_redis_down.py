@@ -22,6 +22,8 @@ from tests.api.conftest import PASSWORD, bearer, error, register
 from tests.conftest import FixedClock, PgSchemas, make_settings
 from tests.images import encoded
 
+HEALTH_TOKEN = "monitoring-token-0123456789"
+MONITORING = {"X-Health-Token": HEALTH_TOKEN}
 Client = TestClient[Any]
 QUICK = 1.0  # seconds: a request with Redis down answers within this
 
@@ -55,6 +57,7 @@ def container(
         celery_eager=False,  # tasks go through the (unreachable) broker, as in production
         rate_limits=rate_limits,
         login_max_failures=3,
+        health_token=HEALTH_TOKEN,
     )
     c = build(settings, clock=clock, fast_passwords=True)
     c.start()
@@ -92,7 +95,7 @@ def test_with_redis_down_requests_are_rate_limited_per_process_and_health_says_s
 ) -> None:
     answers = [timed(lambda: client.get("/api/v1/games/")).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
-    checks = client.get("/health/detailed/").json()["checks"]
+    checks = client.get("/health/detailed/", headers=MONITORING).json()["checks"]
     assert checks["rate_limits"].startswith("degraded")
     assert checks["cache"].startswith("error")
 
@@ -104,7 +107,7 @@ def test_with_redis_down_sign_in_is_throttled_per_process(client: Client) -> Non
     assert [r.status_code for r in failures] == [401, 401, 401]
     locked = client.post("/api/v1/auth/login/", json={**wrong, "password": PASSWORD})
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
-    checks = client.get("/health/detailed/").json()["checks"]
+    checks = client.get("/health/detailed/", headers=MONITORING).json()["checks"]
     assert checks["login_throttle"].startswith("degraded")
 
 
