@@ -159,9 +159,10 @@ class Accounts(Uploads):
 
     def log_out(
         self, user_id: UUID, refresh_token: str | None, session_id: UUID | None = None
-    ) -> None:
+    ) -> UUID | None:
         """End the refresh token's session or, without one, ``session_id`` (the access
-        token's): the session's access tokens are refused from then on, as is its refresh."""
+        token's): the session's access tokens are refused from then on, as is its refresh.
+        The session ended, if any."""
         if refresh_token:
             try:
                 claims = self.tokens.decode(refresh_token, "refresh")
@@ -173,12 +174,13 @@ class Accounts(Uploads):
         elif session_id is not None:
             found = self.find(session_id, Session)
             if found is None or found.user_id != user_id:
-                return
+                return None
             session = found
         else:
-            return
+            return None
         session.end("logout")
         self.save(session)
+        return session.id
 
     # --- profile and password -------------------------------------------------------------
     def update_profile(self, user_id: UUID, changes: dict[str, Any]) -> None:

@@ -183,8 +183,14 @@ class AuthController(Controller):
     def logout(self, request: Req, data: JSONBody[LogoutBody | None] = None) -> Message:
         user = authenticate(request)
         container = container_of(request)
-        with container.read_your_writes():  # the session's access tokens: 401 from now on
-            container.app.log_out(user.id, data.refresh if data else None, token_session(request))
+        with container.read_your_writes() as written:  # its access tokens: 401 from now on
+            ended = container.app.log_out(
+                user.id, data.refresh if data else None, token_session(request)
+            )
+        if ended is not None and not written.caught_up:
+            # The sessions read model has not caught up (a projector down): this process
+            # refuses the session's tokens at once, the others once it has.
+            container.revoked_here.add(ended)
         return Message(success=True, message="Logged out successfully.")
 
     @post("/password/reset/", status_code=200, operation_id="password_reset", sync_to_thread=True)

@@ -12,6 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.bootstrap import Container
+from api.revocations import RecentRevocations
 from tests.api.conftest import PASSWORD, bearer
 from tests.api.test_listings import NEW, approved
 from tests.api.test_payments import pay
@@ -167,6 +168,18 @@ def test_register_and_login_while_the_projector_is_down_answer_the_saved_user_an
     caught_up(container)
     me = client.get("/api/v1/auth/me/", headers=bearer(r.json()["data"]["tokens"]["access"]))
     assert me.json()["id"] == user["id"] and me.json()["created_at"] == user["created_at"]
+
+
+def test_a_logout_while_the_projector_is_down_refuses_the_token_at_once_here(
+    client: Client, market: dict[str, Any], container: Container, stop_projectors: Any
+) -> None:
+    stop_projectors()
+    buyer = market["buyer"]
+    assert client.post("/api/v1/auth/logout/", headers=buyer).status_code == 200
+    assert client.get("/api/v1/auth/me/", headers=buyer).status_code == 401
+    caught_up(container)  # and once the read model has it, from its row as everywhere
+    container.revoked_here = RecentRevocations(0)
+    assert client.get("/api/v1/auth/me/", headers=buyer).status_code == 401
 
 
 def test_once_a_wait_runs_out_commands_do_not_wait_again_until_a_projector_moves(
