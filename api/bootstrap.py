@@ -239,21 +239,27 @@ class Container:
 
     # --- read-your-writes -----------------------------------------------------------------
     @contextmanager
-    def read_your_writes(self) -> Iterator[Written]:
+    def read_your_writes(self, *, refusals_only: bool = False) -> Iterator[Written]:
         """Run a command, then wait (bounded) until every read model has its events.
 
         The yielded ``Written`` says afterwards whether they did: when they did not (a stopped
         or lagging projector), the command is committed all the same and its answer must come
         from what it saved, or be 202 Accepted (api/accepted.py), never from the read model.
         Once a wait has run out, commands do not wait again until a projector moves.
+        ``refusals_only``: wait only when the command saved and then refused (a reused refresh
+        token revokes its family), not when it succeeded with nothing the caller reads next.
         """
         written = Written()
+        refused = False
         with self.app.tracking_position() as position:
             try:
                 yield written
+            except BaseException:
+                refused = True
+                raise
             finally:  # also when the command saved and then refused (a refresh token reused)
                 reached = position()
-                if reached is not None:
+                if reached is not None and (refused or not refusals_only):
                     written.caught_up = self._wait_for_read_models(reached)
 
     def _wait_for_read_models(self, reached: int) -> bool:
