@@ -230,3 +230,20 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
         env["REDIS_URL"] = settings.redis_url
     env.update(extra)
     return env
+
+
+def audit_passes(env: dict[str, str], out: Path) -> None:
+    """`wibestore audit` run as the operator runs it, in its own process: it must exit 0."""
+    import subprocess
+    import sys
+
+    audit = subprocess.run(
+        [sys.executable, "-m", "api.cli", "audit", "--quiet", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "PASS" in audit.stdout

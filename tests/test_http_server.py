@@ -21,6 +21,7 @@ from application.settings import Settings
 from tests.conftest import (
     REDIS_URL,
     PgSchemas,
+    audit_passes,
     make_settings,
     process_env,
     require_postgres,
@@ -274,16 +275,7 @@ def test_a_purchase_end_to_end_over_real_http_then_the_audit_passes(
         sold = _ok(http.get(f"/api/v1/listings/{listing['id']}/"))
         assert sold["status"] == "sold"
 
-    audit = subprocess.run(
-        [sys.executable, "-m", "api.cli", "audit", "--quiet", "--out", str(tmp_path / "audit")],
-        env=production.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert audit.returncode == 0, audit.stdout + audit.stderr
-    assert "PASS" in audit.stdout
+    audit_passes(production.env, tmp_path / "audit")
     report = (tmp_path / "audit" / "audit-report.json").read_text()
     assert '"ok": true' in report
     ledger = (tmp_path / "audit" / "escrow-ledger.csv").read_text().splitlines()
