@@ -114,7 +114,7 @@ def noisy_animation(frames: int, size: tuple[int, int]) -> bytes:
 
 def cases() -> dict[str, bytes]:
     from application.images import MAX_ANIMATION_PIXELS
-    from tests.images import animated_gif, encoded, tiny_animation
+    from tests.images import animated_gif, encoded, growing_animation, tiny_animation
 
     full = MAX_ANIMATION_PIXELS // (1920 * 1080)  # full-size frames within the budget
     side = int((MAX_ANIMATION_PIXELS / 200) ** 0.5)  # 200 frames of side x side
@@ -135,6 +135,12 @@ def cases() -> dict[str, bytes]:
         f"animated GIF, {full + 1} frames 1920x1080": tiny_animation(full + 1),
         "animated GIF, 200 frames 800x600": tiny_animation(200, (800, 600)),
         "animated GIF, 200 frames 1920x1080 (the issue's)": tiny_animation(200),
+        "animated GIF, 100x100 screen, frames growing the canvas to 8000x8000": (
+            growing_animation()
+        ),
+        "animated GIF, 100x100 screen, frames growing the canvas to 1900x1000": (
+            growing_animation(far=1899)
+        ),
     }
 
 
