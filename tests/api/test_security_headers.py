@@ -59,7 +59,9 @@ def test_every_response_carries_the_security_headers(client: Client, settings: A
 def production_client(
     backend: str, tmp_path: Path, pg_schemas: PgSchemas | None
 ) -> Iterator[tuple[Client, Path]]:
-    settings = make_settings(backend, tmp_path, pg_schemas, environment="production")
+    settings = make_settings(
+        backend, tmp_path, pg_schemas, environment="production", payment_provider="none"
+    )
     container = build(settings, clock=FixedClock(), fast_passwords=True)
     container.start()
     try:
