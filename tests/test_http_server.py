@@ -74,6 +74,10 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
         RUN_PROJECTORS="false",
         CELERY_EAGER="true",
         HEALTH_TOKEN=HEALTH_TOKEN,
+        # Answers wait for the projector process: under a loaded CI machine its first batches
+        # took longer than the 2 s default, and a register then answered before its row existed
+        # (202-style answers are tests/api/test_projector_down.py's subject, not these tests').
+        READ_YOUR_WRITES_TIMEOUT="10",
     )
     subprocess.run(
         [sys.executable, "-m", "api.cli", "migrate"],
