@@ -186,6 +186,8 @@ def _field_message(key: str, message: str) -> tuple[str, str]:
         field = located.group(1)
         return field, _plain(field, message[: located.start()].strip())
     if key in ("", "data", "body"):
+        if message in ("'data'", "data"):  # Litestar's word for a POST that has no body
+            return "body", "A request body is required."
         missing = _MISSING_FIELD.search(message)
         if missing:
             return missing.group(1), "This field is required."

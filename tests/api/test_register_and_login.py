@@ -163,6 +163,14 @@ def test_malformed_json_is_a_parse_error(client: TestClient[Any]) -> None:
     assert error(response)["code"] == "PARSE_ERROR"
 
 
+def test_a_command_without_a_body_says_that_a_body_is_required(client: TestClient[Any]) -> None:
+    for path in ("/api/v1/auth/login/", "/api/v1/auth/register/", "/api/v1/auth/refresh/"):
+        response = client.post(path, headers={"content-type": "application/json"})
+        assert response.status_code == 400, path
+        assert error(response)["message"] == "A request body is required."
+        assert error(response)["details"] == {"body": ["A request body is required."]}
+
+
 def test_a_form_encoded_body_is_unsupported(client: TestClient[Any]) -> None:
     response = client.post(
         "/api/v1/auth/login/",
