@@ -89,6 +89,7 @@ def bench_settings(tmp: Path, schemas: Schemas, **overrides: Any) -> Settings:
     require_local(REDIS_URL)
     values: dict[str, Any] = {
         "environment": "production",
+        "allow_sandbox_payments_in_production": True,  # the benches' deposits are play money
         "data_dir": tmp / "var",
         "database_url": DATABASE_URL,
         "database_schema": schemas.events,
@@ -318,7 +319,14 @@ def start_production_api(
 ) -> str:
     """Migrate, then start a projector process and uvicorn with ``workers`` in the production
     shape (PostgreSQL + Redis, projectors out of the API); return the API's base URL."""
-    environ = process_env(settings, WIBESTORE_ENV="production", RUN_PROJECTORS="false", **env)
+    environ = process_env(
+        settings,
+        WIBESTORE_ENV="production",
+        PAYMENT_PROVIDER="sandbox",  # the benches' deposits are play money, declared as such
+        ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION="true",
+        RUN_PROJECTORS="false",
+        **env,
+    )
     subprocess.run(
         python_module("api.cli", "migrate"),
         env=environ,
