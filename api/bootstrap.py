@@ -22,7 +22,6 @@ from api.idempotency import Store as IdempotencyStore
 from api.logs import configure_logging
 from api.proxies import TrustedProxies
 from api.ratelimit import RateLimiter, parse_limits
-from api.revocations import RecentRevocations
 from application.google import GoogleAuthClient
 from application.mail import build_mailer
 from application.marketplace import Marketplace
@@ -128,7 +127,6 @@ class Container:
             pool_size=settings.read_pool_size,
             max_overflow=settings.read_max_overflow,
         )
-        self.revoked_here = RecentRevocations(settings.access_minutes * 60)
         self.board = PositionBoard()
         self.wakeup = Wakeup()
         self.runners = [

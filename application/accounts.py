@@ -159,7 +159,7 @@ class Accounts(Uploads):
 
     def log_out(
         self, user_id: UUID, refresh_token: str | None, session_id: UUID | None = None
-    ) -> UUID | None:
+    ) -> Session | None:
         """End the refresh token's session or, without one, ``session_id`` (the access
         token's): the session's access tokens are refused from then on, as is its refresh.
         The session ended, if any."""
@@ -180,7 +180,7 @@ class Accounts(Uploads):
             return None
         session.end("logout")
         self.save(session)
-        return session.id
+        return session
 
     # --- profile and password -------------------------------------------------------------
     def update_profile(self, user_id: UUID, changes: dict[str, Any]) -> None:

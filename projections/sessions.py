@@ -12,6 +12,7 @@ Password resets, bans and deletions move the user's ``tokens_valid_after`` inste
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Insert,
     Row,
     String,
     Table,
@@ -28,9 +30,9 @@ from sqlalchemy import (
     exists,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.session import Session
-from projections.held import HeldRows
 from projections.runtime import Projector, metadata
 from projections.users import USER_ROW
 
@@ -49,13 +51,14 @@ class SessionsProjector(Projector):
     tables = (revoked_sessions,)
 
     def __init__(self) -> None:
-        self.revoked = HeldRows(revoked_sessions)
+        self.revoked: list[dict[str, Any]] = []
 
     def begin_batch(self, conn: Connection, position: int) -> None:
         self.revoked.clear()
 
     def end_batch(self, conn: Connection, position: int) -> None:
-        self.revoked.write(conn)
+        if self.revoked:  # a row the API wrote through already (see record_revocation) stays
+            conn.execute(_insert_ignoring_duplicates(conn), self.revoked)
 
     @singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -64,9 +67,23 @@ class SessionsProjector(Projector):
     @apply.register
     def _(self, e: Session.Revoked, conn: Connection) -> None:
         # A session is revoked once (Session.end and rotate check it first).
-        self.revoked.insert(
-            {"id": e.originator_id, "reason": e.reason[:32], "revoked_at": e.timestamp}
-        )
+        self.revoked.append(_row(e.originator_id, e.reason, e.timestamp))
+
+
+def record_revocation(conn: Connection, session_id: UUID, reason: str, at: datetime) -> None:
+    """Write a revocation through, the row its projector will write (``at`` is the event's
+    timestamp): for a logout whose read models did not catch up (a projector down), so every
+    API process refuses the session's tokens at once all the same."""
+    conn.execute(_insert_ignoring_duplicates(conn), [_row(session_id, reason, at)])
+
+
+def _row(session_id: UUID, reason: str, at: datetime) -> dict[str, Any]:
+    return {"id": session_id, "reason": reason[:32], "revoked_at": at}
+
+
+def _insert_ignoring_duplicates(conn: Connection) -> Insert:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(revoked_sessions).on_conflict_do_nothing(index_elements=["id"])
 
 
 # --- queries ------------------------------------------------------------------------------

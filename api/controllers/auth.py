@@ -39,6 +39,7 @@ from api.schemas import (
 )
 from application.images import MAX_BYTES, ImageRejected
 from application.marketplace import TokenPair
+from projections.sessions import record_revocation
 from projections.users import active_user_row, user_row
 
 Req = Request[Any, Any, Any]
@@ -190,9 +191,10 @@ class AuthController(Controller):
                 user.id, data.refresh if data else None, token_session(request)
             )
         if ended is not None and not written.caught_up:
-            # The sessions read model has not caught up (a projector down): this process
-            # refuses the session's tokens at once, the others once it has.
-            container.revoked_here.add(ended)
+            # The sessions read model has not caught up (a projector down): write the row
+            # through, so that every process refuses the session's tokens from now on.
+            with container.store.engine.begin() as conn:
+                record_revocation(conn, ended.id, "logout", ended.modified_on)
         return Message(success=True, message="Logged out successfully.")
 
     @post("/password/reset/", status_code=200, operation_id="password_reset", sync_to_thread=True)
