@@ -232,6 +232,20 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+def production_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """``process_env`` for processes in the production shape: projectors in their own process,
+    tasks run eagerly, and the sandbox's play money declared as such."""
+    return process_env(
+        settings,
+        WIBESTORE_ENV="production",
+        PAYMENT_PROVIDER="sandbox",
+        ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION="true",
+        RUN_PROJECTORS="false",
+        CELERY_EAGER="true",
+        **extra,
+    )
+
+
 def audit_passes(env: dict[str, str], out: Path) -> None:
     """`wibestore audit` run as the operator runs it, in its own process: it must exit 0."""
     import subprocess

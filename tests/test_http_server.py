@@ -23,7 +23,7 @@ from tests.conftest import (
     PgSchemas,
     audit_passes,
     make_settings,
-    process_env,
+    production_env,
     require_postgres,
     require_redis,
 )
@@ -66,13 +66,8 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
     schemas = PgSchemas()
     schemas.create()
     settings = make_settings("postgres", tmp_path, schemas)
-    env = process_env(
+    env = production_env(
         settings,
-        WIBESTORE_ENV="production",
-        PAYMENT_PROVIDER="sandbox",  # play money, declared as such
-        ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION="true",
-        RUN_PROJECTORS="false",
-        CELERY_EAGER="true",
         HEALTH_TOKEN=HEALTH_TOKEN,
         # Answers wait for the projector process: under a loaded CI machine its first batches
         # took longer than the 2 s default, and a register then answered before its row existed

@@ -24,7 +24,7 @@ from tests.conftest import (
     PgSchemas,
     audit_passes,
     make_settings,
-    process_env,
+    production_env,
     require_postgres,
     require_redis,
 )
@@ -63,13 +63,8 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
     schemas = PgSchemas()
     schemas.create()
     settings = make_settings("postgres", tmp_path, schemas)
-    env = process_env(
+    env = production_env(
         settings,
-        WIBESTORE_ENV="production",
-        PAYMENT_PROVIDER="sandbox",  # play money, declared as such
-        ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION="true",
-        RUN_PROJECTORS="false",
-        CELERY_EAGER="true",
         # answers wait for the restarted projector: this test is about the read models, not
         # about what the API answers while no projector runs
         READ_YOUR_WRITES_TIMEOUT="15",
