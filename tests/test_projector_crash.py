@@ -34,8 +34,8 @@ from tests.test_http_server import free_port, wait_until_serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PASSWORD = "Sup3r-Secret!"
-BUYERS = 3
-LISTINGS_PER_BUYER = 6
+BUYERS = 4
+LISTINGS_PER_BUYER = 10
 
 
 class Shop:
@@ -162,7 +162,7 @@ def test_a_projector_killed_mid_batch_under_http_load_resumes_to_a_rebuild_and_t
             before = shop.position()
             while shop.position() == before and time.monotonic() < deadline:
                 time.sleep(0.001)
-            if shop.position() > 0 and shop.head() > shop.position() + 5:
+            if shop.position() > 0 and shop.head() > shop.position() + 2:
                 projector.send_signal(signal.SIGKILL)
                 killed_behind = True
         assert killed_behind, f"the projector was never behind: make the load heavier {errors[:3]}"
