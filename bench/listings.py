@@ -63,6 +63,7 @@ from api.bootstrap import Container, build
 from api.listing_schemas import listing_from_row
 from api.pagination import Page
 from api.seed import GAMES, seed_games
+from application.actor import Actor
 from application.settings import Settings
 from bench.common import (
     CORES,
@@ -230,9 +231,9 @@ def seed(container: Container, args: argparse.Namespace) -> Seeded:
         listing_id = container.listings.create_listing(
             sellers[spec.seller], spec.game, dict(spec.fields)
         )
-        container.listings.approve_listing(staff, listing_id)
+        container.listings.approve_listing(Actor.user(staff), listing_id)
         if spec.premium:
-            container.listings.set_listing_premium(listing_id, True)
+            container.listings.set_listing_premium(Actor.user(staff), listing_id, True)
         return listing_id
 
     began = time.perf_counter()

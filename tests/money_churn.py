@@ -8,6 +8,7 @@ import sys
 import uuid
 
 from api.bootstrap import build
+from application.actor import Actor
 from domain.errors import DomainError
 
 PASSWORD = "Sup3r-Secret!"
@@ -29,7 +30,7 @@ def main() -> int:
             "pubg-mobile",
             {"title": f"Round {rounds}", "description": "D", "price": 30_000 * UZS},
         )
-        container.listings.approve_listing(staff, listing)
+        container.listings.approve_listing(Actor.user(staff), listing)
         escrow = container.escrows.purchase(buyer, listing)
         try:
             if rounds % 3 == 2:

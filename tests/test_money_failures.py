@@ -21,6 +21,7 @@ from psycopg import sql
 
 from api.bootstrap import Container
 from api.seed import seed_games
+from application.actor import Actor
 from application.settings import Settings
 from tests.conftest import process_env
 from tests.ledger import audited
@@ -84,7 +85,7 @@ def shop(container: Container) -> dict[str, Any]:
         new = container.listings.create_listing(
             seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
         )
-        container.listings.approve_listing(staff, new)
+        container.listings.approve_listing(Actor.user(staff), new)
         return new
 
     return {"staff": staff, "seller": seller, "buyer": buyer, "listing": listing}

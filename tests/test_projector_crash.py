@@ -19,6 +19,7 @@ import pytest
 
 from api.bootstrap import Container, build
 from api.seed import seed_games
+from application.actor import Actor
 from application.settings import Settings
 from tests.conftest import (
     PgSchemas,
@@ -143,7 +144,7 @@ def test_a_projector_killed_mid_batch_under_http_load_resumes_to_a_rebuild_and_t
             listing_id = shop.container.listings.create_listing(
                 seller, "pubg-mobile", {"title": f"{n}-{i}", "description": "-", "price": 9_000_000}
             )
-            shop.container.listings.approve_listing(staff, listing_id)
+            shop.container.listings.approve_listing(Actor.user(staff), listing_id)
             shelf.append(str(listing_id))
         shelves.append(shelf)
     settled(shop.container)  # logins read the users' read model
