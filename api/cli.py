@@ -13,6 +13,7 @@ import psycopg
 
 from api.bootstrap import build
 from api.seed import GAMES, seed_games, seed_users
+from application.actor import Actor
 from application.settings import Settings
 from domain.errors import DomainError
 from projections.audit import run_audit
@@ -200,7 +201,9 @@ def user_create(args: argparse.Namespace) -> int:
     try:
         container.start()
         with container.read_your_writes():
-            user_id = container.accounts.create_user(args.email, args.password, staff=args.staff)
+            user_id = container.accounts.create_user(
+                Actor.platform("operator"), args.email, args.password, staff=args.staff
+            )
     except DomainError as e:
         print(f"error: {e.message}", file=sys.stderr)
         return 1

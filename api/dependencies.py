@@ -11,9 +11,8 @@ application decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
@@ -115,7 +114,8 @@ SERVICES: dict[str, type] = {
 }
 
 
-ReadYourWrites = Callable[[], AbstractContextManager[Written]]
+class ReadYourWrites(Protocol):
+    def __call__(self, *, refusals_only: bool = False) -> AbstractContextManager[Written]: ...
 
 
 def _read_your_writes(request: Request[Any, Any, Any]) -> ReadYourWrites:

@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from api.accepted import Accepted, accepted_response
 from api.logs import request_secrets, safe_traceback
+from application.accounts import AvatarRejected
 from application.errors import (
     AuthenticationFailed,
     IncorrectPassword,
@@ -105,6 +106,8 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         )
     if isinstance(exc, AuthenticationFailed):
         return envelope(401, "AUTHENTICATION_FAILED", exc.message)
+    if isinstance(exc, AvatarRejected):  # worded as the body's other field errors are
+        return envelope(400, "INVALID", f"avatar: {exc.message}", _field_details(exc))
     if isinstance(exc, InsufficientFunds):
         return envelope(402, "INSUFFICIENT_FUNDS", exc.message)
     if isinstance(exc, Forbidden):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from application.actor import Actor
 from application.catalogue import Catalogue
 from application.services import Services
 
@@ -88,7 +89,11 @@ def seed_users(services: Services) -> list[tuple[str, str, bool]]:
     for (email, password), staff in ((DEMO_STAFF, True), (DEMO_USER, False)):
         if services.accounts.find_user_by_email(email) is None:
             user_id = services.accounts.create_user(
-                email, password, staff=staff, full_name="WibeStore Admin" if staff else "Demo Gamer"
+                Actor.platform("seed"),
+                email,
+                password,
+                staff=staff,
+                full_name="WibeStore Admin" if staff else "Demo Gamer",
             )
             if not staff:  # something to buy with in the demo (a deposit like any other)
                 services.payments.credit_deposit(

@@ -1,24 +1,39 @@
-"""Accounts: registration, sign-in, sessions and tokens, profile, passwords."""
+"""Accounts: registration, sign-in, sessions and tokens, profile, passwords.
+
+Who may do what:
+- signing up and signing in (``register``, ``log_in``, ``sign_in_with_google``, ``refresh``,
+  ``request_password_reset``, ``reset_password``) take no actor: nobody is signed in yet, and the
+  credential the command carries (password, Google token, refresh or reset token) is the
+  authority. ``start_session`` follows a registration the same way.
+- the caller's own account (``update_profile``, ``change_avatar``, ``change_password``,
+  ``delete_account``, ``log_out``) takes the acting user and acts on them only: there is no other
+  user to name, and the platform, which owns no account, is refused.
+- staff and operator commands (``create_user``, ``ban``) take the actor and check, against the
+  event store, that they are active staff or the platform itself (the CLI, the seed).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import msgspec
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from application.actor import Actor, staff_or_system
 from application.errors import AuthenticationFailed, IncorrectPassword, InvalidToken, Throttled
+from application.images import ImageRejected
 from application.marketplace import Marketplace
 from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleAccount, LoginThrottle
 from application.tokens import TokenInvalid, Tokens
 from application.uploads import Uploads
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from domain.session import Outcome, Session, SessionRevoked
 from domain.unique import KeyTaken, UniqueKey, key_id
 from domain.user import (
@@ -36,6 +51,36 @@ UNIQUE_FIELDS = ("username", "phone_number")
 class TokenPair(msgspec.Struct, frozen=True):
     access: str
     refresh: str
+
+
+class SignedIn(msgspec.Struct, frozen=True):
+    user_id: UUID
+    tokens: TokenPair
+
+
+class SessionEnded(msgspec.Struct, frozen=True):
+    session_id: UUID
+    at: datetime
+
+
+class Profile(msgspec.Struct, frozen=True):
+    """A user's own fields as the event store has them. (The users read model adds what other
+    aggregates feed it: rating, sales, balance, plan.)"""
+
+    id: UUID
+    email: str
+    username: str | None
+    full_name: str
+    phone_number: str | None
+    telegram_username: str | None
+    avatar: str | None
+    bio: str
+    is_verified: bool
+    language: str
+    timezone: str
+    created_at: datetime
+    last_login: datetime | None
+    is_staff: bool
 
 
 class Accounts:
@@ -87,7 +132,9 @@ class Accounts:
         )
         return user.id
 
-    def log_in(self, email: str, password: str, client: str) -> UUID:
+    def log_in(self, email: str, password: str, client: str) -> SignedIn:
+        """Check the credentials, then record the sign-in and start its session in one save.
+        Its access tokens carry the profile claims the contract gives login tokens."""
         locked_for = self.throttle.attempt(email, client)  # counted as failed until it is not
         if locked_for:
             raise Throttled(locked_for)
@@ -99,10 +146,12 @@ class Accounts:
             raise AuthenticationFailed
         self.throttle.succeeded(email, client)
         user.log_in(self.clock.now())
-        self.app.save(user)
-        return user.id
+        session, tokens = self._new_session(user.id, _login_claims(user))
+        self.app.save(user, session)
+        return SignedIn(user.id, tokens)
 
-    def sign_in_with_google(self, account: GoogleAccount) -> UUID:
+    def sign_in_with_google(self, account: GoogleAccount) -> SignedIn:
+        """The Google account's user, created on first sight, signed in with a new session."""
         user = self.find_user_by_email(account.email)
         if user is None:
             user = User(
@@ -113,19 +162,23 @@ class Accounts:
                 is_verified=True,
                 via="google",
             )
-            self._save_claiming(user, {"email": user.email})
-            return user.id
+            session, tokens = self._new_session(user.id)
+            self._save_claiming(user, {"email": user.email}, also=[session])
+            return SignedIn(user.id, tokens)
         user.check_can_sign_in()
         if not user.is_verified:
             user.verify()
         user.log_in(self.clock.now())
-        self.app.save(user)
-        return user.id
+        session, tokens = self._new_session(user.id)
+        self.app.save(user, session)
+        return SignedIn(user.id, tokens)
 
     def create_user(
-        self, email: str, password: str, *, staff: bool = False, full_name: str = ""
+        self, actor: Actor, email: str, password: str, *, staff: bool = False, full_name: str = ""
     ) -> UUID:
-        """The operator's way in (``wibestore user create``): verified, optionally staff."""
+        """The operator's way in (``wibestore user create``, the seed): verified, optionally
+        staff. Only staff and the platform create users this way."""
+        staff_or_system(self.app, actor)
         check_password_strength(password, email)
         user = User(
             email=email,
@@ -141,11 +194,18 @@ class Accounts:
         return user.id
 
     # --- sessions and tokens --------------------------------------------------------------
-    def start_session(self, user_id: UUID, claims: dict[str, Any] | None = None) -> TokenPair:
+    def start_session(self, user_id: UUID) -> TokenPair:
+        """A session for the user just registered: their first pair of tokens."""
+        session, tokens = self._new_session(user_id)
+        self.app.save(session)
+        return tokens
+
+    def _new_session(
+        self, user_id: UUID, claims: dict[str, Any] | None = None
+    ) -> tuple[Session, TokenPair]:
         now = self.clock.now()
         session = Session(user_id=user_id, token_id=self.tokens.new_token_id(), at=now)
-        self.app.save(session)
-        return TokenPair(
+        return session, TokenPair(
             access=self.tokens.access(user_id, now, claims, session.id),
             refresh=self.tokens.refresh(user_id, session.id, session.token_id, now),
         )
@@ -182,11 +242,13 @@ class Accounts:
         )
 
     def log_out(
-        self, user_id: UUID, refresh_token: str | None, session_id: UUID | None = None
-    ) -> Session | None:
-        """End the refresh token's session or, without one, ``session_id`` (the access
-        token's): the session's access tokens are refused from then on, as is its refresh.
-        The session ended, if any."""
+        self, actor: Actor, refresh_token: str | None, session_id: UUID | None = None
+    ) -> SessionEnded | None:
+        """End the actor's session: the refresh token's or, without one, ``session_id`` (the
+        access token's). Its access tokens are refused from then on, as is its refresh. A
+        refresh token of someone else's session is an invalid token; someone else's
+        ``session_id`` ends nothing. The session ended, if any."""
+        user_id = actor.id()
         if refresh_token:
             try:
                 claims = self.tokens.decode(refresh_token, "refresh")
@@ -204,11 +266,11 @@ class Accounts:
             return None
         session.end("logout")
         self.app.save(session)
-        return session
+        return SessionEnded(session.id, session.modified_on)
 
     # --- profile and password -------------------------------------------------------------
-    def update_profile(self, user_id: UUID, changes: dict[str, Any]) -> None:
-        user = self.user(user_id)
+    def update_profile(self, actor: Actor, changes: dict[str, Any]) -> None:
+        user = self._own(actor)
         if "phone_number" in changes:  # "" clears it, as null does
             raw = changes["phone_number"]
             changes["phone_number"] = normalise_phone(raw) if raw else None
@@ -222,15 +284,19 @@ class Accounts:
         released = [self._released(f, old[f]) for f in moved if old[f]]
         self._save_claiming(user, moved, also=released)
 
-    def change_avatar(self, user_id: UUID, raw: bytes, changes: dict[str, Any]) -> None:
+    def change_avatar(self, actor: Actor, raw: bytes, changes: dict[str, Any]) -> None:
         """The new avatar and the other profile changes in one save: a refused change (a
         taken username, say) keeps neither the avatar nor its file."""
+        actor.id()  # the platform has no avatar: refused before anything is stored
         with self.uploads.kept_only_if_done() as stored:
-            stored.append(self.uploads.upload_image(raw))
-            self.update_profile(user_id, {**changes, "avatar": stored[0].url})
+            try:
+                stored.append(self.uploads.upload_image(raw))
+            except ImageRejected as e:
+                raise AvatarRejected(e.message) from e
+            self.update_profile(actor, {**changes, "avatar": stored[0].url})
 
-    def change_password(self, user_id: UUID, old_password: str, new_password: str) -> None:
-        user = self.user(user_id)
+    def change_password(self, actor: Actor, old_password: str, new_password: str) -> None:
+        user = self._own(actor)
         if not self.passwords.matches(user.password_hash, old_password):
             raise IncorrectPassword(field="old_password")
         check_password_strength(new_password, user.email)
@@ -276,8 +342,8 @@ class Accounts:
         )
         self.app.save(user)
 
-    def delete_account(self, user_id: UUID, password: str) -> None:
-        user = self.user(user_id)
+    def delete_account(self, actor: Actor, password: str) -> None:
+        user = self._own(actor)
         if user.has_usable_password and not self.passwords.matches(user.password_hash, password):
             raise IncorrectPassword("Invalid password.", field="password")
         user.delete(self.clock.now())
@@ -293,19 +359,24 @@ class Accounts:
         self.app.save(user, *keys)
 
     # --- staff ----------------------------------------------------------------------------
-    def grant_staff(self, user_id: UUID) -> None:
+    def ban(self, actor: Actor, user_id: UUID, reason: str) -> None:
+        """Staff or the platform ban a user: their tokens and sign-ins are void from now on."""
+        by = staff_or_system(self.app, actor)
         user = self.user(user_id)
-        user.grant_staff()
-        self.app.save(user)
-
-    def ban(self, user_id: UUID, reason: str) -> None:
-        user = self.user(user_id)
-        user.ban(reason, self.clock.now())
+        user.ban(reason, self.clock.now(), by=by)
         self.app.save(user)
 
     # --- loading --------------------------------------------------------------------------
     def user(self, user_id: UUID) -> User:
         return self.app.load(user_id, User, "User not found.")
+
+    def profile(self, user_id: UUID) -> Profile:
+        user = self.user(user_id)
+        return Profile(**{name: getattr(user, name) for name in Profile.__struct_fields__})
+
+    def _own(self, actor: Actor) -> User:
+        """The acting user's own User (the platform has none)."""
+        return self.user(actor.id())
 
     def find_user_by_email(self, email: str) -> User | None:
         index = self.app.find(key_id("email", email), UniqueKey)
@@ -332,12 +403,12 @@ class Accounts:
         return key
 
     def _save_claiming(
-        self, owner: User, keys: dict[str, str | None], also: list[UniqueKey] | None = None
+        self, owner: User, keys: dict[str, str | None], also: Sequence[Aggregate] = ()
     ) -> None:
         """Save ``owner`` with its unique keys claimed, all in one transaction."""
         claimed = [self._claimed(kind, value, owner.id) for kind, value in keys.items() if value]
         try:
-            self.app.save(owner, *(also or []), *claimed)
+            self.app.save(owner, *also, *claimed)
         except IntegrityError as e:
             # A concurrent command claimed one of the keys (or changed the owner) first.
             for kind, value in keys.items():
@@ -358,4 +429,30 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-__all__ = ["AccountInactive", "Accounts", "TokenPair"]
+def _login_claims(user: User) -> dict[str, Any]:
+    """What tokens issued by a password sign-in carry besides the standard claims."""
+    return {
+        "email": user.email,
+        "username": user.username,
+        "full_name": user.full_name,
+        "is_verified": user.is_verified,
+        "is_staff": user.is_staff,
+    }
+
+
+class AvatarRejected(DomainError):
+    """The uploaded avatar is not an image we keep (too large, not an image...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, field="avatar")
+
+
+__all__ = [
+    "AccountInactive",
+    "Accounts",
+    "AvatarRejected",
+    "Profile",
+    "SessionEnded",
+    "SignedIn",
+    "TokenPair",
+]

@@ -40,7 +40,9 @@ UZS = 100
 
 def trade_all(container: Any, trades: int) -> None:
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@bench.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@bench.uz", PASSWORD, staff=True
+    )
     pairs = [
         (
             container.accounts.register(f"s{i}@bench.uz", PASSWORD),

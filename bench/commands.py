@@ -25,6 +25,7 @@ from uuid import UUID
 
 from api.bootstrap import build
 from application.accounts import Accounts
+from application.actor import Actor
 from bench.common import (
     Pgbench,
     add_pgbench_options,
@@ -79,7 +80,9 @@ def update_profiles(
         user_id = users[i % len(users)]
         error: str | None = None
         try:
-            accounts.update_profile(user_id, {"full_name": f"Bench {user_id.hex[:6]} {i}"})
+            accounts.update_profile(
+                Actor.user(user_id), {"full_name": f"Bench {user_id.hex[:6]} {i}"}
+            )
         except Exception as e:
             error = type(e).__name__
         done = time.perf_counter()

@@ -213,7 +213,11 @@ def seed(container: Container, args: argparse.Namespace) -> Seeded:
     began = time.perf_counter()
     seed_games(container.catalogue)
     staff = container.accounts.create_user(
-        "staff@example.uz", PASSWORD, staff=True, full_name="Bench Staff"
+        Actor.platform("operator"),
+        "staff@example.uz",
+        PASSWORD,
+        staff=True,
+        full_name="Bench Staff",
     )
     with ThreadPoolExecutor(args.seed_threads) as pool:
         sellers = list(

@@ -26,6 +26,7 @@ from pathlib import Path
 from uuid import UUID
 
 from api.bootstrap import Container, build
+from application.actor import Actor
 from bench.common import bench_settings, fresh_schemas, header, percentile, stop_on_sigterm
 from projections.users import user_row
 
@@ -61,7 +62,7 @@ def measure(container: Container, users: list[UUID], commands: int, warmup: int)
         user_id = users[i % len(users)]
         name = f"Lag {i}"
         with app.tracking_position() as position:
-            container.accounts.update_profile(user_id, {"full_name": name})
+            container.accounts.update_profile(Actor.user(user_id), {"full_name": name})
         saved = time.perf_counter()
         reached = position()
         if reached is None:

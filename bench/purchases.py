@@ -119,7 +119,9 @@ async def client_loop(
 
 def setup(container: Any, clients: int, per_client: int) -> list[tuple[Any, Any, list[str]]]:
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@bench.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@bench.uz", PASSWORD, staff=True
+    )
 
     def client(i: int) -> tuple[Any, Any, list[str]]:
         seller = container.accounts.register(f"seller{i}@bench.uz", PASSWORD)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -76,7 +77,11 @@ class User(Aggregate):
         at: datetime
 
     class Unbanned(Aggregate.Event):
-        pass
+        """No command emits it any more (nothing unbans); one in the stored history still
+        lifts its ban when the User is loaded."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.is_banned = False
 
     class Deleted(Aggregate.Event):
         at: datetime
@@ -209,14 +214,19 @@ class User(Aggregate):
     def grant_staff(self) -> None:
         self.is_staff = True
 
+    def check_can_be_banned_by(self, staff_id: UUID | None) -> None:
+        if staff_id == self.id:
+            raise CannotBanYourself
+
+    def ban(self, reason: str, at: datetime, *, by: UUID | None = None) -> None:
+        """Banned by the staff member ``by``, or by the platform (None)."""
+        self.check_can_be_banned_by(by)
+        self._banned(reason, at)
+
     @event(Banned)
-    def ban(self, reason: str, at: datetime) -> None:
+    def _banned(self, reason: str, at: datetime) -> None:
         self.is_banned = True
         self.tokens_valid_after = at
-
-    @event(Unbanned)
-    def unban(self) -> None:
-        self.is_banned = False
 
     def delete(self, at: datetime) -> None:
         if self.deleted_at is not None:
@@ -237,6 +247,11 @@ class InvalidPhoneNumber(DomainError):
 class AccountInactive(DomainError):
     def __init__(self) -> None:
         super().__init__("This account is inactive.")
+
+
+class CannotBanYourself(DomainError):
+    def __init__(self) -> None:
+        super().__init__("You cannot ban yourself.")
 
 
 class PasswordReused(DomainError):

@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine
 
 from api.bootstrap import build
 from api.seed import seed_games
+from application.actor import Actor
 from domain.errors import DomainError
 from tests.conftest import FixedClock, make_settings
 
@@ -37,7 +38,7 @@ class MarketMachine(RuleBasedStateMachine):
                 for i in range(self.users_count)
             ]
             self.staff = self.container.accounts.create_user(
-                "staff@example.uz", PASSWORD, staff=True
+                Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
             )
         self.refused = 0
 

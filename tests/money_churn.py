@@ -19,7 +19,9 @@ def main() -> int:
     container = build(fast_passwords=True)
     container.start(projectors=False)
     tag = uuid.uuid4().hex[:8]
-    staff = container.accounts.create_user(f"staff-{tag}@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), f"staff-{tag}@example.uz", PASSWORD, staff=True
+    )
     seller = container.accounts.register(f"seller-{tag}@example.uz", PASSWORD)
     buyer = container.accounts.register(f"buyer-{tag}@example.uz", PASSWORD)
     rounds = 0

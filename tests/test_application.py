@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from api.bootstrap import Container
+from application.actor import Actor
 from application.tokens import TokenInvalid
 from domain.unique import KeyTaken, UniqueKey, key_id
 from tests.conftest import FixedClock
@@ -58,7 +59,9 @@ def test_racing_refreshes_of_one_token_rotate_it_once(container: Container) -> N
 
 def test_racing_claims_of_one_username_leave_one_owner(container: Container) -> None:
     ids = [container.accounts.register(f"u{i}@example.uz", PASSWORD) for i in range(6)]
-    results = race(6, lambda i: container.accounts.update_profile(ids[i], {"username": "champion"}))
+    results = race(
+        6, lambda i: container.accounts.update_profile(Actor.user(ids[i]), {"username": "champion"})
+    )
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, KeyTaken) for r in results if r is not None)
     key: object = container.app.repository.get(key_id("username", "champion"))

@@ -39,7 +39,9 @@ def test_the_audit_passes_a_clean_ledger_and_fails_a_tampered_read_model(
 ) -> None:
     app = container.app
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)

@@ -295,7 +295,9 @@ def test_both_workers_show_a_listing_as_soon_as_its_approval_is_answered(
         with container.read_your_writes():
             seed_games(container.catalogue)
             seller = container.accounts.register("seller@example.uz", PASSWORD)
-            staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+            staff = container.accounts.create_user(
+                Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+            )
         with httpx.Client(base_url=production.base, timeout=10) as http:
             for n in (1, 2):  # 24 requests: under the anonymous limit of 30 a minute
                 for _ in range(4):  # both workers have the page cached

@@ -30,7 +30,9 @@ CREDENTIALS = {"account_email": "acc@game.uz", "account_password": "hunter2"}
 @pytest.fixture
 def shop(container: Container) -> dict[str, Any]:
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     listing = container.listings.create_listing(
@@ -86,7 +88,9 @@ def test_a_deposit_is_credited_once_however_often_it_is_confirmed(container: Con
 def test_withdrawals_wait_for_staff_and_return_when_rejected_or_cancelled(
     container: Container,
 ) -> None:
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
     user = container.accounts.register("ann@example.uz", PASSWORD)
     container.payments.credit_deposit(user, uuid.uuid4(), 50_000 * UZS)
     paid = container.payments.request_withdrawal(user, 20_000 * UZS, "visa")

@@ -76,7 +76,9 @@ def store_refusing(container: Container, topic: str) -> Iterator[None]:
 @pytest.fixture
 def shop(container: Container) -> dict[str, Any]:
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     container.payments.credit_deposit(buyer, uuid.uuid4(), 1_000_000 * UZS)

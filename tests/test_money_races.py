@@ -49,7 +49,9 @@ def test_fifty_concurrent_withdrawals_never_overdraw_the_wallet(container: Conta
 def delivered(container: Container, clock: FixedClock) -> Any:
     """A delivered purchase whose auto-release is due: confirm, the timer and a dispute race."""
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     container.payments.credit_deposit(buyer, uuid.uuid4(), 10_000_000 * UZS)

@@ -132,7 +132,9 @@ def test_a_projector_killed_mid_batch_under_http_load_resumes_to_a_rebuild_and_t
     with shop.container.read_your_writes():
         seed_games(shop.container.catalogue)
         seller = shop.container.accounts.register("seller@example.uz", PASSWORD)
-        staff = shop.container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+        staff = shop.container.accounts.create_user(
+            Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+        )
         buyers = [
             shop.container.accounts.register(f"buyer{n}@example.uz", PASSWORD)
             for n in range(BUYERS)

@@ -22,7 +22,9 @@ PRICE = 1_500_000_00
 @pytest.fixture
 def shop(container: Container) -> dict[str, Any]:
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": PRICE}

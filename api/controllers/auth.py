@@ -15,7 +15,8 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 
 from api.accepted import Written
-from api.auth import authenticate, client_address, container_of, token_session
+from api.auth import client_address, container_of
+from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
 from api.errors import ApiError
 from api.schemas import (
     AuthData,
@@ -37,8 +38,9 @@ from api.schemas import (
     public_user_from_row,
     user_from_row,
 )
-from application.accounts import TokenPair
-from application.images import MAX_BYTES, ImageRejected
+from application.accounts import Accounts, Profile, TokenPair
+from application.actor import Actor
+from application.images import MAX_BYTES
 from projections.sessions import record_revocation
 from projections.users import active_user_row, user_row
 
@@ -50,34 +52,20 @@ def _mismatch(field: str, message: str = "Passwords do not match.") -> ApiError:
     return ApiError(400, "INVALID", message, {field: [message]})
 
 
-def current_user(request: Req, user_id: UUID, written: Written | None = None) -> User:
+def current_user(
+    request: Req, accounts: Accounts, user_id: UUID, written: Written | None = None
+) -> User:
     """The caller's User from the users read model; when the command just run did not reach
-    it in time (``written``), from the User that command saved instead."""
-    container = container_of(request)
-    with container.store.reader.connect() as conn:
+    it in time (``written``), from what that command saved instead."""
+    with container_of(request).store.reader.connect() as conn:
         row = user_row(conn, user_id)
     if written is not None and not written.caught_up:
-        return saved_user(request, user_id, row)
+        return saved_user(request, accounts, user_id, row)
     if row is None:
         raise ApiError(404, "NOT_FOUND", "User not found.")
     return user_from_row(row, str(request.base_url))
 
 
-OWN_FIELDS = (
-    "email",
-    "username",
-    "full_name",
-    "phone_number",
-    "telegram_username",
-    "avatar",
-    "bio",
-    "is_verified",
-    "language",
-    "timezone",
-    "created_at",
-    "last_login",
-    "is_staff",
-)
 DERIVED_DEFAULTS = {  # what the users projector starts a new user with
     "telegram_id": None,
     "rating_cents": 500,
@@ -88,24 +76,25 @@ DERIVED_DEFAULTS = {  # what the users projector starts a new user with
 }
 
 
-def saved_user(request: Req, user_id: UUID, row: Any | None) -> User:
+def saved_user(request: Req, accounts: Accounts, user_id: UUID, row: Any | None) -> User:
     """The User's own fields as saved; the numbers other aggregates feed it (rating, sales,
     balance, plan) as the read model last had them, or a new user's."""
-    user = container_of(request).accounts.user(user_id)
+    own: Profile = accounts.profile(user_id)
     derived = {k: getattr(row, k) if row is not None else v for k, v in DERIVED_DEFAULTS.items()}
-    own = {k: getattr(user, k) for k in OWN_FIELDS}
-    return user_from_row(SimpleNamespace(id=user_id, **own, **derived), str(request.base_url))
+    fields = msgspec.structs.asdict(own)
+    return user_from_row(SimpleNamespace(**fields, **derived), str(request.base_url))
 
 
-def signed_in(
+def auth_response(
     request: Req,
+    accounts: Accounts,
     user_id: UUID,
     tokens: TokenPair,
     message: str | None = None,
     written: Written | None = None,
 ) -> AuthResponse:
     data = AuthData(
-        user=current_user(request, user_id, written),
+        user=current_user(request, accounts, user_id, written),
         tokens=Tokens(access=tokens.access, refresh=tokens.refresh),
     )
     if message is None:
@@ -113,27 +102,22 @@ def signed_in(
     return AuthResponse(success=True, data=data, message=message)
 
 
-def login_claims(user: Any) -> dict[str, Any]:
-    return {
-        "email": user.email,
-        "username": user.username,
-        "full_name": user.full_name,
-        "is_verified": user.is_verified,
-        "is_staff": user.is_staff,
-    }
-
-
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
     @post("/register/", status_code=201, operation_id="register", sync_to_thread=True)
-    def register(self, request: Req, data: JSONBody[RegisterBody]) -> AuthResponse:
+    def register(
+        self,
+        request: Req,
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[RegisterBody],
+    ) -> AuthResponse:
         if data.password_confirm is not None and data.password_confirm != data.password:
             raise _mismatch("password_confirm")
-        container = container_of(request)
-        with container.read_your_writes() as written:
-            user_id = container.accounts.register(
+        with read_your_writes() as written:
+            user_id = accounts.register(
                 data.email,
                 data.password,
                 username=data.username,
@@ -141,28 +125,41 @@ class AuthController(Controller):
                 phone_number=data.phone_number or data.phone,
                 language=data.language,
             )
-            tokens = container.accounts.start_session(user_id)
-        return signed_in(
-            request, user_id, tokens, "Registration successful. Please verify your email.", written
+            tokens = accounts.start_session(user_id)
+        return auth_response(
+            request,
+            accounts,
+            user_id,
+            tokens,
+            "Registration successful. Please verify your email.",
+            written,
         )
 
     @post("/login/", status_code=200, operation_id="login", sync_to_thread=True)
-    def login(self, request: Req, data: JSONBody[LoginBody]) -> AuthResponse:
-        container = container_of(request)
-        with container.read_your_writes() as written:
-            user_id = container.accounts.log_in(data.email, data.password, client_address(request))
-            tokens = container.accounts.start_session(
-                user_id, login_claims(container.accounts.user(user_id))
-            )
-        return signed_in(request, user_id, tokens, written=written)
+    def login(
+        self,
+        request: Req,
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[LoginBody],
+    ) -> AuthResponse:
+        with read_your_writes() as written:
+            signed = accounts.log_in(data.email, data.password, client_address(request))
+        return auth_response(request, accounts, signed.user_id, signed.tokens, written=written)
 
     @post("/google/", status_code=200, operation_id="google_sign_in", sync_to_thread=True)
-    def google(self, request: Req, data: JSONBody[GoogleBody]) -> AuthResponse:
-        container = container_of(request)
+    def google(
+        self,
+        request: Req,
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[GoogleBody],
+    ) -> AuthResponse:
+        google = container_of(request).google
         if data.credential or data.id_token:
-            account = container.google.from_id_token(data.credential or data.id_token or "")
+            account = google.from_id_token(data.credential or data.id_token or "")
         elif data.access_token:
-            account = container.google.from_access_token(data.access_token)
+            account = google.from_access_token(data.access_token)
         else:
             raise ApiError(
                 400,
@@ -170,38 +167,54 @@ class AuthController(Controller):
                 "access_token: This field is required.",
                 {"access_token": ["This field is required."]},
             )
-        with container.read_your_writes() as written:
-            user_id = container.accounts.sign_in_with_google(account)
-            tokens = container.accounts.start_session(user_id)
-        return signed_in(request, user_id, tokens, written=written)
+        with read_your_writes() as written:
+            signed = accounts.sign_in_with_google(account)
+        return auth_response(request, accounts, signed.user_id, signed.tokens, written=written)
 
     @post("/refresh/", status_code=200, operation_id="refresh_token", sync_to_thread=True)
-    def refresh(self, request: Req, data: JSONBody[RefreshBody]) -> Tokens:
-        container = container_of(request)
+    def refresh(
+        self,
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[RefreshBody],
+    ) -> Tokens:
         # A reuse revokes the family: its tokens are 401 from the next request on. A rotation
         # changes nothing the caller reads next, so it answers without waiting.
-        with container.read_your_writes(refusals_only=True):
-            pair = container.accounts.refresh(data.refresh)
+        with read_your_writes(refusals_only=True):
+            pair = accounts.refresh(data.refresh)
         return Tokens(access=pair.access, refresh=pair.refresh)
 
-    @post("/logout/", status_code=200, operation_id="logout", sync_to_thread=True)
-    def logout(self, request: Req, data: JSONBody[LogoutBody | None] = None) -> Message:
-        user = authenticate(request)
-        container = container_of(request)
-        with container.read_your_writes() as written:  # its access tokens: 401 from now on
-            ended = container.accounts.log_out(
-                user.id, data.refresh if data else None, token_session(request)
+    @post(
+        "/logout/",
+        status_code=200,
+        operation_id="logout",
+        sync_to_thread=True,
+        guards=[signed_in],
+    )
+    def logout(
+        self,
+        request: Req,
+        caller: Inject[Caller],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[LogoutBody | None] = None,
+    ) -> Message:
+        with read_your_writes() as written:  # its access tokens: 401 from now on
+            ended = accounts.log_out(
+                caller.actor, data.refresh if data else None, caller.session_id
             )
         if ended is not None and not written.caught_up:
             # The sessions read model has not caught up (a projector down): write the row
             # through, so that every process refuses the session's tokens from now on.
-            with container.store.engine.begin() as conn:
-                record_revocation(conn, ended.id, "logout", ended.modified_on)
+            with container_of(request).store.engine.begin() as conn:
+                record_revocation(conn, ended.session_id, "logout", ended.at)
         return Message(success=True, message="Logged out successfully.")
 
     @post("/password/reset/", status_code=200, operation_id="password_reset", sync_to_thread=True)
-    def password_reset(self, request: Req, data: JSONBody[PasswordResetBody]) -> Message:
-        container_of(request).accounts.request_password_reset(data.email)
+    def password_reset(
+        self, accounts: Inject[Accounts], data: JSONBody[PasswordResetBody]
+    ) -> Message:
+        accounts.request_password_reset(data.email)
         return Message(
             success=True,
             message="If an account with this email exists, a reset link has been sent.",
@@ -214,7 +227,10 @@ class AuthController(Controller):
         sync_to_thread=True,
     )
     def password_reset_confirm(
-        self, request: Req, data: JSONBody[PasswordResetConfirmBody]
+        self,
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[PasswordResetConfirmBody],
     ) -> Message:
         password = data.password or data.new_password
         if not password:
@@ -226,14 +242,24 @@ class AuthController(Controller):
             )
         if data.password_confirm is not None and data.password_confirm != password:
             raise _mismatch("password_confirm")
-        container = container_of(request)
-        with container.read_your_writes():
-            container.accounts.reset_password(data.token, password)
+        with read_your_writes():
+            accounts.reset_password(data.token, password)
         return Message(success=True, message="Password reset successfully.")
 
-    @post("/password/change/", status_code=200, operation_id="password_change", sync_to_thread=True)
-    def password_change(self, request: Req, data: JSONBody[PasswordChangeBody]) -> Message:
-        user = authenticate(request)
+    @post(
+        "/password/change/",
+        status_code=200,
+        operation_id="password_change",
+        sync_to_thread=True,
+        guards=[signed_in],
+    )
+    def password_change(
+        self,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[PasswordChangeBody],
+    ) -> Message:
         old = data.old_password or data.current_password
         if not old:
             raise ApiError(
@@ -244,30 +270,50 @@ class AuthController(Controller):
             )
         if data.new_password_confirm is not None and data.new_password_confirm != data.new_password:
             raise _mismatch("new_password_confirm")
-        container = container_of(request)
-        with container.read_your_writes():
-            container.accounts.change_password(user.id, old, data.new_password)
+        with read_your_writes():
+            accounts.change_password(actor, old, data.new_password)
         return Message(success=True, message="Password changed successfully.")
 
-    @get("/me/", operation_id="me", sync_to_thread=True)
-    def me(self, request: Req) -> User:
-        user = authenticate(request)
-        return user_from_row(user, str(request.base_url))
+    @get("/me/", operation_id="me", sync_to_thread=False, guards=[signed_in])
+    def me(self, request: Req, caller: Inject[Caller]) -> User:
+        return user_from_row(caller.row, str(request.base_url))
 
-    @patch("/me/", operation_id="update_me", opt=JSON_OR_MULTIPART)
-    async def update_me(self, request: Req) -> User:
-        return await update_profile(request)
+    @patch("/me/", operation_id="update_me", opt=JSON_OR_MULTIPART, guards=[signed_in])
+    async def update_me(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+    ) -> User:
+        return await update_profile(request, actor, accounts, read_your_writes)
 
-    @put("/me/", operation_id="replace_me", opt=JSON_OR_MULTIPART)
-    async def replace_me(self, request: Req) -> User:
-        return await update_profile(request)
+    @put("/me/", operation_id="replace_me", opt=JSON_OR_MULTIPART, guards=[signed_in])
+    async def replace_me(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+    ) -> User:
+        return await update_profile(request, actor, accounts, read_your_writes)
 
-    @post("/account/delete/", status_code=200, operation_id="delete_account", sync_to_thread=True)
-    def delete_account(self, request: Req, data: JSONBody[DeleteAccountBody]) -> Message:
-        user = authenticate(request)
-        container = container_of(request)
-        with container.read_your_writes():
-            container.accounts.delete_account(user.id, data.password)
+    @post(
+        "/account/delete/",
+        status_code=200,
+        operation_id="delete_account",
+        sync_to_thread=True,
+        guards=[signed_in],
+    )
+    def delete_account(
+        self,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[DeleteAccountBody],
+    ) -> Message:
+        with read_your_writes():
+            accounts.delete_account(actor, data.password)
         return Message(success=True, message="Account deleted successfully.")
 
     @get("/users/{user_id:uuid}/", operation_id="public_profile", sync_to_thread=True)
@@ -279,7 +325,9 @@ class AuthController(Controller):
         return public_user_from_row(row, str(request.base_url))
 
 
-async def update_profile(request: Req) -> User:
+async def update_profile(
+    request: Req, actor: Actor, accounts: Accounts, read_your_writes: ReadYourWrites
+) -> User:
     """PATCH/PUT of the caller's profile: JSON, or multipart with an ``avatar`` file (A15)."""
     avatar: bytes | None = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -292,7 +340,16 @@ async def update_profile(request: Req) -> User:
     else:
         raw = await request.body()
         data = _decode(lambda: msgspec.json.decode(raw or b"{}", type=ProfileBody))
-    return await run_sync(_apply_profile, request, data, avatar)
+
+    def apply() -> User:
+        with read_your_writes() as written:
+            if avatar is None:
+                accounts.update_profile(actor, data.changes())
+            else:
+                accounts.change_avatar(actor, avatar, data.changes())
+        return current_user(request, accounts, actor.id(), written)
+
+    return await run_sync(apply)
 
 
 def _decode(parse: Callable[[], ProfileBody]) -> ProfileBody:
@@ -303,36 +360,33 @@ def _decode(parse: Callable[[], ProfileBody]) -> ProfileBody:
         raise ValidationException(detail=str(e), extra=[{"message": str(e), "key": key}]) from e
 
 
-def _apply_profile(request: Req, data: ProfileBody, avatar: bytes | None) -> User:
-    user = authenticate(request)
-    container = container_of(request)
-    with container.read_your_writes() as written:
-        if avatar is None:
-            container.accounts.update_profile(user.id, data.changes())
-        else:
-            try:
-                container.accounts.change_avatar(user.id, avatar, data.changes())
-            except ImageRejected as e:
-                raise ApiError(
-                    400, "INVALID", f"avatar: {e.message}", {"avatar": [e.message]}
-                ) from e
-    return current_user(request, user.id, written)
-
-
 class ProfileController(Controller):
     """CONTRACT §2.2: ``/profile/`` is the same User as ``/auth/me/``."""
 
     path = "/api/v1/profile"
     tags = ["profile"]
+    guards = [signed_in]
 
-    @get("/", operation_id="profile", sync_to_thread=True)
-    def profile(self, request: Req) -> User:
-        return user_from_row(authenticate(request), str(request.base_url))
+    @get("/", operation_id="profile", sync_to_thread=False)
+    def profile(self, request: Req, caller: Inject[Caller]) -> User:
+        return user_from_row(caller.row, str(request.base_url))
 
     @patch("/", operation_id="update_profile", opt=JSON_OR_MULTIPART)
-    async def update(self, request: Req) -> User:
-        return await update_profile(request)
+    async def update(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+    ) -> User:
+        return await update_profile(request, actor, accounts, read_your_writes)
 
     @put("/", operation_id="replace_profile", opt=JSON_OR_MULTIPART)
-    async def replace(self, request: Req) -> User:
-        return await update_profile(request)
+    async def replace(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+    ) -> User:
+        return await update_profile(request, actor, accounts, read_your_writes)

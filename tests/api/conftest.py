@@ -9,6 +9,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.bootstrap import Container
 from api.seed import seed_games
+from application.actor import Actor
 
 PASSWORD = "Sup3r-Secret!"
 
@@ -44,7 +45,9 @@ def market(client: TestClient[Any], container: Container) -> dict[str, Any]:
     """The catalogue, a seller, a buyer and a staff member (their auth headers)."""
     with container.read_your_writes():
         seed_games(container.catalogue)
-        container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+        container.accounts.create_user(
+            Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+        )
     staff = client.post(
         "/api/v1/auth/login/", json={"email": "staff@example.uz", "password": PASSWORD}
     )

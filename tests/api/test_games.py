@@ -9,6 +9,7 @@ from litestar.testing import TestClient
 
 from api.bootstrap import Container
 from api.seed import GAMES, seed_games
+from application.actor import Actor
 from tests.api.conftest import PASSWORD, bearer, error, register
 
 GAME_LIST_FIELDS = {
@@ -33,7 +34,9 @@ def seeded(container: Container) -> Container:
 @pytest.fixture
 def staff(client: TestClient[Any], container: Container) -> dict[str, str]:
     with container.read_your_writes():
-        container.accounts.create_user("boss@example.uz", PASSWORD, staff=True)
+        container.accounts.create_user(
+            Actor.platform("operator"), "boss@example.uz", PASSWORD, staff=True
+        )
     login = client.post(
         "/api/v1/auth/login/", json={"email": "boss@example.uz", "password": PASSWORD}
     )

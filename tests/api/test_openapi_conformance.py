@@ -22,6 +22,7 @@ from schemathesis.core.result import Ok
 
 from api.app import create_app
 from api.bootstrap import Container
+from application.actor import Actor
 from tests.api.conftest import PASSWORD
 
 EXAMPLES_PER_OPERATION = 6  # x ~80 operations x 2 roles x 2 backends: about a minute in all
@@ -59,7 +60,9 @@ def callers(container: Container, served: str) -> list[dict[str, str]]:
     for role in ("user", "staff"):
         email = f"{role}@example.uz"
         with container.read_your_writes():
-            container.accounts.create_user(email, PASSWORD, staff=role == "staff")
+            container.accounts.create_user(
+                Actor.platform("operator"), email, PASSWORD, staff=role == "staff"
+            )
         r = httpx.post(f"{served}/api/v1/auth/login/", json={"email": email, "password": PASSWORD})
         assert r.status_code == 200, r.text
         headers.append({"Authorization": f"Bearer {r.json()['data']['tokens']['access']}"})

@@ -10,6 +10,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from api.bootstrap import Container
+from application.actor import Actor
 from projections.users import users
 from tests.api.conftest import PASSWORD, bearer, error, register
 
@@ -242,8 +243,10 @@ def test_five_failed_logins_lock_the_email_and_address_pair(client: TestClient[A
 
 def test_a_banned_users_tokens_are_rejected(client: TestClient[Any], container: Container) -> None:
     data = register(client)
+    ann = container.accounts.find_user_by_email("ann@example.uz")
+    assert ann is not None
     with container.read_your_writes():
-        container.accounts.ban(container.accounts.find_user_by_email("ann@example.uz").id, "fraud")  # type: ignore[union-attr]
+        container.accounts.ban(Actor.platform("operator"), ann.id, "fraud")
     me = client.get("/api/v1/auth/me/", headers=bearer(data["tokens"]["access"]))
     assert me.status_code == 401
     refreshed = client.post("/api/v1/auth/refresh/", json={"refresh": data["tokens"]["refresh"]})

@@ -26,8 +26,10 @@ def a_pending_listing(container: Container) -> tuple[UUID, UUID]:
 
 
 def not_staff(container: Container, seller: UUID) -> list[Actor]:
-    banned = container.accounts.create_user("banned@example.uz", PASSWORD, staff=True)
-    container.accounts.ban(banned, "fraud")
+    banned = container.accounts.create_user(
+        Actor.platform("operator"), "banned@example.uz", PASSWORD, staff=True
+    )
+    container.accounts.ban(Actor.platform("operator"), banned, "fraud")
     return [
         Actor.user(seller),  # the seller themself
         Actor.user(uuid.uuid4()),  # nobody
@@ -50,7 +52,9 @@ def test_only_active_staff_approve_reject_or_promote_a_listing(container: Contai
 
 def test_staff_approve_a_listing_in_their_own_name(container: Container) -> None:
     _, listing = a_pending_listing(container)
-    staff = container.accounts.create_user("mod@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "mod@example.uz", PASSWORD, staff=True
+    )
     container.listings.approve_listing(Actor.user(staff), listing)
     assert container.app.load(listing, Listing).status == "active"
     approved = [e for e in container.app.events.get(listing) if isinstance(e, Listing.Approved)]

@@ -8,6 +8,7 @@ import pytest
 
 from domain.user import (
     AccountInactive,
+    CannotBanYourself,
     InvalidPhoneNumber,
     InvalidResetToken,
     PasswordReused,
@@ -140,10 +141,29 @@ def test_a_decent_password_passes() -> None:
     check_password_strength("Sup3r-Secret!", "ann@example.uz")
 
 
-def test_sign_ins_from_before_a_ban_are_void_even_after_the_unban() -> None:
+def test_sign_ins_from_before_a_ban_are_void() -> None:
     user = registered()
     assert user.accepts_tokens_issued_at(NOW)
     user.ban("fraud", NOW + timedelta(minutes=5))
-    user.unban()
+    assert not user.is_active
     assert not user.accepts_tokens_issued_at(NOW + timedelta(minutes=4))
-    assert user.accepts_tokens_issued_at(NOW + timedelta(minutes=5))
+
+
+def test_a_staff_member_cannot_ban_themself() -> None:
+    user = registered()
+    with pytest.raises(CannotBanYourself):
+        user.ban("oops", NOW, by=user.id)
+    assert user.is_active
+    assert events(user) == []
+
+
+def test_an_unban_in_the_stored_history_still_lifts_its_ban() -> None:
+    user = registered()
+    user.ban("fraud", NOW)
+    unbanned = User.Unbanned(
+        originator_id=user.id,
+        originator_version=user.version + 1,
+        timestamp=User.Event.create_timestamp(),
+    )
+    unbanned.mutate(user)
+    assert user.is_active

@@ -25,7 +25,9 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
     seed_games(container.catalogue)
     seller = container.accounts.register("seller@example.uz", PASSWORD, full_name="Sam Seller")
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
 
     def offer(title: str, game: str = "pubg-mobile") -> UUID:
         clock.advance(seconds=1)
@@ -55,7 +57,7 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
     container.listings.record_view(first, "ip:1", clock.now())
     container.listings.record_view(first, "ip:2", clock.now())
     container.listings.delete_listing(seller, third)
-    container.accounts.update_profile(seller, {"full_name": "Samuel Seller"})
+    container.accounts.update_profile(Actor.user(seller), {"full_name": "Samuel Seller"})
     container.catalogue.edit_game("pubg-mobile", {"name": "PUBG: Mobile"})
     fifth = offer("After the renames")
     container.listings.approve_listing(Actor.user(staff), fifth)
@@ -65,7 +67,7 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
     container.listings.archive_listing(fourth)
     offer("Last")
     container.accounts.update_profile(
-        seller, {"full_name": "Sam the Seller"}
+        Actor.user(seller), {"full_name": "Sam the Seller"}
     )  # renames a held-back row
 
 
@@ -97,7 +99,7 @@ def test_names_kept_from_a_batch_that_rolled_back_are_not_used(
     seller = container.accounts.register("seller@example.uz", PASSWORD, full_name="Before")
     runner.catch_up()
     listing_id = container.listings.create_listing(seller, "dota2", OFFER)
-    container.accounts.update_profile(seller, {"full_name": "Rolled Back"})
+    container.accounts.update_profile(Actor.user(seller), {"full_name": "Rolled Back"})
 
     def crash(i: int) -> None:
         if i == 1:  # the rename is applied (in memory too); the process dies before COMMIT

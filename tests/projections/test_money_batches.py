@@ -25,7 +25,9 @@ TABLES = (wallets, transactions, escrows, subscriptions, users, escrow_sellers)
 def a_busy_ledger(container: Container, clock: FixedClock) -> None:
     """Every money event, several on the same wallets and escrows, users made in between."""
     seed_games(container.catalogue)
-    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
 

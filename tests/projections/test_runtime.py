@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from api.bootstrap import Container, build
+from application.actor import Actor
 from application.settings import Settings
 from projections.runtime import PositionBoard, ProjectionRunner, tracking
 from projections.users import UsersProjector, users
@@ -25,7 +26,7 @@ def make_backlog(container: Container, users_count: int, updates: int) -> list[A
     ids = [container.accounts.register(f"user{i}@example.uz", PASSWORD) for i in range(users_count)]
     for n in range(updates):
         container.accounts.update_profile(
-            ids[n % users_count], {"full_name": f"Name {n}", "bio": f"bio {n}"}
+            Actor.user(ids[n % users_count]), {"full_name": f"Name {n}", "bio": f"bio {n}"}
         )
     return ids
 
@@ -247,7 +248,7 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
     def work(i: int) -> None:
         for n in range(15):
             with container.read_your_writes():
-                container.accounts.update_profile(ids[i], {"bio": f"{i}-{n}"})
+                container.accounts.update_profile(Actor.user(ids[i]), {"bio": f"{i}-{n}"})
                 container.catalogue.add_game(f"Game {i} {n}")
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
