@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.errors import DomainError, Forbidden
+from domain.errors import DomainError
 
 
 class AuthenticationFailed(DomainError):
@@ -14,11 +14,6 @@ class Throttled(DomainError):
     def __init__(self, seconds: int) -> None:
         super().__init__(f"Request was throttled. Expected available in {seconds} seconds.")
         self.retry_after = seconds
-
-
-class PermissionDenied(Forbidden):
-    def __init__(self, message: str = "You do not have permission to perform this action.") -> None:
-        super().__init__(message)
 
 
 class IncorrectPassword(DomainError):
