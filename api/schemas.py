@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from domain.user import PROFILE_FIELDS, Language
 from projections.users import as_utc
 
 SERVER_TZ = ZoneInfo("Asia/Tashkent")
@@ -20,7 +21,6 @@ Token = Annotated[str, Meta(min_length=1, max_length=4096)]
 Username = Annotated[str, Meta(max_length=50, pattern=r"^[\w.@+-]*$")]
 FullName = Annotated[str, Meta(max_length=150)]
 Phone = Annotated[str, Meta(max_length=20)]
-Language = Literal["uz", "ru", "en"]
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -77,6 +77,9 @@ class PasswordChangeBody(Body):
     new_password_confirm: Password | None = None
 
 
+EDITABLE = sorted(PROFILE_FIELDS - {"avatar"})  # the avatar arrives as a file (multipart)
+
+
 class ProfileBody(Body):
     username: Username | UnsetType | None = UNSET
     full_name: FullName | UnsetType = UNSET
@@ -89,16 +92,8 @@ class ProfileBody(Body):
     avatar: Any = UNSET  # a file arrives by multipart; a non-file value in JSON is ignored
 
     def changes(self) -> dict[str, Any]:
-        fields = (
-            "username",
-            "full_name",
-            "phone_number",
-            "language",
-            "timezone",
-            "bio",
-            "telegram_username",
-        )
-        out = {f: getattr(self, f) for f in fields if getattr(self, f) is not UNSET}
+        """The profile fields sent, of those the domain lets a user edit."""
+        out = {f: getattr(self, f) for f in EDITABLE if getattr(self, f) is not UNSET}
         if "phone_number" not in out and self.phone is not UNSET:
             out["phone_number"] = self.phone
         return out

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError
 
-LANGUAGES = frozenset({"uz", "ru", "en"})
+Language = Literal["uz", "ru", "en"]
+LANGUAGES = frozenset(get_args(Language))
 PROFILE_FIELDS = frozenset(
     {
         "username",
@@ -156,7 +157,9 @@ class User(Aggregate):
         if unknown:
             raise DomainError(f"Unknown profile field: {sorted(unknown)[0]}.")
         if changes.get("language") is not None and changes["language"] not in LANGUAGES:
-            raise DomainError("Language must be one of uz, ru, en.", field="language")
+            raise DomainError(
+                f"Language must be one of {', '.join(get_args(Language))}.", field="language"
+            )
         effective = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if effective:
             self._profile_updated(effective)
