@@ -29,7 +29,6 @@ from application.media import LocalMediaStore
 from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
 from application.sandbox import PROVIDERS, SandboxProvider, Signer
-from application.settings import Settings
 from application.throttle import (
     FallbackLoginThrottle,
     MemoryLoginThrottle,
@@ -47,6 +46,7 @@ from projections.runtime import (
     Wakeup,
     run_all,
 )
+from wibestore.settings import Settings
 from workers import tasks
 from workers.celery_app import configure as configure_celery
 

@@ -13,10 +13,10 @@ import psycopg
 
 from api.bootstrap import build
 from api.seed import GAMES, seed_games, seed_users
-from application.settings import Settings
 from domain.errors import DomainError
 from projections.audit import run_audit
 from projections.runtime import ProjectionRunner, run_all
+from wibestore.settings import Settings
 
 
 def migrate(_: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from uuid import uuid4
 import structlog
 
 from application.ports import Email
-from application.settings import Settings
+from wibestore.settings import Settings
 
 log = structlog.get_logger(__name__)
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from application.settings import Settings
+from wibestore.settings import Settings
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")

@@ -63,7 +63,6 @@ from api.bootstrap import Container, build
 from api.listing_schemas import listing_from_row
 from api.pagination import Page
 from api.seed import GAMES, seed_games
-from application.settings import Settings
 from bench.common import (
     CORES,
     DATABASE_URL,
@@ -82,6 +81,7 @@ from projections import listing_queries as q
 from projections.listings import listings as listings_table
 from projections.listings import search_text
 from projections.runtime import ProjectionRunner
+from wibestore.settings import Settings
 
 PASSWORD = "Qz7!mountain-Ledger"
 LIST = "/api/v1/listings/"

@@ -107,9 +107,8 @@ class Projector:
 class ReadStore:
     """The read-model database: SQLite under the data dir, or PostgreSQL schema ``read``."""
 
-    def __init__(
-        self, url: str, schema: str = "read", pool_size: int = 10, max_overflow: int = 20
-    ) -> None:
+    def __init__(self, url: str, schema: str, *, pool_size: int, max_overflow: int) -> None:
+        """Pool sizes (PostgreSQL) come from the settings: READ_POOL_SIZE, READ_MAX_OVERFLOW."""
         self.url = url
         self.is_postgres = url.startswith("postgresql")
         self.schema = schema

@@ -21,8 +21,8 @@ import pytest
 import redis
 
 from api.bootstrap import Container, build
-from application.settings import Settings
 from tests.connections import MAX_CONNECTIONS, ConnectionSampler
+from wibestore.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -14,9 +14,9 @@ from sqlalchemy import update
 
 from api.bootstrap import Container
 from api.seed import seed_games
-from application.settings import Settings
 from projections.money import wallets
 from tests.conftest import process_env
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from api.bootstrap import build
 from api.seed import GAMES
-from application.settings import Settings
 from projections.games import games
 from projections.users import users
 from tests.conftest import process_env
+from wibestore.settings import Settings
 
 
 def wibestore(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:

@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.bootstrap import Container, build
 from api.seed import seed_games
-from application.settings import Settings
 from projections.users import users
 from tests.api.test_payments import pay, signed
 from tests.conftest import (
@@ -39,6 +38,7 @@ from tests.conftest import (
 from tests.ledger import audited, settled
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from tests.tcp_proxy import TcpProxy
+from wibestore.settings import Settings
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "Sup3r-Secret!"

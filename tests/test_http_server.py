@@ -17,7 +17,6 @@ import pytest
 
 from api.bootstrap import build
 from api.seed import seed_games
-from application.settings import Settings
 from tests.conftest import (
     REDIS_URL,
     PgSchemas,
@@ -27,6 +26,7 @@ from tests.conftest import (
     require_postgres,
     require_redis,
 )
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 HEALTH_TOKEN = "health-token-of-the-monitoring-0123"  # the details of /health/detailed/

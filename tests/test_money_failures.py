@@ -21,9 +21,9 @@ from psycopg import sql
 
 from api.bootstrap import Container
 from api.seed import seed_games
-from application.settings import Settings
 from tests.conftest import process_env
 from tests.ledger import audited
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

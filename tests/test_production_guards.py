@@ -18,8 +18,8 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.bootstrap import build
-from application.settings import Settings
 from tests.conftest import FixedClock, process_env
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

@@ -19,7 +19,6 @@ import pytest
 
 from api.bootstrap import Container, build
 from api.seed import seed_games
-from application.settings import Settings
 from tests.conftest import (
     PgSchemas,
     audit_passes,
@@ -31,6 +30,7 @@ from tests.conftest import (
 from tests.ledger import settled
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from tests.test_http_server import free_port, wait_until_serving
+from wibestore.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PASSWORD = "Sup3r-Secret!"

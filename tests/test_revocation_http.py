@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from api.bootstrap import build
-from application.settings import Settings
 from tests.test_http_server import PASSWORD, Deployment
 from tests.test_http_server import production as production  # the fixture
+from wibestore.settings import Settings
 
 ME = "/api/v1/auth/me/"
 

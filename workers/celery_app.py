@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import Celery
 
-from application.settings import Settings
+from wibestore.settings import Settings
 
 celery = Celery("wibestore", include=["workers.tasks"])
 

@@ -14,7 +14,6 @@ from PIL import Image
 
 from api.bootstrap import Container
 from api.seed import seed_games
-from application.settings import Settings
 from tests.api.conftest import bearer, error, register
 from tests.images import (
     POLYGLOT_MARKER,
@@ -25,6 +24,7 @@ from tests.images import (
     polyglot_gif,
     tiny_animation,
 )
+from wibestore.settings import Settings
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 
 from api.bootstrap import Container, build
-from application.settings import Settings
 from tests.conftest import FixedClock
+from wibestore.settings import Settings
 
 
 @pytest.fixture

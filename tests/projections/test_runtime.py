@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select, text
 
 from api.bootstrap import Container, build
-from application.settings import Settings
 from projections.runtime import PositionBoard, ProjectionRunner, tracking
 from projections.users import UsersProjector, users
 from tests.conftest import FixedClock, PgSchemas, make_settings, process_env
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 
