@@ -89,7 +89,7 @@ async def throttle(request: Request[Any, Any, Any]) -> None:
         try:
             token = bearer_token(request)
             if token is not None:
-                user_id = str(container.app.tokens.decode(token, "access").user_id)
+                user_id = str(container.tokens.decode(token, "access").user_id)
         except TokenInvalid:
             user_id = None  # the handler answers 401; count the call against the address
     if scope == "user" and user_id is None:

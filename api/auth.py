@@ -37,7 +37,7 @@ def authenticate(request: Request[Any, Any, Any]) -> Any:
     if token is None:
         raise ApiError(401, "NOT_AUTHENTICATED", "Authentication credentials were not provided.")
     container = container_of(request)
-    claims = container.app.tokens.decode(token, "access")
+    claims = container.tokens.decode(token, "access")
     with container.store.reader.connect() as conn:
         row = token_holder_row(conn, claims.user_id, claims.session_id)
     if row is None or not row.is_active or row.deleted_at is not None:
@@ -54,7 +54,7 @@ def token_session(request: Request[Any, Any, Any]) -> UUID | None:
     token = bearer_token(request)
     if token is None:
         return None
-    return container_of(request).app.tokens.decode(token, "access").session_id
+    return container_of(request).tokens.decode(token, "access").session_id
 
 
 def require_staff(request: Request[Any, Any, Any]) -> Any:

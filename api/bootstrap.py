@@ -29,6 +29,7 @@ from application.media import LocalMediaStore
 from application.passwords import Passwords
 from application.ports import Clock, Email, GoogleIdentity, LoginThrottle, SystemClock
 from application.sandbox import PROVIDERS, SandboxProvider, Signer
+from application.services import compose
 from application.throttle import (
     FallbackLoginThrottle,
     MemoryLoginThrottle,
@@ -97,8 +98,9 @@ class Container:
         )
         self.login_throttle = throttle
         self.proxies = TrustedProxies(settings.trusted_proxies)
-        self.app = Marketplace(
-            settings.event_store_env(),
+        self.app = Marketplace(settings.event_store_env())
+        self.services = compose(
+            self.app,
             clock=self.clock,
             passwords=Passwords(fast=fast_passwords),
             tokens=Tokens(settings.jwt_secret, settings.access_minutes, settings.refresh_minutes),
@@ -108,9 +110,17 @@ class Container:
             vault=Vault(settings.credentials_key),
             media=self.media,
             request_thumbnail=self._request_thumbnail,
+            delivery_window=timedelta(hours=settings.escrow_delivery_hours),
+            confirmation_window=timedelta(hours=settings.escrow_auto_release_hours),
         )
-        self.app.delivery_window = timedelta(hours=settings.escrow_delivery_hours)
-        self.app.confirmation_window = timedelta(hours=settings.escrow_auto_release_hours)
+        self.accounts = self.services.accounts
+        self.catalogue = self.services.catalogue
+        self.uploads = self.services.uploads
+        self.listings = self.services.listings
+        self.payments = self.services.payments
+        self.subscriptions = self.services.subscriptions
+        self.escrows = self.services.escrows
+        self.tokens = self.accounts.tokens
         self.idempotency: IdempotencyStore = (
             RedisStore(self.redis) if self.redis is not None else MemoryStore()
         )
@@ -119,7 +129,7 @@ class Container:
             SandboxProvider(signer) if settings.payment_provider == "sandbox" else None
         )
         self.webhooks = Webhooks(
-            self.app, signer, providers=PROVIDERS if self.payment_provider is not None else ()
+            self.payments, signer, providers=PROVIDERS if self.payment_provider is not None else ()
         )
         self.store = ReadStore(
             settings.read_model_url(),

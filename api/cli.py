@@ -47,8 +47,8 @@ def seed(_: argparse.Namespace) -> int:
     try:
         container.start()
         with container.read_your_writes():
-            added = seed_games(container.app)
-            accounts = seed_users(container.app)
+            added = seed_games(container.catalogue)
+            accounts = seed_users(container.services)
         print(f"games: {added} added, {len(GAMES)} in the catalogue")
         for email, password, staff in accounts:
             print(f"{'staff' if staff else 'user '}  {email}  password: {password}")
@@ -63,7 +63,7 @@ def seed_catalogue(_: argparse.Namespace) -> int:
     try:
         container.start()
         with container.read_your_writes():
-            added = seed_games(container.app)
+            added = seed_games(container.catalogue)
         print(f"games: {added} added, {len(GAMES)} in the catalogue")
     finally:
         container.close()
@@ -200,7 +200,7 @@ def user_create(args: argparse.Namespace) -> int:
     try:
         container.start()
         with container.read_your_writes():
-            user_id = container.app.create_user(args.email, args.password, staff=args.staff)
+            user_id = container.accounts.create_user(args.email, args.password, staff=args.staff)
     except DomainError as e:
         print(f"error: {e.message}", file=sys.stderr)
         return 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from application.marketplace import Marketplace
+from application.catalogue import Catalogue
+from application.services import Services
 
 DEMO_STAFF = ("admin@wibestore.local", "Staff-Demo-2026!")
 DEMO_USER = ("gamer@wibestore.local", "Player-Demo-2026!")
@@ -67,14 +68,14 @@ CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
-def seed_games(app: Marketplace) -> int:
+def seed_games(catalogue: Catalogue) -> int:
     for slug, name, parent in CATEGORIES:
-        if not app.has_category(slug):
-            app.add_category(name, slug=slug, parent_slug=parent)
+        if not catalogue.has_category(slug):
+            catalogue.add_category(name, slug=slug, parent_slug=parent)
     added = 0
     for order, (slug, name, icon, color) in enumerate(GAMES):
-        if not app.has_game(slug):
-            app.add_game(name, slug=slug, icon=icon, color=color, sort_order=order)
+        if not catalogue.has_game(slug):
+            catalogue.add_game(name, slug=slug, icon=icon, color=color, sort_order=order)
             added += 1
     return added
 
@@ -82,14 +83,16 @@ def seed_games(app: Marketplace) -> int:
 DEMO_BALANCE = 5_000_000 * 100  # 5,000,000 UZS, in tiyin
 
 
-def seed_users(app: Marketplace) -> list[tuple[str, str, bool]]:
+def seed_users(services: Services) -> list[tuple[str, str, bool]]:
     out = []
     for (email, password), staff in ((DEMO_STAFF, True), (DEMO_USER, False)):
-        if app.find_user_by_email(email) is None:
-            user_id = app.create_user(
+        if services.accounts.find_user_by_email(email) is None:
+            user_id = services.accounts.create_user(
                 email, password, staff=staff, full_name="WibeStore Admin" if staff else "Demo Gamer"
             )
             if not staff:  # something to buy with in the demo (a deposit like any other)
-                app.credit_deposit(user_id, uuid.uuid4(), DEMO_BALANCE, provider="demo")
+                services.payments.credit_deposit(
+                    user_id, uuid.uuid4(), DEMO_BALANCE, provider="demo"
+                )
         out.append((email, password, staff))
     return out

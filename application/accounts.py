@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -12,8 +13,10 @@ import msgspec
 from eventsourcing.persistence import IntegrityError
 
 from application.errors import AuthenticationFailed, IncorrectPassword, InvalidToken, Throttled
-from application.ports import Email, GoogleAccount
-from application.tokens import TokenInvalid
+from application.marketplace import Marketplace
+from application.passwords import Passwords
+from application.ports import Clock, Email, GoogleAccount, LoginThrottle
+from application.tokens import TokenInvalid, Tokens
 from application.uploads import Uploads
 from domain.errors import Conflict, NotFound
 from domain.session import Outcome, Session, SessionRevoked
@@ -35,7 +38,28 @@ class TokenPair(msgspec.Struct, frozen=True):
     refresh: str
 
 
-class Accounts(Uploads):
+class Accounts:
+    def __init__(
+        self,
+        app: Marketplace,
+        *,
+        clock: Clock,
+        passwords: Passwords,
+        tokens: Tokens,
+        throttle: LoginThrottle,
+        send_email: Callable[[Email], None],
+        frontend_url: str,
+        uploads: Uploads,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.passwords = passwords
+        self.tokens = tokens
+        self.throttle = throttle
+        self.send_email = send_email
+        self.frontend_url = frontend_url.rstrip("/")
+        self.uploads = uploads
+
     # --- registration and sign-in --------------------------------------------------------
     def register(
         self,
@@ -75,7 +99,7 @@ class Accounts(Uploads):
             raise AuthenticationFailed
         self.throttle.succeeded(email, client)
         user.log_in(self.clock.now())
-        self.save(user)
+        self.app.save(user)
         return user.id
 
     def sign_in_with_google(self, account: GoogleAccount) -> UUID:
@@ -95,7 +119,7 @@ class Accounts(Uploads):
         if not user.is_verified:
             user.verify()
         user.log_in(self.clock.now())
-        self.save(user)
+        self.app.save(user)
         return user.id
 
     def create_user(
@@ -120,7 +144,7 @@ class Accounts(Uploads):
     def start_session(self, user_id: UUID, claims: dict[str, Any] | None = None) -> TokenPair:
         now = self.clock.now()
         session = Session(user_id=user_id, token_id=self.tokens.new_token_id(), at=now)
-        self.save(session)
+        self.app.save(session)
         return TokenPair(
             access=self.tokens.access(user_id, now, claims, session.id),
             refresh=self.tokens.refresh(user_id, session.id, session.token_id, now),
@@ -134,11 +158,11 @@ class Accounts(Uploads):
         user = self.user(claims.user_id)
         if not user.is_active:
             session.end("inactive")
-            self.save(session)
+            self.app.save(session)
             raise TokenInvalid("User is inactive")
         if not user.accepts_tokens_issued_at(session.started_at):  # e.g. a password reset since
             session.end("signed_out")
-            self.save(session)
+            self.app.save(session)
             raise TokenInvalid("Token is no longer valid")
         new_token_id = self.tokens.new_token_id()
         try:
@@ -146,7 +170,7 @@ class Accounts(Uploads):
         except SessionRevoked as e:
             raise TokenInvalid("Token is blacklisted") from e
         try:
-            self.save(session)
+            self.app.save(session)
         except IntegrityError as e:  # a concurrent refresh of the same token won
             raise TokenInvalid("Token is blacklisted") from e
         if outcome is Outcome.REUSE_DETECTED:
@@ -172,14 +196,14 @@ class Accounts(Uploads):
             if claims.user_id != user_id or session.user_id != user_id:
                 raise InvalidToken
         elif session_id is not None:
-            found = self.find(session_id, Session)
+            found = self.app.find(session_id, Session)
             if found is None or found.user_id != user_id:
                 return None
             session = found
         else:
             return None
         session.end("logout")
-        self.save(session)
+        self.app.save(session)
         return session
 
     # --- profile and password -------------------------------------------------------------
@@ -201,8 +225,8 @@ class Accounts(Uploads):
     def change_avatar(self, user_id: UUID, raw: bytes, changes: dict[str, Any]) -> None:
         """The new avatar and the other profile changes in one save: a refused change (a
         taken username, say) keeps neither the avatar nor its file."""
-        with self.kept_only_if_done() as stored:
-            stored.append(self.upload_image(raw))
+        with self.uploads.kept_only_if_done() as stored:
+            stored.append(self.uploads.upload_image(raw))
             self.update_profile(user_id, {**changes, "avatar": stored[0].url})
 
     def change_password(self, user_id: UUID, old_password: str, new_password: str) -> None:
@@ -214,7 +238,7 @@ class Accounts(Uploads):
             self.passwords.hash(new_password),
             reused=self.passwords.matches_any(user.password_history, new_password),
         )
-        self.save(user)
+        self.app.save(user)
 
     def request_password_reset(self, email: str) -> None:
         """Mail a single-use link valid for an hour; silent when no such active user exists."""
@@ -234,7 +258,7 @@ class Accounts(Uploads):
                 f"{self.frontend_url}/reset-password?token={token}\n",
             )
         )
-        self.save(user)
+        self.app.save(user)
 
     def reset_password(self, token: str, new_password: str) -> None:
         user_hex, _, secret = token.partition(".")
@@ -250,7 +274,7 @@ class Accounts(Uploads):
             self.clock.now(),
             reused=self.passwords.matches_any(user.password_history, new_password),
         )
-        self.save(user)
+        self.app.save(user)
 
     def delete_account(self, user_id: UUID, password: str) -> None:
         user = self.user(user_id)
@@ -266,44 +290,42 @@ class Accounts(Uploads):
             )
             if value
         ]
-        self.save(user, *keys)
+        self.app.save(user, *keys)
 
     # --- staff ----------------------------------------------------------------------------
     def grant_staff(self, user_id: UUID) -> None:
         user = self.user(user_id)
         user.grant_staff()
-        self.save(user)
+        self.app.save(user)
 
     def ban(self, user_id: UUID, reason: str) -> None:
         user = self.user(user_id)
         user.ban(reason, self.clock.now())
-        self.save(user)
+        self.app.save(user)
 
     # --- loading --------------------------------------------------------------------------
     def user(self, user_id: UUID) -> User:
-        return self.load(user_id, User, "User not found.")
-
-    _user = user
+        return self.app.load(user_id, User, "User not found.")
 
     def find_user_by_email(self, email: str) -> User | None:
-        index = self.find(key_id("email", email), UniqueKey)
+        index = self.app.find(key_id("email", email), UniqueKey)
         if index is None or index.owner_id is None:
             return None
         return self.user(index.owner_id)
 
     def _session(self, session_id: UUID | None) -> Session:
-        session = self.find(session_id, Session) if session_id is not None else None
+        session = self.app.find(session_id, Session) if session_id is not None else None
         if session is None:
             raise TokenInvalid()
         return session
 
     def _released(self, kind: str, value: str) -> UniqueKey:
-        key = self.load(key_id(kind, value), UniqueKey)
+        key = self.app.load(key_id(kind, value), UniqueKey)
         key.release()
         return key
 
     def _claimed(self, kind: str, value: str, owner_id: UUID) -> UniqueKey:
-        key = self.find(key_id(kind, value), UniqueKey)
+        key = self.app.find(key_id(kind, value), UniqueKey)
         if key is None:
             return UniqueKey(kind, value, owner_id)
         key.claim(owner_id)
@@ -315,7 +337,7 @@ class Accounts(Uploads):
         """Save ``owner`` with its unique keys claimed, all in one transaction."""
         claimed = [self._claimed(kind, value, owner.id) for kind, value in keys.items() if value]
         try:
-            self.save(owner, *(also or []), *claimed)
+            self.app.save(owner, *(also or []), *claimed)
         except IntegrityError as e:
             # A concurrent command claimed one of the keys (or changed the owner) first.
             for kind, value in keys.items():

@@ -7,16 +7,19 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.core import Core
+from application.marketplace import Marketplace
 from domain.errors import Conflict
 from domain.game import Category, Game, category_id, game_id, slugify
 
 
-class Catalogue(Core):
+class Catalogue:
+    def __init__(self, app: Marketplace) -> None:
+        self.app = app
+
     def add_game(self, name: str, **details: Any) -> UUID:
         game = Game.add(name, **details)
         try:
-            self.save(game)
+            self.app.save(game)
         except IntegrityError as e:
             raise Conflict(
                 f"A game with the slug '{game.slug}' already exists.", field="slug"
@@ -27,10 +30,10 @@ class Catalogue(Core):
         self, name: str, *, slug: str | None = None, parent_slug: str | None = None
     ) -> UUID:
         if parent_slug is not None:
-            self.load(category_id(parent_slug), Category, "Parent category not found.")
+            self.app.load(category_id(parent_slug), Category, "Parent category not found.")
         category = Category.add(name, slug=slug, parent_slug=parent_slug)
         try:
-            self.save(category)
+            self.app.save(category)
         except IntegrityError as e:
             raise Conflict(
                 f"A category with the slug '{category.slug}' already exists.", field="slug"
@@ -38,28 +41,28 @@ class Catalogue(Core):
         return category.id
 
     def has_category(self, slug: str) -> bool:
-        return self.find(category_id(slug), Category) is not None
+        return self.app.find(category_id(slug), Category) is not None
 
     def edit_game(self, slug: str, changes: dict[str, Any]) -> None:
         game = self.game(slug)
         game.edit(changes)
-        self.save(game)
+        self.app.save(game)
 
     def deactivate_game(self, slug: str) -> None:
         game = self.game(slug)
         game.deactivate()
-        self.save(game)
+        self.app.save(game)
 
     def reactivate_game(self, slug: str) -> None:
         game = self.game(slug)
         game.reactivate()
-        self.save(game)
+        self.app.save(game)
 
     def game(self, slug: str) -> Game:
-        return self.load(game_id(slug), Game, "Game not found.")
+        return self.app.load(game_id(slug), Game, "Game not found.")
 
     def has_game(self, slug: str) -> bool:
-        return self.find(game_id(slug), Game) is not None
+        return self.app.find(game_id(slug), Game) is not None
 
     @staticmethod
     def game_slug(name: str) -> str:

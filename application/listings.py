@@ -9,7 +9,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from application.marketplace import Marketplace
+from application.ports import Clock
 from application.uploads import Uploads
+from application.vault import Vault
 from domain.errors import DomainError, NotFound
 from domain.game import Game, game_id
 from domain.listing import Listing
@@ -18,7 +21,13 @@ from domain.listing_activity import Favorite, ListingView, favorite_id, view_id
 CREDENTIAL_FIELDS = ("account_email", "account_password")
 
 
-class Listings(Uploads):
+class Listings:
+    def __init__(self, app: Marketplace, *, clock: Clock, vault: Vault, uploads: Uploads) -> None:
+        self.app = app
+        self.clock = clock
+        self.vault = vault
+        self.uploads = uploads
+
     def create_listing(
         self,
         seller_id: UUID,
@@ -37,7 +46,7 @@ class Listings(Uploads):
             sealed_credentials=sealed,
             **fields,
         )
-        self.save(listing)
+        self.app.save(listing)
         return listing.id
 
     def edit_listing(
@@ -54,33 +63,33 @@ class Listings(Uploads):
         if credentials:
             changes["sealed_credentials"] = self.vault.seal(credentials, listing.id)
         listing.edit(user_id, changes)
-        self.save(listing)
+        self.app.save(listing)
 
     def delete_listing(self, user_id: UUID, listing_id: UUID) -> None:
         listing = self.listing(listing_id)
         listing.delete(user_id, self.clock.now())
-        self.save(listing)
+        self.app.save(listing)
 
     def approve_listing(self, staff_id: UUID, listing_id: UUID) -> None:
         listing = self.listing(listing_id)
         listing.approve(staff_id, self.clock.now())
-        self.save(listing)
+        self.app.save(listing)
 
     def reject_listing(self, staff_id: UUID, listing_id: UUID, reason: str) -> None:
         listing = self.listing(listing_id)
         listing.reject(staff_id, reason, self.clock.now())
-        self.save(listing)
+        self.app.save(listing)
 
     def set_listing_premium(self, listing_id: UUID, is_premium: bool) -> None:
         listing = self.listing(listing_id)
         listing.set_premium(is_premium)
-        self.save(listing)
+        self.app.save(listing)
 
     def archive_listing(self, listing_id: UUID) -> None:
         listing = self.listing(listing_id)
         if listing.status == "active":
             listing.archive(self.clock.now())
-            self.save(listing)
+            self.app.save(listing)
 
     def attach_listing_images(
         self, user_id: UUID, listing_id: UUID, files: list[bytes]
@@ -89,19 +98,19 @@ class Listings(Uploads):
         does not own the listing or it cannot take that many more."""
         listing = self.listing(listing_id)
         listing.check_can_add_images(user_id, len(files))
-        images = [self.check_image(raw) for raw in files]  # one bad file: none is stored
-        with self.kept_only_if_done() as stored:  # a lost save keeps none either
+        images = [self.uploads.check_image(raw) for raw in files]  # one bad file: none is stored
+        with self.uploads.kept_only_if_done() as stored:  # a lost save keeps none either
             for image in images:
-                stored.append(self.store_image(image))
+                stored.append(self.uploads.store_image(image))
             before = len(listing.images)
             listing.add_images(user_id, [{"id": str(uuid.uuid4()), "url": i.url} for i in stored])
-            self.save(listing)
+            self.app.save(listing)
         return listing.images[before:]
 
     def remove_listing_image(self, user_id: UUID, listing_id: UUID, image_id: str) -> None:
         listing = self.listing(listing_id)
         listing.remove_image(user_id, image_id)
-        self.save(listing)
+        self.app.save(listing)
 
     def listing_credentials(self, listing_id: UUID) -> dict[str, str] | None:
         listing = self.listing(listing_id)
@@ -113,7 +122,7 @@ class Listings(Uploads):
     def favorite(self, user_id: UUID, listing_id: UUID) -> bool:
         """Add to favourites; False when it already was one."""
         self.active_listing(listing_id)
-        fav = self.find(favorite_id(user_id, listing_id), Favorite)
+        fav = self.app.find(favorite_id(user_id, listing_id), Favorite)
         if fav is None:
             fav = Favorite(user_id=user_id, listing_id=listing_id, at=self.clock.now())
         elif fav.is_on:
@@ -124,17 +133,17 @@ class Listings(Uploads):
         return True
 
     def unfavorite(self, user_id: UUID, listing_id: UUID) -> None:
-        fav = self.find(favorite_id(user_id, listing_id), Favorite)
+        fav = self.app.find(favorite_id(user_id, listing_id), Favorite)
         if fav is None or not fav.is_on:
             raise NotFound("Not in favorites.")
         fav.remove()
-        self.save(fav)
+        self.app.save(fav)
 
     def record_view(self, listing_id: UUID, viewer: str, on: datetime) -> bool:
         """Count one view per listing, viewer (user id or IP) and day; False when counted."""
         self.active_listing(listing_id)
         key = view_id(listing_id, viewer, on.date())
-        if self.find(key, ListingView) is not None:
+        if self.app.find(key, ListingView) is not None:
             return False
         return self._save_once(
             ListingView(listing_id=listing_id, viewer=viewer, day=on.date().isoformat())
@@ -142,14 +151,14 @@ class Listings(Uploads):
 
     def _save_once(self, aggregate: Favorite | ListingView) -> bool:
         try:
-            self.save(aggregate)
+            self.app.save(aggregate)
         except IntegrityError:  # the same favourite or view, recorded by a racing request
             return False
         return True
 
     # --- loading ----------------------------------------------------------------------------
     def listing(self, listing_id: UUID) -> Listing:
-        listing = self.load(listing_id, Listing, "Listing not found.")
+        listing = self.app.load(listing_id, Listing, "Listing not found.")
         if listing.is_deleted:
             raise NotFound("Listing not found.")
         return listing
@@ -165,7 +174,7 @@ class Listings(Uploads):
             gid = ref if isinstance(ref, UUID) else UUID(ref)
         except ValueError:
             gid = game_id(str(ref))
-        game = self.find(gid, Game)
+        game = self.app.find(gid, Game)
         if game is None or not game.is_active:
             raise UnknownGame
         return game

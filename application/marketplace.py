@@ -1,15 +1,99 @@
-"""The Marketplace: one eventsourcing Application holding every aggregate, so a command that
-changes several aggregates saves them in one transaction."""
+"""The Marketplace: the ONE eventsourcing Application under every service.
+
+Each service (accounts, catalogue, listings, payments, escrows, subscriptions) loads and saves
+aggregates through it, so a command that changes several aggregates saves them in one
+transaction, and all events share one notification log: the total order projectors and
+auditors read.
+"""
 
 from __future__ import annotations
 
-from application.accounts import Accounts, TokenPair
-from application.catalogue import Catalogue
-from application.payments import Payments
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
+from eventsourcing.postgres import PostgresDatastore
+
+from application.event_store_guard import OutageGuard
+from application.group_commit import GroupCommitRecorder
+from domain.errors import Conflict, NotFound
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+ATTEMPTS = 10
 
 
-class Marketplace(Accounts, Catalogue, Payments):
+class Marketplace(Application[UUID]):
     name = "Marketplace"
 
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(env)
+        self.saved_listeners: list[Callable[[int], None]] = []
+        self._local = threading.local()
 
-__all__ = ["Marketplace", "TokenPair"]
+    def construct_recorder(self) -> ApplicationRecorder:
+        """The store's recorder, with concurrent saves grouped into shared transactions and,
+        on PostgreSQL, commands failing fast while the server is down (event_store_guard.py)."""
+        recorder = super().construct_recorder()
+        datastore = getattr(recorder, "datastore", None)
+        if isinstance(datastore, PostgresDatastore):
+            self.outage: OutageGuard | None = OutageGuard(datastore)
+        else:
+            self.outage = None
+        return GroupCommitRecorder(recorder)
+
+    # --- loading ----------------------------------------------------------------------------
+    def load(self, aggregate_id: UUID, kind: type[A], missing: str = "Not found.") -> A:
+        """The aggregate with this id, if it is a ``kind``; NotFound otherwise."""
+        try:
+            aggregate: object = self.repository.get(aggregate_id)
+        except AggregateNotFoundError as e:
+            raise NotFound(missing) from e
+        if not isinstance(aggregate, kind):
+            raise NotFound(missing)
+        return aggregate
+
+    def find(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        try:
+            return self.load(aggregate_id, kind)
+        except NotFound:
+            return None
+
+    # --- races --------------------------------------------------------------------------------
+    def retrying(self, command: Callable[[], T]) -> T:
+        """Run ``command`` again on fresh state when a concurrent save got there first.
+
+        The event store's optimistic concurrency decides races: the loser's save raises
+        IntegrityError and writes nothing; a command whose outcome may differ on fresh state
+        (money, mostly) is re-run on the state the winner left."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return command()
+            except IntegrityError:
+                if attempt == ATTEMPTS - 1:
+                    raise Conflict("Too many simultaneous changes; please try again.") from None
+                # Jittered backoff: contenders for one aggregate spread out instead of
+                # colliding again in lockstep.
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    # --- positions, for read-your-writes ------------------------------------------------
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings:
+            position = recordings[-1].notification.id
+            self._local.position = max(position, getattr(self._local, "position", 0) or 0)
+            for listener in self.saved_listeners:
+                listener(position)
+
+    @contextmanager
+    def tracking_position(self) -> Iterator[Callable[[], int | None]]:
+        """Yield a getter for the position of the last event this thread saves inside."""
+        self._local.position = None
+        yield lambda: getattr(self._local, "position", None)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import msgspec
 
-from application.core import Core
 from application.images import CleanImage, ImageRejected, clean
+from application.media import MediaStore
+from application.ports import Clock
 
 
 class UploadedImage(msgspec.Struct, frozen=True):
@@ -22,9 +23,16 @@ class UploadedImage(msgspec.Struct, frozen=True):
     thumbnail_name: str
 
 
-class Uploads(Core):
+class Uploads:
     """Nothing half-written: an image whose thumbnail task cannot be queued (the queue is
     down) is removed again and the error raised, and so are the others of the same request."""
+
+    def __init__(
+        self, *, clock: Clock, media: MediaStore, request_thumbnail: Callable[[str, str], None]
+    ) -> None:
+        self.clock = clock
+        self.media = media
+        self.request_thumbnail = request_thumbnail
 
     def upload_image(self, raw: bytes) -> UploadedImage:
         """Store a cleaned copy of an uploaded image; its thumbnail is made by a task."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from application.marketplace import Marketplace
+from application.payments import Payments
 from application.sandbox import Signer, WebhookRejected
 from domain.deposit import DepositClosed
 from domain.errors import DomainError, NotFound
@@ -21,8 +21,8 @@ log = structlog.get_logger(__name__)
 
 
 class Webhooks:
-    def __init__(self, app: Marketplace, signer: Signer, providers: tuple[str, ...]) -> None:
-        self.app = app
+    def __init__(self, payments: Payments, signer: Signer, providers: tuple[str, ...]) -> None:
+        self.payments = payments
         self.signer = signer
         self.providers = providers  # the webhook paths this deployment answers
 
@@ -50,7 +50,7 @@ class Webhooks:
             deposit_id = uuid.UUID(str(raw_id))
         except ValueError:
             raise NotFound("Transaction not found") from None
-        deposit = self.app.deposit(deposit_id)
+        deposit = self.payments.deposit(deposit_id)
         if deposit.provider != provider:
             raise WebhookRejected("This transaction belongs to another provider.")
         if "user_id" in payload and str(payload["user_id"]) != str(deposit.user_id):
@@ -60,7 +60,7 @@ class Webhooks:
         event = payload.get("event", "payment.completed")
         if event == "payment.cancelled":
             try:
-                self.app.cancel_deposit(deposit_id, "Cancelled at the provider.")
+                self.payments.cancel_deposit(deposit_id, "Cancelled at the provider.")
             except DepositClosed as e:
                 raise WebhookRejected(e.message) from None
             return 200, {"status": "ok", "message": "Payment cancelled"}
@@ -70,7 +70,7 @@ class Webhooks:
         if not reference:  # the audit traces every credited deposit to the provider's payment
             raise WebhookRejected("Missing provider_transaction_id.")
         try:
-            credited = self.app.confirm_deposit(deposit_id, reference)
+            credited = self.payments.confirm_deposit(deposit_id, reference)
         except DepositClosed as e:
             raise WebhookRejected(e.message) from None
         log.info("webhook.completed", provider=provider, deposit=str(deposit_id), credited=credited)

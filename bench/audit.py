@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -36,29 +37,33 @@ PASSWORD = "Qz7!mountain-Ledger"
 UZS = 100
 
 
-def trade_all(container: object, trades: int) -> None:
-    app = container.app  # type: ignore[attr-defined]
-    seed_games(app)
-    staff = app.create_user("staff@bench.uz", PASSWORD, staff=True)
+def trade_all(container: Any, trades: int) -> None:
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user("staff@bench.uz", PASSWORD, staff=True)
     pairs = [
-        (app.register(f"s{i}@bench.uz", PASSWORD), app.register(f"b{i}@bench.uz", PASSWORD))
+        (
+            container.accounts.register(f"s{i}@bench.uz", PASSWORD),
+            container.accounts.register(f"b{i}@bench.uz", PASSWORD),
+        )
         for i in range(16)
     ]
 
     def trade(n: int) -> None:
         seller, buyer = pairs[n % len(pairs)]
-        app.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
-        listing = app.create_listing(
+        container.payments.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
+        listing = container.listings.create_listing(
             seller, "pubg-mobile", {"title": f"T{n}", "description": "D", "price": 40_000 * UZS}
         )
-        app.approve_listing(staff, listing)
-        escrow = app.purchase(buyer, listing)
+        container.listings.approve_listing(staff, listing)
+        escrow = container.escrows.purchase(buyer, listing)
         if n % 4 == 3:
-            app.dispute(buyer, escrow.id, "wrong")
-            app.resolve_dispute(staff, escrow.id, True, "refund")
+            container.escrows.dispute(buyer, escrow.id, "wrong")
+            container.escrows.resolve_dispute(staff, escrow.id, True, "refund")
         else:
-            app.deliver(seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"})
-            app.confirm_purchase(buyer, escrow.id)
+            container.escrows.deliver(
+                seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+            )
+            container.escrows.confirm_purchase(buyer, escrow.id)
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(trade, range(trades)))

@@ -24,7 +24,7 @@ from pathlib import Path
 from uuid import UUID
 
 from api.bootstrap import build
-from application.marketplace import Marketplace
+from application.accounts import Accounts
 from bench.common import (
     Pgbench,
     add_pgbench_options,
@@ -61,16 +61,16 @@ class Throughput:
         return self.commands / self.seconds
 
 
-def register_users(app: Marketplace, count: int, threads: int) -> list[UUID]:
+def register_users(accounts: Accounts, count: int, threads: int) -> list[UUID]:
     def one(i: int) -> UUID:
-        return app.register(f"bench{i}@example.uz", PASSWORD, full_name=f"Bench User {i}")
+        return accounts.register(f"bench{i}@example.uz", PASSWORD, full_name=f"Bench User {i}")
 
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, range(count)))
 
 
 def update_profiles(
-    app: Marketplace, users: Sequence[UUID], window: tuple[float, float], tally: Tally
+    accounts: Accounts, users: Sequence[UUID], window: tuple[float, float], tally: Tally
 ) -> None:
     """Update the given users round-robin until the window closes; tally what ends inside it."""
     start, end = window
@@ -79,7 +79,7 @@ def update_profiles(
         user_id = users[i % len(users)]
         error: str | None = None
         try:
-            app.update_profile(user_id, {"full_name": f"Bench {user_id.hex[:6]} {i}"})
+            accounts.update_profile(user_id, {"full_name": f"Bench {user_id.hex[:6]} {i}"})
         except Exception as e:
             error = type(e).__name__
         done = time.perf_counter()
@@ -92,7 +92,7 @@ def update_profiles(
 
 
 def measure(
-    app: Marketplace, users: list[UUID], threads: int, seconds: float, warmup: float
+    accounts: Accounts, users: list[UUID], threads: int, seconds: float, warmup: float
 ) -> Throughput:
     tallies = [Tally() for _ in range(threads)]
     start = time.perf_counter() + warmup
@@ -100,7 +100,7 @@ def measure(
     workers = [
         threading.Thread(
             target=update_profiles,
-            args=(app, users[t::threads], window, tallies[t]),
+            args=(accounts, users[t::threads], window, tallies[t]),
             name=f"bench-commands-{t}",
             daemon=True,
         )
@@ -131,14 +131,14 @@ def run_commands(args: argparse.Namespace) -> Throughput:
             container.start(projectors=False)
             count = args.threads * args.users_per_thread
             began = time.perf_counter()
-            users = register_users(container.app, count, args.threads)
+            users = register_users(container.accounts, count, args.threads)
             print(f"registered {count} users in {time.perf_counter() - began:.1f} s")
             checkpoint()
             print(
                 f"measuring: {args.threads} threads x {args.users_per_thread} users each, "
                 f"{args.warmup:g} s warm-up + {args.seconds:g} s"
             )
-            return measure(container.app, users, args.threads, args.seconds, args.warmup)
+            return measure(container.accounts, users, args.threads, args.seconds, args.warmup)
         finally:
             container.close()
 

@@ -209,14 +209,17 @@ class Seeded:
 
 
 def seed(container: Container, args: argparse.Namespace) -> Seeded:
-    app = container.app
     began = time.perf_counter()
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True, full_name="Bench Staff")
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user(
+        "staff@example.uz", PASSWORD, staff=True, full_name="Bench Staff"
+    )
     with ThreadPoolExecutor(args.seed_threads) as pool:
         sellers = list(
             pool.map(
-                lambda i: app.register(f"seller{i}@example.uz", PASSWORD, full_name=seller_name(i)),
+                lambda i: container.accounts.register(
+                    f"seller{i}@example.uz", PASSWORD, full_name=seller_name(i)
+                ),
                 range(args.sellers),
             )
         )
@@ -224,10 +227,12 @@ def seed(container: Container, args: argparse.Namespace) -> Seeded:
     specs = listing_specs(args.listings, args.sellers, random.Random(args.seed))
 
     def one(spec: Spec) -> UUID:
-        listing_id = app.create_listing(sellers[spec.seller], spec.game, dict(spec.fields))
-        app.approve_listing(staff, listing_id)
+        listing_id = container.listings.create_listing(
+            sellers[spec.seller], spec.game, dict(spec.fields)
+        )
+        container.listings.approve_listing(staff, listing_id)
         if spec.premium:
-            app.set_listing_premium(listing_id, True)
+            container.listings.set_listing_premium(listing_id, True)
         return listing_id
 
     began = time.perf_counter()

@@ -61,7 +61,7 @@ def measure(container: Container, users: list[UUID], commands: int, warmup: int)
         user_id = users[i % len(users)]
         name = f"Lag {i}"
         with app.tracking_position() as position:
-            app.update_profile(user_id, {"full_name": name})
+            container.accounts.update_profile(user_id, {"full_name": name})
         saved = time.perf_counter()
         reached = position()
         if reached is None:
@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> Lags:
             names = [r.name for r in container.runners]
             with container.read_your_writes():
                 users = [
-                    container.app.register(f"lag{i}@example.uz", PASSWORD, full_name=f"User {i}")
+                    container.accounts.register(
+                        f"lag{i}@example.uz", PASSWORD, full_name=f"User {i}"
+                    )
                     for i in range(args.users)
                 ]
             print(

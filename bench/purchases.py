@@ -117,25 +117,24 @@ async def client_loop(
 
 
 def setup(container: Any, clients: int, per_client: int) -> list[tuple[Any, Any, list[str]]]:
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@bench.uz", PASSWORD, staff=True)
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user("staff@bench.uz", PASSWORD, staff=True)
 
     def client(i: int) -> tuple[Any, Any, list[str]]:
-        seller = app.register(f"seller{i}@bench.uz", PASSWORD)
-        buyer = app.register(f"buyer{i}@bench.uz", PASSWORD)
+        seller = container.accounts.register(f"seller{i}@bench.uz", PASSWORD)
+        buyer = container.accounts.register(f"buyer{i}@bench.uz", PASSWORD)
         listings = []
         for n in range(per_client):
-            listing = app.create_listing(
+            listing = container.listings.create_listing(
                 seller,
                 "pubg-mobile",
                 {"title": f"Account {i}-{n}", "description": "Bench", "price": int(PRICE) * 100},
                 credentials={"account_email": "a@b.uz", "account_password": "p"},
             )
-            app.approve_listing(staff, listing)
+            container.listings.approve_listing(staff, listing)
             listings.append(str(listing))
         now = container.clock.now()
-        auth = container.app.tokens.access
+        auth = container.tokens.access
         return (
             {"Authorization": f"Bearer {auth(buyer, now)}"},
             {"Authorization": f"Bearer {auth(seller, now)}"},

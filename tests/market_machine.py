@@ -31,11 +31,14 @@ class MarketMachine(RuleBasedStateMachine):
         self.container.start()
         self.app = self.container.app
         with self.container.read_your_writes():
-            seed_games(self.app)
+            seed_games(self.container.catalogue)
             self.users = [
-                self.app.register(f"u{i}@example.uz", PASSWORD) for i in range(self.users_count)
+                self.container.accounts.register(f"u{i}@example.uz", PASSWORD)
+                for i in range(self.users_count)
             ]
-            self.staff = self.app.create_user("staff@example.uz", PASSWORD, staff=True)
+            self.staff = self.container.accounts.create_user(
+                "staff@example.uz", PASSWORD, staff=True
+            )
         self.refused = 0
 
     def teardown(self) -> None:

@@ -17,31 +17,32 @@ UZS = 100
 def main() -> int:
     container = build(fast_passwords=True)
     container.start(projectors=False)
-    app = container.app
     tag = uuid.uuid4().hex[:8]
-    staff = app.create_user(f"staff-{tag}@example.uz", PASSWORD, staff=True)
-    seller = app.register(f"seller-{tag}@example.uz", PASSWORD)
-    buyer = app.register(f"buyer-{tag}@example.uz", PASSWORD)
+    staff = container.accounts.create_user(f"staff-{tag}@example.uz", PASSWORD, staff=True)
+    seller = container.accounts.register(f"seller-{tag}@example.uz", PASSWORD)
+    buyer = container.accounts.register(f"buyer-{tag}@example.uz", PASSWORD)
     rounds = 0
     while True:
-        app.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
-        listing = app.create_listing(
+        container.payments.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
+        listing = container.listings.create_listing(
             seller,
             "pubg-mobile",
             {"title": f"Round {rounds}", "description": "D", "price": 30_000 * UZS},
         )
-        app.approve_listing(staff, listing)
-        escrow = app.purchase(buyer, listing)
+        container.listings.approve_listing(staff, listing)
+        escrow = container.escrows.purchase(buyer, listing)
         try:
             if rounds % 3 == 2:
-                app.dispute(buyer, escrow.id, "wrong account")
-                app.resolve_dispute(staff, escrow.id, True, "refunded")
+                container.escrows.dispute(buyer, escrow.id, "wrong account")
+                container.escrows.resolve_dispute(staff, escrow.id, True, "refunded")
             else:
-                app.deliver(seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"})
-                app.confirm_purchase(buyer, escrow.id)
+                container.escrows.deliver(
+                    seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+                )
+                container.escrows.confirm_purchase(buyer, escrow.id)
             if rounds % 5 == 4:
-                withdrawal = app.request_withdrawal(seller, 10_000 * UZS, "visa")
-                app.approve_withdrawal(staff, seller, withdrawal)
+                withdrawal = container.payments.request_withdrawal(seller, 10_000 * UZS, "visa")
+                container.payments.approve_withdrawal(staff, seller, withdrawal)
         except DomainError as e:
             print(f"refused: {e.message}", file=sys.stderr)
         rounds += 1

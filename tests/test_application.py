@@ -39,7 +39,7 @@ def race(n: int, fn: Callable[[int], Any]) -> list[Any]:
 def test_a_registration_saves_the_user_and_its_email_key_together(
     container: Container,
 ) -> None:
-    user_id = container.app.register("ann@example.uz", PASSWORD, username="Ann")
+    user_id = container.accounts.register("ann@example.uz", PASSWORD, username="Ann")
     key: object = container.app.repository.get(key_id("email", "ann@example.uz"))
     assert isinstance(key, UniqueKey)
     assert key.owner_id == user_id
@@ -48,39 +48,39 @@ def test_a_registration_saves_the_user_and_its_email_key_together(
 
 
 def test_racing_refreshes_of_one_token_rotate_it_once(container: Container) -> None:
-    user_id = container.app.register("ann@example.uz", PASSWORD)
-    pair = container.app.start_session(user_id)
-    results = race(8, lambda _: container.app.refresh(pair.refresh))
+    user_id = container.accounts.register("ann@example.uz", PASSWORD)
+    pair = container.accounts.start_session(user_id)
+    results = race(8, lambda _: container.accounts.refresh(pair.refresh))
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) <= 1
     assert all(isinstance(r, TokenInvalid) for r in results if isinstance(r, Exception))
 
 
 def test_racing_claims_of_one_username_leave_one_owner(container: Container) -> None:
-    ids = [container.app.register(f"u{i}@example.uz", PASSWORD) for i in range(6)]
-    results = race(6, lambda i: container.app.update_profile(ids[i], {"username": "champion"}))
+    ids = [container.accounts.register(f"u{i}@example.uz", PASSWORD) for i in range(6)]
+    results = race(6, lambda i: container.accounts.update_profile(ids[i], {"username": "champion"}))
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, KeyTaken) for r in results if r is not None)
     key: object = container.app.repository.get(key_id("username", "champion"))
     assert isinstance(key, UniqueKey)
     winner = ids[results.index(None)]
     assert key.owner_id == winner
-    assert container.app.user(winner).username == "champion"
+    assert container.accounts.user(winner).username == "champion"
 
 
 def test_a_login_records_last_login_at_the_clock_time(
     container: Container, clock: FixedClock
 ) -> None:
-    user_id = container.app.register("ann@example.uz", PASSWORD)
+    user_id = container.accounts.register("ann@example.uz", PASSWORD)
     clock.advance(hours=2)
-    container.app.log_in("ann@example.uz", PASSWORD, "127.0.0.1")
-    assert container.app.user(user_id).last_login == clock.now()
+    container.accounts.log_in("ann@example.uz", PASSWORD, "127.0.0.1")
+    assert container.accounts.user(user_id).last_login == clock.now()
 
 
 @pytest.mark.parametrize(
     ("email", "username"), [("ANN@EXAMPLE.UZ", None), ("bob@example.uz", "aNN")]
 )
 def test_keys_are_case_insensitive(container: Container, email: str, username: str | None) -> None:
-    container.app.register("ann@example.uz", PASSWORD, username="Ann")
+    container.accounts.register("ann@example.uz", PASSWORD, username="Ann")
     with pytest.raises(KeyTaken):
-        container.app.register(email, PASSWORD, username=username)
+        container.accounts.register(email, PASSWORD, username=username)

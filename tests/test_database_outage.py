@@ -106,7 +106,7 @@ def test_while_postgres_is_down_requests_answer_503_with_retry_after_then_succee
 ) -> None:
     container, client = served
     with container.read_your_writes():
-        seed_games(container.app)
+        seed_games(container.catalogue)
     buyer = auth(client, "buyer@example.uz")
     pay(client, buyer, "300000")
 
@@ -197,7 +197,7 @@ def test_an_outage_under_load_loses_no_acknowledged_event_and_projects_each_once
             email = f"w{worker}-{n}@example.uz"
             n += 1
             try:
-                container.app.register(email, PASSWORD)
+                container.accounts.register(email, PASSWORD)
                 acknowledged.append(email)
             except OperationalError:
                 refused.append(email)
@@ -219,7 +219,7 @@ def test_an_outage_under_load_loses_no_acknowledged_event_and_projects_each_once
 
         # The projector process was not restarted, yet it reaches the head of the log.
         with container.read_your_writes():
-            container.app.register("after@example.uz", PASSWORD)
+            container.accounts.register("after@example.uz", PASSWORD)
         head = container.app.recorder.max_notification_id() or 0
         deadline = time.monotonic() + 20
         while container.store.positions()["users"] < head and time.monotonic() < deadline:
@@ -248,7 +248,7 @@ def test_a_projector_started_while_postgres_is_down_waits_for_it_then_catches_up
 ) -> None:
     container = build(proxied, fast_passwords=True)
     container.start(projectors=False)
-    container.app.register("early@example.uz", PASSWORD)
+    container.accounts.register("early@example.uz", PASSWORD)
     log_path = tmp_path / "projector.log"
     with log_path.open("wb") as log, proxy.outage():
         projector = subprocess.Popen(
@@ -261,7 +261,7 @@ def test_a_projector_started_while_postgres_is_down_waits_for_it_then_catches_up
     try:
         wait_for_line(log_path, "projecting", projector)
         with container.read_your_writes():
-            container.app.register("late@example.uz", PASSWORD)
+            container.accounts.register("late@example.uz", PASSWORD)
         settled(container)
         projector.terminate()
         assert projector.wait(timeout=20) == 0
@@ -300,12 +300,11 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
         while not container.celery.control.ping(timeout=0.5):
             assert worker.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "the worker never answered"
-        app = container.app
-        buyer = app.register("buyer@example.uz", PASSWORD)
+        buyer = container.accounts.register("buyer@example.uz", PASSWORD)
 
         def paid_report(amount: int) -> tuple[Callable[[], None], Callable[[], bool]]:
             """A new deposit; the provider's webhook for it (to send through the queue)."""
-            deposit = app.request_deposit(buyer, amount, "visa", "sandbox")
+            deposit = container.payments.request_deposit(buyer, amount, "visa", "sandbox")
             payload = {
                 "event": "payment.completed",
                 "transaction_id": str(deposit.id),
@@ -314,7 +313,7 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
             body, signature = signed(container, {**payload, "amount": str(amount // 100)})
             return (
                 lambda: container.send_webhook("sandbox", body, signature),
-                lambda: app.deposit(deposit.id).status == "completed",
+                lambda: container.payments.deposit(deposit.id).status == "completed",
             )
 
         def wait_until(done: Callable[[], bool]) -> None:

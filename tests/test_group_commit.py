@@ -25,9 +25,11 @@ def test_concurrent_commands_share_transactions_and_each_keeps_its_own_outcome(
     container: Container,
 ) -> None:
     app = container.app
-    users = [app.register(f"u{i}@example.uz", PASSWORD) for i in range(40)]
+    users = [container.accounts.register(f"u{i}@example.uz", PASSWORD) for i in range(40)]
     before = (recorder(container).groups, recorder(container).saves)
-    results = race(40, lambda i: app.credit_deposit(users[i], uuid.uuid4(), 5_000 * UZS))
+    results = race(
+        40, lambda i: container.payments.credit_deposit(users[i], uuid.uuid4(), 5_000 * UZS)
+    )
     assert results == [None] * 40
     groups = recorder(container).groups - before[0]
     saves = recorder(container).saves - before[1]
@@ -44,13 +46,13 @@ def test_a_save_that_conflicts_inside_a_group_fails_alone(container: Container) 
     """Twenty withdrawals from one wallet race alongside twenty deposits to other wallets:
     the deposits all land, whoever shared their transaction."""
     app = container.app
-    users = [app.register(f"u{i}@example.uz", PASSWORD) for i in range(21)]
-    app.credit_deposit(users[0], uuid.uuid4(), 30_000 * UZS)
+    users = [container.accounts.register(f"u{i}@example.uz", PASSWORD) for i in range(21)]
+    container.payments.credit_deposit(users[0], uuid.uuid4(), 30_000 * UZS)
 
     def act(i: int) -> object:
         if i % 2:
-            return app.request_withdrawal(users[0], 10_000 * UZS, "visa")
-        app.credit_deposit(users[1 + i // 2], uuid.uuid4(), 2_000 * UZS)
+            return container.payments.request_withdrawal(users[0], 10_000 * UZS, "visa")
+        container.payments.credit_deposit(users[1 + i // 2], uuid.uuid4(), 2_000 * UZS)
         return "deposited"
 
     results = race(40, act)

@@ -291,20 +291,19 @@ def test_both_workers_show_a_listing_as_soon_as_its_approval_is_answered(
     container = build(Settings.from_env(production.env), fast_passwords=True)  # another process
     container.start(projectors=False)
     try:
-        app = container.app
         with container.read_your_writes():
-            seed_games(app)
-            seller = app.register("seller@example.uz", PASSWORD)
-            staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
+            seed_games(container.catalogue)
+            seller = container.accounts.register("seller@example.uz", PASSWORD)
+            staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
         with httpx.Client(base_url=production.base, timeout=10) as http:
             for n in (1, 2):  # 24 requests: under the anonymous limit of 30 a minute
                 for _ in range(4):  # both workers have the page cached
                     assert http.get("/api/v1/listings/").json()["count"] == n - 1
                 with container.read_your_writes():
-                    listing_id = app.create_listing(
+                    listing_id = container.listings.create_listing(
                         seller, "dota2", {"title": f"No. {n}", "description": "-", "price": 9}
                     )
-                    app.approve_listing(staff, listing_id)
+                    container.listings.approve_listing(staff, listing_id)
                 for _ in range(4):
                     page = http.get("/api/v1/listings/").json()
                     assert page["count"] == n, page

@@ -37,7 +37,7 @@ class ListingLifecycle(MarketMachine):
     )
     def create(self, seller: int, price: int, game: str) -> uuid.UUID:
         with self.container.read_your_writes():
-            return self.app.create_listing(
+            return self.container.listings.create_listing(
                 self.users[seller],
                 game,
                 {"title": f"Account {price}", "description": "Nice", "price": price},
@@ -45,26 +45,28 @@ class ListingLifecycle(MarketMachine):
 
     @rule(listing_id=listing_ids)
     def approve(self, listing_id: uuid.UUID) -> None:
-        self._do(self.app.approve_listing, self.staff, listing_id)
+        self._do(self.container.listings.approve_listing, self.staff, listing_id)
 
     @rule(listing_id=listing_ids, reason=st.text(max_size=20))
     def reject(self, listing_id: uuid.UUID, reason: str) -> None:
-        self._do(self.app.reject_listing, self.staff, listing_id, reason)
+        self._do(self.container.listings.reject_listing, self.staff, listing_id, reason)
 
     @rule(listing_id=listing_ids, who=st.integers(0, 2), price=st.integers(-5, 10**6))
     def edit(self, listing_id: uuid.UUID, who: int, price: int) -> None:
-        self._do(self.app.edit_listing, self.users[who], listing_id, {"price": price})
+        self._do(
+            self.container.listings.edit_listing, self.users[who], listing_id, {"price": price}
+        )
 
     @rule(listing_id=listing_ids, who=st.integers(0, 2))
     def delete(self, listing_id: uuid.UUID, who: int) -> None:
-        self._do(self.app.delete_listing, self.users[who], listing_id)
+        self._do(self.container.listings.delete_listing, self.users[who], listing_id)
 
     @rule(listing_id=listing_ids, buyer=st.integers(0, 2))
     def reserve(self, listing_id: uuid.UUID, buyer: int) -> None:
         escrow = uuid.uuid4()
 
         def reserve() -> None:
-            listing = self.app.listing(listing_id)
+            listing = self.container.listings.listing(listing_id)
             listing.reserve(escrow, self.users[buyer])
             self.app.save(listing)
 
@@ -76,7 +78,7 @@ class ListingLifecycle(MarketMachine):
         escrow = self.escrows.get(listing_id, uuid.uuid4())
 
         def settle() -> None:
-            listing = self.app.listing(listing_id)
+            listing = self.container.listings.listing(listing_id)
             if sell:
                 listing.sell(escrow, self.clock.now())
             else:
@@ -88,11 +90,11 @@ class ListingLifecycle(MarketMachine):
 
     @rule(listing_id=listing_ids)
     def archive(self, listing_id: uuid.UUID) -> None:
-        self._do(self.app.archive_listing, listing_id)
+        self._do(self.container.listings.archive_listing, listing_id)
 
     @rule(listing_id=listing_ids, who=st.integers(0, 2), on=st.booleans())
     def favorite(self, listing_id: uuid.UUID, who: int, on: bool) -> None:
-        command = self.app.favorite if on else self.app.unfavorite
+        command = self.container.listings.favorite if on else self.container.listings.unfavorite
         self._do(command, self.users[who], listing_id)
 
     @rule(
@@ -102,7 +104,7 @@ class ListingLifecycle(MarketMachine):
     )
     def view(self, listing_id: uuid.UUID, viewer: str, days: int) -> None:
         self.clock.advance(days=days)
-        self._do(self.app.record_view, listing_id, viewer, self.clock.now())
+        self._do(self.container.listings.record_view, listing_id, viewer, self.clock.now())
 
     @invariant()
     def the_read_model_equals_a_replay(self) -> None:

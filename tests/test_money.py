@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.bootstrap import Container
 from api.seed import seed_games
-from application.payments import NoCredentials
+from application.escrows import NoCredentials
 from domain.deposit import DepositClosed
 from domain.errors import Conflict, DomainError, NotFound
 from domain.escrow import EscrowStateError, NotAParty
@@ -28,19 +28,18 @@ CREDENTIALS = {"account_email": "acc@game.uz", "account_password": "hunter2"}
 
 @pytest.fixture
 def shop(container: Container) -> dict[str, Any]:
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("seller@example.uz", PASSWORD)
-    buyer = app.register("buyer@example.uz", PASSWORD)
-    listing = app.create_listing(
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    buyer = container.accounts.register("buyer@example.uz", PASSWORD)
+    listing = container.listings.create_listing(
         seller,
         "pubg-mobile",
         {"title": "Acc", "description": "D", "price": PRICE},
         credentials=CREDENTIALS,
     )
-    app.approve_listing(staff, listing)
-    app.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
+    container.listings.approve_listing(staff, listing)
+    container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
     return {"staff": staff, "seller": seller, "buyer": buyer, "listing": listing}
 
 
@@ -65,21 +64,20 @@ def rows(container: Container, owner: uuid.UUID) -> list[tuple[str, str, int]]:
 
 
 def test_a_deposit_is_credited_once_however_often_it_is_confirmed(container: Container) -> None:
-    app = container.app
-    user = app.register("ann@example.uz", PASSWORD)
-    deposit = app.request_deposit(user, 5_000 * UZS, "visa", "sandbox")
+    user = container.accounts.register("ann@example.uz", PASSWORD)
+    deposit = container.payments.request_deposit(user, 5_000 * UZS, "visa", "sandbox")
     assert rows(container, user) == [("deposit", "pending", 5_000 * UZS)]
     assert balance(container, user) == (0, 0, 0)
-    assert app.confirm_deposit(deposit.id, "sbx-1") is True
-    assert app.confirm_deposit(deposit.id, "sbx-1") is False
+    assert container.payments.confirm_deposit(deposit.id, "sbx-1") is True
+    assert container.payments.confirm_deposit(deposit.id, "sbx-1") is False
     assert balance(container, user) == (5_000 * UZS, 0, 0)
     assert rows(container, user) == [("deposit", "completed", 5_000 * UZS)]
     with pytest.raises(DepositClosed):
-        app.cancel_deposit(deposit.id, "too late")
-    other = app.request_deposit(user, 2_000 * UZS, "visa", "sandbox")
-    app.cancel_deposit(other.id, "payer cancelled")
+        container.payments.cancel_deposit(deposit.id, "too late")
+    other = container.payments.request_deposit(user, 2_000 * UZS, "visa", "sandbox")
+    container.payments.cancel_deposit(other.id, "payer cancelled")
     with pytest.raises(DepositClosed):
-        app.confirm_deposit(other.id, "sbx-2")
+        container.payments.confirm_deposit(other.id, "sbx-2")
     assert balance(container, user) == (5_000 * UZS, 0, 0)
     audited(container)
 
@@ -87,25 +85,24 @@ def test_a_deposit_is_credited_once_however_often_it_is_confirmed(container: Con
 def test_withdrawals_wait_for_staff_and_return_when_rejected_or_cancelled(
     container: Container,
 ) -> None:
-    app = container.app
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    user = app.register("ann@example.uz", PASSWORD)
-    app.credit_deposit(user, uuid.uuid4(), 50_000 * UZS)
-    paid = app.request_withdrawal(user, 20_000 * UZS, "visa")
-    rejected = app.request_withdrawal(user, 10_000 * UZS, "humo")
-    cancelled = app.request_withdrawal(user, 10_000 * UZS, "visa")
+    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    user = container.accounts.register("ann@example.uz", PASSWORD)
+    container.payments.credit_deposit(user, uuid.uuid4(), 50_000 * UZS)
+    paid = container.payments.request_withdrawal(user, 20_000 * UZS, "visa")
+    rejected = container.payments.request_withdrawal(user, 10_000 * UZS, "humo")
+    cancelled = container.payments.request_withdrawal(user, 10_000 * UZS, "visa")
     assert balance(container, user) == (10_000 * UZS, 0, 40_000 * UZS)
     with pytest.raises(InsufficientFunds, match="withdrawal"):
-        app.request_withdrawal(user, 10_001 * UZS, "visa")
+        container.payments.request_withdrawal(user, 10_001 * UZS, "visa")
     with pytest.raises(DomainError, match="minimum"):
-        app.request_withdrawal(user, MIN_WITHDRAWAL - 1, "visa")
-    app.approve_withdrawal(staff, user, paid)
-    app.reject_withdrawal(user, rejected, "Card blocked")
-    app.cancel_withdrawal(user, cancelled)
+        container.payments.request_withdrawal(user, MIN_WITHDRAWAL - 1, "visa")
+    container.payments.approve_withdrawal(staff, user, paid)
+    container.payments.reject_withdrawal(user, rejected, "Card blocked")
+    container.payments.cancel_withdrawal(user, cancelled)
     for twice in (
-        lambda: app.approve_withdrawal(staff, user, paid),
-        lambda: app.reject_withdrawal(user, rejected, "again"),
-        lambda: app.cancel_withdrawal(user, paid),
+        lambda: container.payments.approve_withdrawal(staff, user, paid),
+        lambda: container.payments.reject_withdrawal(user, rejected, "again"),
+        lambda: container.payments.cancel_withdrawal(user, paid),
     ):
         with pytest.raises(NoSuchWithdrawal):
             twice()
@@ -121,32 +118,33 @@ def test_withdrawals_wait_for_staff_and_return_when_rejected_or_cancelled(
 def test_a_confirmed_purchase_pays_seller_and_platform_and_sells_the_listing(
     container: Container, shop: dict[str, Any]
 ) -> None:
-    app = container.app
-    escrow = app.purchase(shop["buyer"], shop["listing"])
+    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
     assert balance(container, shop["buyer"]) == (300_000 * UZS, PRICE, 0)
     with pytest.raises(EscrowStateError, match="not delivered"):
-        app.reveal_credentials(shop["buyer"], escrow.id, staff=False)
+        container.escrows.reveal_credentials(shop["buyer"], escrow.id, staff=False)
     with pytest.raises(NotAParty):
-        app.deliver(shop["buyer"], escrow.id, None)
-    app.deliver(shop["seller"], escrow.id, None)  # the listing's stored credentials
+        container.escrows.deliver(shop["buyer"], escrow.id, None)
+    container.escrows.deliver(shop["seller"], escrow.id, None)  # the listing's stored credentials
     with pytest.raises(EscrowStateError):
-        app.deliver(shop["seller"], escrow.id, None)  # twice
-    assert app.reveal_credentials(shop["buyer"], escrow.id, staff=False) == CREDENTIALS
-    assert app.reveal_credentials(shop["staff"], escrow.id, staff=True) == CREDENTIALS
+        container.escrows.deliver(shop["seller"], escrow.id, None)  # twice
+    assert (
+        container.escrows.reveal_credentials(shop["buyer"], escrow.id, staff=False) == CREDENTIALS
+    )
+    assert container.escrows.reveal_credentials(shop["staff"], escrow.id, staff=True) == CREDENTIALS
     with pytest.raises(NotAParty):
-        app.reveal_credentials(shop["seller"], escrow.id, staff=False)
+        container.escrows.reveal_credentials(shop["seller"], escrow.id, staff=False)
     with pytest.raises(NotAParty):
-        app.confirm_purchase(shop["seller"], escrow.id)
-    app.confirm_purchase(shop["buyer"], escrow.id)
+        container.escrows.confirm_purchase(shop["seller"], escrow.id)
+    container.escrows.confirm_purchase(shop["buyer"], escrow.id)
     with pytest.raises(EscrowStateError):
-        app.confirm_purchase(shop["buyer"], escrow.id)
+        container.escrows.confirm_purchase(shop["buyer"], escrow.id)
     with pytest.raises(EscrowStateError):
-        app.dispute(shop["buyer"], escrow.id, "too late")
+        container.escrows.dispute(shop["buyer"], escrow.id, "too late")
     commission = PRICE // 10
     assert balance(container, shop["buyer"]) == (300_000 * UZS, 0, 0)
     assert balance(container, shop["seller"]) == (PRICE - commission, 0, 0)
     assert balance(container, revenue_owner(escrow.id)) == (commission, 0, 0)
-    assert app.listing(shop["listing"]).status == "sold"
+    assert container.listings.listing(shop["listing"]).status == "sold"
     assert ("purchase", "completed", PRICE) in rows(container, shop["buyer"])
     assert rows(container, shop["seller"]) == [("sale", "completed", PRICE - commission)]
     with container.store.reader.connect() as conn:
@@ -162,23 +160,22 @@ def test_a_confirmed_purchase_pays_seller_and_platform_and_sells_the_listing(
 def test_a_dispute_is_resolved_by_staff_to_a_refund_or_a_release(
     container: Container, shop: dict[str, Any]
 ) -> None:
-    app = container.app
-    escrow = app.purchase(shop["buyer"], shop["listing"])
+    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
     with pytest.raises(DomainError, match="what went wrong"):
-        app.dispute(shop["buyer"], escrow.id, "  ")
+        container.escrows.dispute(shop["buyer"], escrow.id, "  ")
     with pytest.raises(NotAParty):
-        app.dispute(shop["seller"], escrow.id, "I changed my mind")
-    app.dispute(shop["buyer"], escrow.id, "Seller vanished")
-    app.resolve_dispute(shop["staff"], escrow.id, True, "Refunded: no delivery")
+        container.escrows.dispute(shop["seller"], escrow.id, "I changed my mind")
+    container.escrows.dispute(shop["buyer"], escrow.id, "Seller vanished")
+    container.escrows.resolve_dispute(shop["staff"], escrow.id, True, "Refunded: no delivery")
     with pytest.raises(EscrowStateError):
-        app.resolve_dispute(shop["staff"], escrow.id, False, "again")
+        container.escrows.resolve_dispute(shop["staff"], escrow.id, False, "again")
     assert balance(container, shop["buyer"]) == (500_000 * UZS, 0, 0)
-    assert app.listing(shop["listing"]).status == "active"
+    assert container.listings.listing(shop["listing"]).status == "active"
     assert ("refund", "completed", PRICE) in rows(container, shop["buyer"])
-    second = app.purchase(shop["buyer"], shop["listing"])
-    app.dispute(shop["buyer"], second.id, "Wrong level")
-    app.resolve_dispute(shop["staff"], second.id, False, "Level matches the listing")
-    assert app.listing(shop["listing"]).status == "sold"
+    second = container.escrows.purchase(shop["buyer"], shop["listing"])
+    container.escrows.dispute(shop["buyer"], second.id, "Wrong level")
+    container.escrows.resolve_dispute(shop["staff"], second.id, False, "Level matches the listing")
+    assert container.listings.listing(shop["listing"]).status == "sold"
     assert balance(container, shop["seller"]) == (PRICE - PRICE // 10, 0, 0)
     audited(container)
 
@@ -186,82 +183,83 @@ def test_a_dispute_is_resolved_by_staff_to_a_refund_or_a_release(
 def test_timers_refund_an_undelivered_purchase_and_release_an_unconfirmed_one(
     container: Container, shop: dict[str, Any], clock: FixedClock
 ) -> None:
-    app = container.app
-    escrow = app.purchase(shop["buyer"], shop["listing"])
-    assert app.run_escrow_timers(escrow.id) is None  # not due
+    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
+    assert container.escrows.run_escrow_timers(escrow.id) is None  # not due
     clock.advance(hours=24, seconds=1)
-    assert app.run_escrow_timers(escrow.id) == "refunded"
-    assert app.run_escrow_timers(escrow.id) is None  # idempotent
-    second = app.purchase(shop["buyer"], shop["listing"])
-    app.deliver(shop["seller"], second.id, {"account_email": "x@y.uz", "account_password": "p"})
+    assert container.escrows.run_escrow_timers(escrow.id) == "refunded"
+    assert container.escrows.run_escrow_timers(escrow.id) is None  # idempotent
+    second = container.escrows.purchase(shop["buyer"], shop["listing"])
+    container.escrows.deliver(
+        shop["seller"], second.id, {"account_email": "x@y.uz", "account_password": "p"}
+    )
     clock.advance(hours=23)
-    assert app.run_escrow_timers(second.id) is None
+    assert container.escrows.run_escrow_timers(second.id) is None
     clock.advance(hours=1, seconds=1)
-    assert app.run_escrow_timers(second.id) == "confirmed"
-    assert app.listing(shop["listing"]).status == "sold"
+    assert container.escrows.run_escrow_timers(second.id) == "confirmed"
+    assert container.listings.listing(shop["listing"]).status == "sold"
     audited(container)
 
 
 def test_a_purchase_refuses_what_cannot_be_bought(
     container: Container, shop: dict[str, Any]
 ) -> None:
-    app = container.app
     with pytest.raises(DomainError, match="own listing"):
-        app.purchase(shop["seller"], shop["listing"])
+        container.escrows.purchase(shop["seller"], shop["listing"])
     with pytest.raises(NotFound):
-        app.purchase(shop["buyer"], uuid.uuid4())
-    poor = app.register("poor@example.uz", PASSWORD)
+        container.escrows.purchase(shop["buyer"], uuid.uuid4())
+    poor = container.accounts.register("poor@example.uz", PASSWORD)
     with pytest.raises(InsufficientFunds):
-        app.purchase(poor, shop["listing"])
-    app.purchase(shop["buyer"], shop["listing"])
+        container.escrows.purchase(poor, shop["listing"])
+    container.escrows.purchase(shop["buyer"], shop["listing"])
     with pytest.raises(Conflict, match="already been bought"):
-        app.purchase(shop["buyer"], shop["listing"])
-    pending = app.create_listing(
+        container.escrows.purchase(shop["buyer"], shop["listing"])
+    pending = container.listings.create_listing(
         shop["seller"], "pubg-mobile", {"title": "New", "description": "D", "price": PRICE}
     )
     with pytest.raises(NotFound):
-        app.purchase(shop["buyer"], pending)
-    escrow_without_credentials = app.purchase(
+        container.escrows.purchase(shop["buyer"], pending)
+    escrow_without_credentials = container.escrows.purchase(
         shop["buyer"],
         _approved(container, shop, {"title": "Other", "description": "D", "price": PRICE}),
     )
     with pytest.raises(NoCredentials):
-        app.deliver(shop["seller"], escrow_without_credentials.id, None)
+        container.escrows.deliver(shop["seller"], escrow_without_credentials.id, None)
     audited(container)
 
 
 def _approved(container: Container, shop: dict[str, Any], fields: dict[str, Any]) -> uuid.UUID:
-    listing = container.app.create_listing(shop["seller"], "pubg-mobile", fields)
-    container.app.approve_listing(shop["staff"], listing)
+    listing = container.listings.create_listing(shop["seller"], "pubg-mobile", fields)
+    container.listings.approve_listing(shop["staff"], listing)
     return listing
 
 
 def test_a_subscription_lowers_the_commission_and_renews_from_the_wallet(
     container: Container, shop: dict[str, Any], clock: FixedClock
 ) -> None:
-    app = container.app
     seller = shop["seller"]
     with pytest.raises(InsufficientFunds):
-        app.subscribe(seller, "premium", "monthly")
-    app.credit_deposit(seller, uuid.uuid4(), 120_000 * UZS)
+        container.subscriptions.subscribe(seller, "premium", "monthly")
+    container.payments.credit_deposit(seller, uuid.uuid4(), 120_000 * UZS)
     with pytest.raises(NotFound):
-        app.subscribe(seller, "gold", "monthly")
-    app.subscribe(seller, "premium", "monthly")
-    assert app.seller_plan(seller) == "premium"
-    escrow = app.purchase(shop["buyer"], shop["listing"])
+        container.subscriptions.subscribe(seller, "gold", "monthly")
+    container.subscriptions.subscribe(seller, "premium", "monthly")
+    assert container.subscriptions.seller_plan(seller) == "premium"
+    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
     assert escrow.commission == PRICE * 8 // 100
     clock.advance(days=30)
-    assert app.renew_or_expire(seller) == "renewed"
-    assert app.renew_or_expire(seller) is None
+    assert container.subscriptions.renew_or_expire(seller) == "renewed"
+    assert container.subscriptions.renew_or_expire(seller) is None
     assert balance(container, seller)[0] == 20_000 * UZS
-    app.cancel_subscription(seller, "no longer selling")
+    container.subscriptions.cancel_subscription(seller, "no longer selling")
     with pytest.raises(DomainError, match="No active subscription"):
-        app.cancel_subscription(seller, "")
+        container.subscriptions.cancel_subscription(seller, "")
     clock.advance(days=29)
-    assert app.seller_plan(seller) == "premium"  # runs to the end of the paid period
+    assert (
+        container.subscriptions.seller_plan(seller) == "premium"
+    )  # runs to the end of the paid period
     clock.advance(days=1)
-    assert app.renew_or_expire(seller) == "expired"
-    assert app.seller_plan(seller) == "free"
+    assert container.subscriptions.renew_or_expire(seller) == "expired"
+    assert container.subscriptions.seller_plan(seller) == "free"
     settled(container)
     with container.store.reader.connect() as conn:
         plan = conn.execute(select(users.c.plan).where(users.c.id == seller)).scalar()
@@ -274,14 +272,13 @@ def test_a_subscription_lowers_the_commission_and_renews_from_the_wallet(
 
 
 def test_only_a_party_sees_or_moves_an_escrow(container: Container, shop: dict[str, Any]) -> None:
-    app = container.app
-    escrow = app.purchase(shop["buyer"], shop["listing"])
-    stranger = app.register("eve@example.uz", PASSWORD)
+    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
+    stranger = container.accounts.register("eve@example.uz", PASSWORD)
     for attempt in (
-        lambda: app.confirm_purchase(stranger, escrow.id),
-        lambda: app.dispute(stranger, escrow.id, "mine"),
-        lambda: app.reveal_credentials(stranger, escrow.id, staff=False),
-        lambda: app.deliver(stranger, escrow.id, CREDENTIALS),
+        lambda: container.escrows.confirm_purchase(stranger, escrow.id),
+        lambda: container.escrows.dispute(stranger, escrow.id, "mine"),
+        lambda: container.escrows.reveal_credentials(stranger, escrow.id, staff=False),
+        lambda: container.escrows.deliver(stranger, escrow.id, CREDENTIALS),
     ):
         with pytest.raises(NotAParty):
             attempt()

@@ -74,18 +74,17 @@ def store_refusing(container: Container, topic: str) -> Iterator[None]:
 
 @pytest.fixture
 def shop(container: Container) -> dict[str, Any]:
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("seller@example.uz", PASSWORD)
-    buyer = app.register("buyer@example.uz", PASSWORD)
-    app.credit_deposit(buyer, uuid.uuid4(), 1_000_000 * UZS)
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    buyer = container.accounts.register("buyer@example.uz", PASSWORD)
+    container.payments.credit_deposit(buyer, uuid.uuid4(), 1_000_000 * UZS)
 
     def listing() -> uuid.UUID:
-        new = app.create_listing(
+        new = container.listings.create_listing(
             seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
         )
-        app.approve_listing(staff, new)
+        container.listings.approve_listing(staff, new)
         return new
 
     return {"staff": staff, "seller": seller, "buyer": buyer, "listing": listing}
@@ -110,7 +109,7 @@ def failing_every_event_of(
 def test_a_failing_store_never_half_writes_a_money_command(
     container: Container, shop: dict[str, Any]
 ) -> None:
-    app, buyer, seller, staff = container.app, shop["buyer"], shop["seller"], shop["staff"]
+    buyer, seller, staff = shop["buyer"], shop["seller"], shop["staff"]
     listing = shop["listing"]()
     escrow = failing_every_event_of(
         container,
@@ -120,9 +119,11 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.escrow:Escrow.Opened",
             "domain.chat:ChatRoom.Opened",
         ],
-        lambda: app.purchase(buyer, listing),
+        lambda: container.escrows.purchase(buyer, listing),
     )
-    app.deliver(seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"})
+    container.escrows.deliver(
+        seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+    )
     failing_every_event_of(
         container,
         [
@@ -131,10 +132,10 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.wallet:Wallet.Credited",
             "domain.listing:Listing.Sold",
         ],
-        lambda: app.confirm_purchase(buyer, escrow.id),
+        lambda: container.escrows.confirm_purchase(buyer, escrow.id),
     )
-    second = app.purchase(buyer, shop["listing"]())
-    app.dispute(buyer, second.id, "wrong level")
+    second = container.escrows.purchase(buyer, shop["listing"]())
+    container.escrows.dispute(buyer, second.id, "wrong level")
     failing_every_event_of(
         container,
         [
@@ -142,13 +143,13 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.wallet:Wallet.HoldReleased",
             "domain.listing:Listing.Released",
         ],
-        lambda: app.resolve_dispute(staff, second.id, True, "refund"),
+        lambda: container.escrows.resolve_dispute(staff, second.id, True, "refund"),
     )
-    deposit = app.request_deposit(seller, 200_000 * UZS, "visa", "sandbox")
+    deposit = container.payments.request_deposit(seller, 200_000 * UZS, "visa", "sandbox")
     failing_every_event_of(
         container,
         ["domain.deposit:Deposit.Completed", "domain.wallet:Wallet.Deposited"],
-        lambda: app.confirm_deposit(deposit.id, "sbx"),
+        lambda: container.payments.confirm_deposit(deposit.id, "sbx"),
     )
     failing_every_event_of(
         container,
@@ -157,9 +158,9 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.wallet:Wallet.Debited",
             "domain.wallet:Wallet.Credited",
         ],
-        lambda: app.subscribe(seller, "premium", "monthly"),
+        lambda: container.subscriptions.subscribe(seller, "premium", "monthly"),
     )
-    available = app.wallet(seller).available
+    available = container.payments.wallet(seller).available
     assert available == 90_000 * UZS + 200_000 * UZS - 50_000 * UZS
 
 
@@ -167,7 +168,7 @@ def test_a_failing_store_never_half_writes_a_money_command(
 def test_killing_a_busy_process_at_random_moments_never_breaks_the_ledger(
     container: Container, settings: Settings
 ) -> None:
-    seed_games(container.app)
+    seed_games(container.catalogue)
     env = process_env(settings)
     rng = random.Random(7)
     finished_rounds = 0

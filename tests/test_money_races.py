@@ -23,9 +23,11 @@ UZS = 100
 
 def test_fifty_concurrent_withdrawals_never_overdraw_the_wallet(container: Container) -> None:
     app = container.app
-    user = app.register("ann@example.uz", PASSWORD)
-    app.credit_deposit(user, uuid.uuid4(), 20 * MIN_WITHDRAWAL + 5 * UZS)
-    results = race(50, lambda _: app.request_withdrawal(user, MIN_WITHDRAWAL, "visa"))
+    user = container.accounts.register("ann@example.uz", PASSWORD)
+    container.payments.credit_deposit(user, uuid.uuid4(), 20 * MIN_WITHDRAWAL + 5 * UZS)
+    results = race(
+        50, lambda _: container.payments.request_withdrawal(user, MIN_WITHDRAWAL, "visa")
+    )
     granted = [r for r in results if isinstance(r, uuid.UUID)]
     refused = [r for r in results if isinstance(r, InsufficientFunds)]
     # A request that loses the race more often than its retry budget answers 409 (Conflict);
@@ -45,33 +47,34 @@ def test_fifty_concurrent_withdrawals_never_overdraw_the_wallet(container: Conta
 @pytest.fixture
 def delivered(container: Container, clock: FixedClock) -> Any:
     """A delivered purchase whose auto-release is due: confirm, the timer and a dispute race."""
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("seller@example.uz", PASSWORD)
-    buyer = app.register("buyer@example.uz", PASSWORD)
-    app.credit_deposit(buyer, uuid.uuid4(), 10_000_000 * UZS)
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    buyer = container.accounts.register("buyer@example.uz", PASSWORD)
+    container.payments.credit_deposit(buyer, uuid.uuid4(), 10_000_000 * UZS)
 
     def make() -> Escrow:
-        listing = app.create_listing(
+        listing = container.listings.create_listing(
             seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
         )
-        app.approve_listing(staff, listing)
-        escrow = app.purchase(buyer, listing)
-        app.deliver(seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"})
+        container.listings.approve_listing(staff, listing)
+        escrow = container.escrows.purchase(buyer, listing)
+        container.escrows.deliver(
+            seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+        )
         return escrow
 
-    return app, staff, buyer, make
+    return container, staff, buyer, make
 
 
-def contest(app: Any, staff: uuid.UUID, buyer: uuid.UUID, escrow: uuid.UUID) -> list[Any]:
+def contest(container: Any, staff: uuid.UUID, buyer: uuid.UUID, escrow: uuid.UUID) -> list[Any]:
     contenders = [
-        lambda: app.confirm_purchase(buyer, escrow),
-        lambda: app.run_escrow_timers(escrow),
-        lambda: app.dispute(buyer, escrow, "not as described"),
-        lambda: app.run_escrow_timers(escrow),
-        lambda: app.resolve_dispute(staff, escrow, True, "refund"),
-        lambda: app.confirm_purchase(buyer, escrow),
+        lambda: container.escrows.confirm_purchase(buyer, escrow),
+        lambda: container.escrows.run_escrow_timers(escrow),
+        lambda: container.escrows.dispute(buyer, escrow, "not as described"),
+        lambda: container.escrows.run_escrow_timers(escrow),
+        lambda: container.escrows.resolve_dispute(staff, escrow, True, "refund"),
+        lambda: container.escrows.confirm_purchase(buyer, escrow),
     ]
     return race(len(contenders), lambda i: contenders[i]())
 
@@ -79,22 +82,22 @@ def contest(app: Any, staff: uuid.UUID, buyer: uuid.UUID, escrow: uuid.UUID) -> 
 def test_confirm_racing_auto_release_and_dispute_settles_each_escrow_once(
     container: Container, delivered: Any, clock: FixedClock
 ) -> None:
-    app, staff, buyer, make = delivered
+    _, staff, buyer, make = delivered
     escrows = [make() for _ in range(5)]
     clock.advance(hours=25)  # every auto-release is due
     for escrow in escrows:
-        results = contest(app, staff, buyer, escrow.id)
+        results = contest(container, staff, buyer, escrow.id)
         unexpected = [
             r for r in results if not isinstance(r, (type(None), Escrow, str, DomainError))
         ]
         assert unexpected == []
         events = [
             type(e).__name__
-            for e in app.repository.event_store.get(escrow.id)
+            for e in container.app.repository.event_store.get(escrow.id)
             if isinstance(e, (Escrow.Released, Escrow.Refunded))
         ]
         assert len(events) <= 1, events
-        final = app.find(escrow.id, Escrow)
+        final = container.app.find(escrow.id, Escrow)
         assert final is not None
         assert final.status in ("confirmed", "refunded", "disputed")
         assert (final.status == "disputed") == (events == [])

@@ -127,8 +127,8 @@ def test_the_demo_seed_is_refused_in_production_and_the_catalogue_is_not(
     container = build(Settings.from_env(process_env(settings, **env)))
     try:
         container.start(projectors=False)
-        assert container.app.find_user_by_email("admin@wibestore.local") is None
-        assert container.app.has_game("pubg-mobile")
+        assert container.accounts.find_user_by_email("admin@wibestore.local") is None
+        assert container.catalogue.has_game("pubg-mobile")
     finally:
         container.close()
 
@@ -148,9 +148,9 @@ def test_the_audit_totals_deposits_per_provider_and_fails_play_money_in_producti
     url = urlsplit(r.json()["data"]["checkout_url"])
     # Anyone holding the link can confirm a sandbox payment: that is what makes it play money.
     assert client.post(f"{url.path}?{url.query}", json={"action": "confirm"}).status_code == 200
-    ann = container.app.find_user_by_email("ann@example.uz")
+    ann = container.accounts.find_user_by_email("ann@example.uz")
     assert ann is not None
-    container.app.credit_deposit(ann.id, uuid.uuid4(), 5_000 * UZS, provider="demo")
+    container.payments.credit_deposit(ann.id, uuid.uuid4(), 5_000 * UZS, provider="demo")
     assert container.board.wait_for(container.app.recorder.max_notification_id() or 0, 10)
 
     development = wibestore(settings, "audit", "--quiet", "--out", str(tmp_path / "dev"))

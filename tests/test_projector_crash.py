@@ -126,22 +126,24 @@ def buy_everything(shop: Shop, email: str, listings: list[str], errors: list[str
 def test_a_projector_killed_mid_batch_under_http_load_resumes_to_a_rebuild_and_the_audit_passes(
     shop: Shop, tmp_path: Path
 ) -> None:
-    app = shop.container.app
     log = (tmp_path / "projector.log").open("wb")
     projector = shop.projector(log)
     with shop.container.read_your_writes():
-        seed_games(app)
-        seller = app.register("seller@example.uz", PASSWORD)
-        staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-        buyers = [app.register(f"buyer{n}@example.uz", PASSWORD) for n in range(BUYERS)]
+        seed_games(shop.container.catalogue)
+        seller = shop.container.accounts.register("seller@example.uz", PASSWORD)
+        staff = shop.container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+        buyers = [
+            shop.container.accounts.register(f"buyer{n}@example.uz", PASSWORD)
+            for n in range(BUYERS)
+        ]
     shelves: list[list[str]] = []
     for n in range(len(buyers)):
         shelf = []
         for i in range(LISTINGS_PER_BUYER):
-            listing_id = app.create_listing(
+            listing_id = shop.container.listings.create_listing(
                 seller, "pubg-mobile", {"title": f"{n}-{i}", "description": "-", "price": 9_000_000}
             )
-            app.approve_listing(staff, listing_id)
+            shop.container.listings.approve_listing(staff, listing_id)
             shelf.append(str(listing_id))
         shelves.append(shelf)
     settled(shop.container)  # logins read the users' read model

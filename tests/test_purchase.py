@@ -20,21 +20,20 @@ PRICE = 1_500_000_00
 
 @pytest.fixture
 def shop(container: Container) -> dict[str, Any]:
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("seller@example.uz", PASSWORD)
-    listing = app.create_listing(
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": PRICE}
     )
-    app.approve_listing(staff, listing)
+    container.listings.approve_listing(staff, listing)
     return {"seller": seller, "listing": listing}
 
 
 def buyer_with(container: Container, amount: int, n: int = 0) -> uuid.UUID:
-    buyer = container.app.register(f"buyer{n}@example.uz", PASSWORD)
+    buyer = container.accounts.register(f"buyer{n}@example.uz", PASSWORD)
     if amount:
-        container.app.credit_deposit(buyer, uuid.uuid4(), amount)
+        container.payments.credit_deposit(buyer, uuid.uuid4(), amount)
     return buyer
 
 
@@ -43,7 +42,7 @@ def test_a_purchase_reserves_holds_and_opens_in_one_transaction(
 ) -> None:
     buyer = buyer_with(container, 2 * PRICE)
     before = container.app.recorder.max_notification_id() or 0
-    escrow = container.app.purchase(buyer, shop["listing"])
+    escrow = container.escrows.purchase(buyer, shop["listing"])
     stored = container.app.recorder.select_notifications(start=before + 1, limit=10)
     assert len({n.id for n in stored}) == 4
     assert {n.topic for n in stored} == {
@@ -55,7 +54,7 @@ def test_a_purchase_reserves_holds_and_opens_in_one_transaction(
     wallet: object = container.app.repository.get(wallet_id(buyer))
     assert isinstance(wallet, Wallet)
     assert (wallet.available, wallet.held) == (PRICE, PRICE)
-    assert container.app.listing(shop["listing"]).status == "reserved"
+    assert container.listings.listing(shop["listing"]).status == "reserved"
     saved: object = container.app.repository.get(escrow.id)
     assert isinstance(saved, Escrow)
     assert (saved.status, saved.commission, saved.seller_earnings) == (
@@ -72,22 +71,22 @@ def test_a_buyer_short_of_funds_buys_nothing(
     buyer = buyer_with(container, funds)
     before = container.app.recorder.max_notification_id()
     with pytest.raises(InsufficientFunds):
-        container.app.purchase(buyer, shop["listing"])
+        container.escrows.purchase(buyer, shop["listing"])
     assert container.app.recorder.max_notification_id() == before
-    assert container.app.listing(shop["listing"]).status == "active"
+    assert container.listings.listing(shop["listing"]).status == "active"
 
 
 def test_a_seller_cannot_buy_their_own_listing(container: Container, shop: dict[str, Any]) -> None:
-    container.app.credit_deposit(shop["seller"], uuid.uuid4(), 2 * PRICE)
+    container.payments.credit_deposit(shop["seller"], uuid.uuid4(), 2 * PRICE)
     with pytest.raises(DomainError, match="own listing"):
-        container.app.purchase(shop["seller"], shop["listing"])
+        container.escrows.purchase(shop["seller"], shop["listing"])
 
 
 def test_twenty_buyers_racing_for_one_listing_make_exactly_one_escrow(
     container: Container, shop: dict[str, Any]
 ) -> None:
     buyers = [buyer_with(container, PRICE, n) for n in range(20)]
-    results = race(20, lambda i: container.app.purchase(buyers[i], shop["listing"]))
+    results = race(20, lambda i: container.escrows.purchase(buyers[i], shop["listing"]))
     escrows = [r for r in results if isinstance(r, Escrow)]
     assert len(escrows) == 1
     assert all(isinstance(r, Conflict) for r in results if not isinstance(r, Escrow))
@@ -98,4 +97,4 @@ def test_twenty_buyers_racing_for_one_listing_make_exactly_one_escrow(
         assert wallet.available + wallet.held == PRICE  # nobody's money moved or vanished
         held += wallet.held
     assert held == PRICE
-    assert container.app.listing(shop["listing"]).escrow_id == escrows[0].id
+    assert container.listings.listing(shop["listing"]).escrow_id == escrows[0].id

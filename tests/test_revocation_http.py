@@ -40,7 +40,7 @@ def test_a_logout_answered_by_one_process_is_401_at_once_in_every_other(
             assert fresh_connection_me(production.base, phone["access"]) == 200
 
         with container.read_your_writes():  # answered here, in neither worker
-            container.app.log_out(user_id, phone["refresh"])
+            container.accounts.log_out(user_id, phone["refresh"])
         for _ in range(8):
             assert fresh_connection_me(production.base, phone["access"]) == 401
             assert fresh_connection_me(production.base, laptop["access"]) == 200

@@ -72,7 +72,7 @@ def archive_stale_listings() -> int:
     with container.store.engine.connect() as conn:
         stale = stale_active_ids(conn, cutoff)
     for listing_id in stale:
-        container.app.archive_listing(listing_id)  # idempotent: skips one no longer active
+        container.listings.archive_listing(listing_id)  # idempotent: skips one no longer active
     return len(stale)
 
 
@@ -101,7 +101,7 @@ def run_escrow_timers() -> dict[str, int]:
     outcomes: dict[str, int] = {}
     for escrow_id in due:
         try:
-            outcome = container.app.run_escrow_timers(escrow_id)
+            outcome = container.escrows.run_escrow_timers(escrow_id)
         except DomainError:  # settled meanwhile by the buyer or staff
             continue
         if outcome:
@@ -119,7 +119,7 @@ def renew_subscriptions() -> dict[str, int]:
         due = due_members(conn, container.clock.now())
     outcomes: dict[str, int] = {}
     for user_id in due:
-        outcome = container.app.renew_or_expire(user_id)
+        outcome = container.subscriptions.renew_or_expire(user_id)
         if outcome:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes

@@ -37,8 +37,8 @@ from api.schemas import (
     public_user_from_row,
     user_from_row,
 )
+from application.accounts import TokenPair
 from application.images import MAX_BYTES, ImageRejected
-from application.marketplace import TokenPair
 from projections.sessions import record_revocation
 from projections.users import active_user_row, user_row
 
@@ -91,7 +91,7 @@ DERIVED_DEFAULTS = {  # what the users projector starts a new user with
 def saved_user(request: Req, user_id: UUID, row: Any | None) -> User:
     """The User's own fields as saved; the numbers other aggregates feed it (rating, sales,
     balance, plan) as the read model last had them, or a new user's."""
-    user = container_of(request).app.user(user_id)
+    user = container_of(request).accounts.user(user_id)
     derived = {k: getattr(row, k) if row is not None else v for k, v in DERIVED_DEFAULTS.items()}
     own = {k: getattr(user, k) for k in OWN_FIELDS}
     return user_from_row(SimpleNamespace(id=user_id, **own, **derived), str(request.base_url))
@@ -133,7 +133,7 @@ class AuthController(Controller):
             raise _mismatch("password_confirm")
         container = container_of(request)
         with container.read_your_writes() as written:
-            user_id = container.app.register(
+            user_id = container.accounts.register(
                 data.email,
                 data.password,
                 username=data.username,
@@ -141,7 +141,7 @@ class AuthController(Controller):
                 phone_number=data.phone_number or data.phone,
                 language=data.language,
             )
-            tokens = container.app.start_session(user_id)
+            tokens = container.accounts.start_session(user_id)
         return signed_in(
             request, user_id, tokens, "Registration successful. Please verify your email.", written
         )
@@ -150,8 +150,10 @@ class AuthController(Controller):
     def login(self, request: Req, data: JSONBody[LoginBody]) -> AuthResponse:
         container = container_of(request)
         with container.read_your_writes() as written:
-            user_id = container.app.log_in(data.email, data.password, client_address(request))
-            tokens = container.app.start_session(user_id, login_claims(container.app.user(user_id)))
+            user_id = container.accounts.log_in(data.email, data.password, client_address(request))
+            tokens = container.accounts.start_session(
+                user_id, login_claims(container.accounts.user(user_id))
+            )
         return signed_in(request, user_id, tokens, written=written)
 
     @post("/google/", status_code=200, operation_id="google_sign_in", sync_to_thread=True)
@@ -169,8 +171,8 @@ class AuthController(Controller):
                 {"access_token": ["This field is required."]},
             )
         with container.read_your_writes() as written:
-            user_id = container.app.sign_in_with_google(account)
-            tokens = container.app.start_session(user_id)
+            user_id = container.accounts.sign_in_with_google(account)
+            tokens = container.accounts.start_session(user_id)
         return signed_in(request, user_id, tokens, written=written)
 
     @post("/refresh/", status_code=200, operation_id="refresh_token", sync_to_thread=True)
@@ -179,7 +181,7 @@ class AuthController(Controller):
         # A reuse revokes the family: its tokens are 401 from the next request on. A rotation
         # changes nothing the caller reads next, so it answers without waiting.
         with container.read_your_writes(refusals_only=True):
-            pair = container.app.refresh(data.refresh)
+            pair = container.accounts.refresh(data.refresh)
         return Tokens(access=pair.access, refresh=pair.refresh)
 
     @post("/logout/", status_code=200, operation_id="logout", sync_to_thread=True)
@@ -187,7 +189,7 @@ class AuthController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes() as written:  # its access tokens: 401 from now on
-            ended = container.app.log_out(
+            ended = container.accounts.log_out(
                 user.id, data.refresh if data else None, token_session(request)
             )
         if ended is not None and not written.caught_up:
@@ -199,7 +201,7 @@ class AuthController(Controller):
 
     @post("/password/reset/", status_code=200, operation_id="password_reset", sync_to_thread=True)
     def password_reset(self, request: Req, data: JSONBody[PasswordResetBody]) -> Message:
-        container_of(request).app.request_password_reset(data.email)
+        container_of(request).accounts.request_password_reset(data.email)
         return Message(
             success=True,
             message="If an account with this email exists, a reset link has been sent.",
@@ -226,7 +228,7 @@ class AuthController(Controller):
             raise _mismatch("password_confirm")
         container = container_of(request)
         with container.read_your_writes():
-            container.app.reset_password(data.token, password)
+            container.accounts.reset_password(data.token, password)
         return Message(success=True, message="Password reset successfully.")
 
     @post("/password/change/", status_code=200, operation_id="password_change", sync_to_thread=True)
@@ -244,7 +246,7 @@ class AuthController(Controller):
             raise _mismatch("new_password_confirm")
         container = container_of(request)
         with container.read_your_writes():
-            container.app.change_password(user.id, old, data.new_password)
+            container.accounts.change_password(user.id, old, data.new_password)
         return Message(success=True, message="Password changed successfully.")
 
     @get("/me/", operation_id="me", sync_to_thread=True)
@@ -265,7 +267,7 @@ class AuthController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.app.delete_account(user.id, data.password)
+            container.accounts.delete_account(user.id, data.password)
         return Message(success=True, message="Account deleted successfully.")
 
     @get("/users/{user_id:uuid}/", operation_id="public_profile", sync_to_thread=True)
@@ -306,10 +308,10 @@ def _apply_profile(request: Req, data: ProfileBody, avatar: bytes | None) -> Use
     container = container_of(request)
     with container.read_your_writes() as written:
         if avatar is None:
-            container.app.update_profile(user.id, data.changes())
+            container.accounts.update_profile(user.id, data.changes())
         else:
             try:
-                container.app.change_avatar(user.id, avatar, data.changes())
+                container.accounts.change_avatar(user.id, avatar, data.changes())
             except ImageRejected as e:
                 raise ApiError(
                     400, "INVALID", f"avatar: {e.message}", {"avatar": [e.message]}

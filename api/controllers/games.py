@@ -186,7 +186,7 @@ class AdminGamesController(Controller):
         require_staff(request)
         container = container_of(request)
         with container.read_your_writes() as written:
-            container.app.add_game(
+            container.catalogue.add_game(
                 data.name,
                 slug=data.slug,
                 icon=data.icon,
@@ -195,7 +195,7 @@ class AdminGamesController(Controller):
                 description=data.description,
                 sort_order=data.sort_order,
             )
-        slug = data.slug or container.app.game_slug(data.name)
+        slug = data.slug or container.catalogue.game_slug(data.name)
         unless_caught_up(written, f"/api/v1/games/{slug}/", "Game added.", slug=slug)
         return _detail_of(request, slug, include_inactive=True)
 
@@ -204,11 +204,11 @@ class AdminGamesController(Controller):
         require_staff(request)
         container = container_of(request)
         with container.read_your_writes() as written:
-            container.app.edit_game(slug, data.changes())
+            container.catalogue.edit_game(slug, data.changes())
             if data.is_active is True:
-                container.app.reactivate_game(slug)
+                container.catalogue.reactivate_game(slug)
             elif data.is_active is False:
-                container.app.deactivate_game(slug)
+                container.catalogue.deactivate_game(slug)
         unless_caught_up(written, f"/api/v1/games/{slug}/", "Game updated.", slug=slug)
         return _detail_of(request, slug, include_inactive=True)
 
@@ -219,4 +219,4 @@ class AdminGamesController(Controller):
         require_staff(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.app.deactivate_game(slug)
+            container.catalogue.deactivate_game(slug)

@@ -179,7 +179,7 @@ class ListingsController(Controller):
         game = data.game_ref() or ""
         container = container_of(request)
         with container.read_your_writes() as written:
-            listing_id = container.app.create_listing(
+            listing_id = container.listings.create_listing(
                 user.id, game, data.changes(), data.credentials()
             )
         unless_caught_up(written, listing_location(listing_id), "Listing created.", id=listing_id)
@@ -222,7 +222,7 @@ class ListingsController(Controller):
             changes["game"] = game
         container = container_of(request)
         with container.read_your_writes() as written:
-            container.app.edit_listing(user.id, listing_id, changes, data.credentials())
+            container.listings.edit_listing(user.id, listing_id, changes, data.credentials())
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
         return listing_detail(request, listing_id, user)
 
@@ -233,14 +233,14 @@ class ListingsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.app.delete_listing(user.id, listing_id)
+            container.listings.delete_listing(user.id, listing_id)
 
     @post("/{listing_id:uuid}/favorite/", operation_id="favorite", sync_to_thread=True)
     def favorite(self, request: Req, listing_id: FromPath[UUID]) -> Response[Message]:
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            added = container.app.favorite(user.id, listing_id)
+            added = container.listings.favorite(user.id, listing_id)
         if added:
             return Response(Message(success=True, message="Added to favorites."), status_code=201)
         return Response(Message(success=True, message="Already in favorites."), status_code=200)
@@ -255,7 +255,7 @@ class ListingsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.app.unfavorite(user.id, listing_id)
+            container.listings.unfavorite(user.id, listing_id)
         return Message(success=True, message="Removed from favorites.")
 
     @post(
@@ -270,7 +270,7 @@ class ListingsController(Controller):
         viewer = f"user:{user.id}" if user else f"ip:{client_address(request)}"
         container = container_of(request)
         with container.read_your_writes() as written:
-            container.app.record_view(listing_id, viewer, container.clock.now())
+            container.listings.record_view(listing_id, viewer, container.clock.now())
         unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
         return {
             "success": True,

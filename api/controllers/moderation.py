@@ -51,7 +51,7 @@ class ModerationController(Controller):
         staff = require_staff(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.app.approve_listing(staff.id, listing_id)
+            container.listings.approve_listing(staff.id, listing_id)
         return Message(success=True, message="Listing approved.")
 
     @post(
@@ -66,7 +66,7 @@ class ModerationController(Controller):
         staff = require_staff(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.app.reject_listing(staff.id, listing_id, data.reason if data else "")
+            container.listings.reject_listing(staff.id, listing_id, data.reason if data else "")
         return Message(success=True, message="Listing rejected.")
 
     @patch(
@@ -82,10 +82,10 @@ class ModerationController(Controller):
         container = container_of(request)
         with container.read_your_writes() as written:
             if data.status == "active":
-                container.app.approve_listing(staff.id, listing_id)
+                container.listings.approve_listing(staff.id, listing_id)
             elif data.status == "rejected":
-                container.app.reject_listing(staff.id, listing_id, data.reason)
+                container.listings.reject_listing(staff.id, listing_id, data.reason)
             if data.is_premium is not UNSET:
-                container.app.set_listing_premium(listing_id, data.is_premium)
+                container.listings.set_listing_premium(listing_id, data.is_premium)
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
         return listing_detail(request, listing_id, staff)

@@ -68,7 +68,7 @@ class MoneyAdminController(Controller):
         if data.action not in ("refund", "release"):
             raise ApiError(400, "INVALID", "Invalid action.", {"action": ["Invalid action."]})
         with container.read_your_writes():
-            container.app.resolve_dispute(
+            container.escrows.resolve_dispute(
                 staff.id, escrow_id, data.action == "refund", data.resolution
             )
         return Message(
@@ -102,7 +102,7 @@ class MoneyAdminController(Controller):
         container = container_of(request)
         row = _pending_withdrawal(request, withdrawal_id)
         with container.read_your_writes() as written:
-            container.app.approve_withdrawal(staff.id, row.user_id, withdrawal_id)
+            container.payments.approve_withdrawal(staff.id, row.user_id, withdrawal_id)
         message = "Withdrawal approved."
         unless_caught_up(written, WITHDRAWALS, message, id=withdrawal_id, status="completed")
         return Envelope(
@@ -128,7 +128,9 @@ class MoneyAdminController(Controller):
         container = container_of(request)
         row = _pending_withdrawal(request, withdrawal_id)
         with container.read_your_writes() as written:
-            container.app.reject_withdrawal(row.user_id, withdrawal_id, data.reason if data else "")
+            container.payments.reject_withdrawal(
+                row.user_id, withdrawal_id, data.reason if data else ""
+            )
         message = "Withdrawal rejected."
         unless_caught_up(written, WITHDRAWALS, message, id=withdrawal_id, status="failed")
         return Envelope(

@@ -113,7 +113,7 @@ class PaymentsController(Controller):
         def command() -> tuple[int, Envelope]:
             amount = parse_amount(data.amount, "amount")
             with container.read_your_writes() as written:
-                deposit = container.app.request_deposit(
+                deposit = container.payments.request_deposit(
                     user.id, amount, data.payment_method, provider.name
                 )
             url = provider.checkout_url(deposit, str(request.base_url))
@@ -139,7 +139,9 @@ class PaymentsController(Controller):
         def command() -> tuple[int, Envelope]:
             amount = parse_amount(data.amount, "amount")
             with container.read_your_writes() as written:
-                withdrawal = container.app.request_withdrawal(user.id, amount, data.payment_method)
+                withdrawal = container.payments.request_withdrawal(
+                    user.id, amount, data.payment_method
+                )
             unless_caught_up(
                 written,
                 f"/api/v1/payments/transactions/{withdrawal}/",
@@ -167,7 +169,7 @@ class PaymentsController(Controller):
         container = container_of(request)
         transaction_out(request, withdrawal_id, user.id)  # 404 unless it is the caller's
         with container.read_your_writes() as written:
-            container.app.cancel_withdrawal(user.id, withdrawal_id)
+            container.payments.cancel_withdrawal(user.id, withdrawal_id)
         unless_caught_up(
             written,
             f"/api/v1/payments/transactions/{withdrawal_id}/",
@@ -188,7 +190,7 @@ class PaymentsController(Controller):
 
         def command() -> tuple[int, Envelope]:
             with container.read_your_writes() as written:
-                escrow = container.app.purchase(user.id, data.listing_id)
+                escrow = container.escrows.purchase(user.id, data.listing_id)
             message = "Purchase created. Payment held in escrow."
             unless_caught_up(written, escrow_location(escrow.id), message, **escrow_state(escrow))
             return 201, Envelope(
@@ -233,7 +235,7 @@ class PaymentsController(Controller):
         container = container_of(request)
         credentials = data.credentials() if data else None
         with container.read_your_writes() as written:
-            escrow = container.app.deliver(user.id, escrow_id, credentials)
+            escrow = container.escrows.deliver(user.id, escrow_id, credentials)
         message = "Account details delivered to the buyer."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
@@ -250,7 +252,9 @@ class PaymentsController(Controller):
     def credentials(self, request: Req, escrow_id: FromPath[UUID]) -> Envelope:
         user = authenticate(request)
         container = container_of(request)
-        revealed = container.app.reveal_credentials(user.id, escrow_id, staff=bool(user.is_staff))
+        revealed = container.escrows.reveal_credentials(
+            user.id, escrow_id, staff=bool(user.is_staff)
+        )
         return Envelope(success=True, data=revealed)
 
     @post(
@@ -264,7 +268,7 @@ class PaymentsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes() as written:
-            escrow = container.app.confirm_purchase(user.id, escrow_id)
+            escrow = container.escrows.confirm_purchase(user.id, escrow_id)
         message = "Delivery confirmed. Payment will be released to seller."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
@@ -294,7 +298,7 @@ class PaymentsController(Controller):
                 {"reason": ["Dispute reason is required."]},
             )
         with container.read_your_writes() as written:
-            escrow = container.app.dispute(user.id, escrow_id, reason)
+            escrow = container.escrows.dispute(user.id, escrow_id, reason)
         message = "Dispute opened. Our team will review it."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
@@ -359,7 +363,7 @@ class SandboxCheckoutController(Controller):
             raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
         if not _sandbox(request).signer.check_token("checkout", deposit_id, token):
             raise ApiError(404, "NOT_FOUND", "Payment not found.")
-        return container_of(request).app.deposit(deposit_id)
+        return container_of(request).payments.deposit(deposit_id)
 
 
 def _sandbox(request: Req) -> SandboxProvider:

@@ -72,7 +72,9 @@ class SubscriptionsController(Controller):
                     {"plan_slug": ["This field is required."]},
                 )
             with container.read_your_writes() as written:
-                subscription_id = container.app.subscribe(user.id, plan, data.billing_period)
+                subscription_id = container.subscriptions.subscribe(
+                    user.id, plan, data.billing_period
+                )
             message = "Subscription purchased successfully!"
             unless_caught_up(written, MY, message, id=subscription_id, status="active")
             now = container.clock.now()
@@ -121,7 +123,7 @@ class SubscriptionsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes() as written:
-            subscription_id = container.app.cancel_subscription(
+            subscription_id = container.subscriptions.cancel_subscription(
                 user.id, data.reason if data else ""
             )
         message = "Subscription cancelled. You can still use it until the end date."

@@ -94,7 +94,7 @@ class UploadController(Controller):
         file = (await files_of(request, "image", 1))[0]
         raw = await read_bounded(file)
         try:
-            stored = await run_sync(container_of(request).app.upload_image, raw)
+            stored = await run_sync(container_of(request).uploads.upload_image, raw)
         except ImageRejected as e:
             raise ApiError(400, "INVALID", e.message, {"image": [e.message]}) from e
         return _uploaded(request, stored)
@@ -110,7 +110,7 @@ class UploadController(Controller):
         await run_sync(authenticate, request)
         files = await files_of(request, "images", MAX_FILES)
         raws = [await read_bounded(file) for file in files]
-        outcomes = await run_sync(container_of(request).app.upload_images, raws)
+        outcomes = await run_sync(container_of(request).uploads.upload_images, raws)
         uploaded, failed = [], []
         for index, (file, outcome) in enumerate(zip(files, outcomes, strict=True)):
             if isinstance(outcome, ImageRejected):
@@ -161,7 +161,7 @@ class ListingImagesController(Controller):
 
         def attach() -> list[dict[str, Any]]:
             with container.read_your_writes():
-                return container.app.attach_listing_images(user.id, listing_id, raws)
+                return container.listings.attach_listing_images(user.id, listing_id, raws)
 
         try:
             added = await run_sync(attach)
@@ -191,5 +191,5 @@ class ListingImagesController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.app.remove_listing_image(user.id, listing_id, data.image_id)
+            container.listings.remove_listing_image(user.id, listing_id, data.image_id)
         return {"success": True, "message": "Image deleted."}

@@ -43,8 +43,8 @@ def error(response: Any) -> dict[str, Any]:
 def market(client: TestClient[Any], container: Container) -> dict[str, Any]:
     """The catalogue, a seller, a buyer and a staff member (their auth headers)."""
     with container.read_your_writes():
-        seed_games(container.app)
-        container.app.create_user("staff@example.uz", PASSWORD, staff=True)
+        seed_games(container.catalogue)
+        container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
     staff = client.post(
         "/api/v1/auth/login/", json={"email": "staff@example.uz", "password": PASSWORD}
     )

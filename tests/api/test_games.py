@@ -26,14 +26,14 @@ GAME_LIST_FIELDS = {
 @pytest.fixture
 def seeded(container: Container) -> Container:
     with container.read_your_writes():
-        seed_games(container.app)
+        seed_games(container.catalogue)
     return container
 
 
 @pytest.fixture
 def staff(client: TestClient[Any], container: Container) -> dict[str, str]:
     with container.read_your_writes():
-        container.app.create_user("boss@example.uz", PASSWORD, staff=True)
+        container.accounts.create_user("boss@example.uz", PASSWORD, staff=True)
     login = client.post(
         "/api/v1/auth/login/", json={"email": "boss@example.uz", "password": PASSWORD}
     )
@@ -162,4 +162,4 @@ def test_a_category_under_an_unknown_parent_is_refused(container: Container) -> 
     from domain.errors import NotFound
 
     with pytest.raises(NotFound):
-        container.app.add_category("Orphans", parent_slug="nowhere")
+        container.catalogue.add_category("Orphans", parent_slug="nowhere")

@@ -62,7 +62,7 @@ def test_creating_a_listing_returns_it_pending_without_credentials(
     assert "account_email" not in listing
     stored = container.app.recorder.select_notifications(start=1, limit=10_000)
     assert not any(b"hunter2-secret" in n.state for n in stored)  # encrypted at rest
-    assert container.app.listing_credentials(UUID(listing["id"])) == {
+    assert container.listings.listing_credentials(UUID(listing["id"])) == {
         "account_email": "acc@mail.uz",
         "account_password": "hunter2-secret",
     }

@@ -59,7 +59,7 @@ def callers(container: Container, served: str) -> list[dict[str, str]]:
     for role in ("user", "staff"):
         email = f"{role}@example.uz"
         with container.read_your_writes():
-            container.app.create_user(email, PASSWORD, staff=role == "staff")
+            container.accounts.create_user(email, PASSWORD, staff=role == "staff")
         r = httpx.post(f"{served}/api/v1/auth/login/", json={"email": email, "password": PASSWORD})
         assert r.status_code == 200, r.text
         headers.append({"Authorization": f"Bearer {r.json()['data']['tokens']['access']}"})

@@ -132,7 +132,7 @@ def test_with_redis_down_the_sandbox_confirm_answers_503_and_the_deposit_stays_p
     url = urlsplit(r.json()["data"]["checkout_url"])
     checkout = f"{url.path}?{url.query}"
     unavailable(timed(lambda: client.post(checkout, json={"action": "confirm"})))
-    assert container.app.deposit(UUID(r.json()["data"]["id"])).status == "pending"
+    assert container.payments.deposit(UUID(r.json()["data"]["id"])).status == "pending"
 
 
 def test_with_redis_down_a_password_reset_answers_503_and_saves_nothing(
@@ -141,7 +141,7 @@ def test_with_redis_down_a_password_reset_answers_503_and_saves_nothing(
     user_id = UUID(register(client)["user"]["id"])
     reset = {"email": "ann@example.uz"}
     unavailable(timed(lambda: client.post("/api/v1/auth/password/reset/", json=reset)))
-    assert container.app.user(user_id).reset_token_hash is None
+    assert container.accounts.user(user_id).reset_token_hash is None
     assert not list((container.settings.mail_dir or Path("/nonexistent")).glob("*.eml"))
 
 
@@ -157,7 +157,7 @@ def test_with_redis_down_uploads_answer_503_and_leave_no_file(
     ]
     unavailable(client.post("/api/v1/upload/images/", headers=ann, files=many))
     with container.read_your_writes():
-        seed_games(container.app)
+        seed_games(container.catalogue)
     listing = client.post(
         "/api/v1/listings/",
         headers=ann,

@@ -243,7 +243,7 @@ def test_five_failed_logins_lock_the_email_and_address_pair(client: TestClient[A
 def test_a_banned_users_tokens_are_rejected(client: TestClient[Any], container: Container) -> None:
     data = register(client)
     with container.read_your_writes():
-        container.app.ban(container.app.find_user_by_email("ann@example.uz").id, "fraud")  # type: ignore[union-attr]
+        container.accounts.ban(container.accounts.find_user_by_email("ann@example.uz").id, "fraud")  # type: ignore[union-attr]
     me = client.get("/api/v1/auth/me/", headers=bearer(data["tokens"]["access"]))
     assert me.status_code == 401
     refreshed = client.post("/api/v1/auth/refresh/", json={"refresh": data["tokens"]["refresh"]})

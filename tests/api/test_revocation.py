@@ -118,15 +118,15 @@ def test_after_a_ban_old_access_and_refresh_tokens_answer_401(
     client: TestClient[Any], container: Container, clock: FixedClock
 ) -> None:
     tokens = register(client)["tokens"]
-    user = container.app.find_user_by_email("ann@example.uz")
+    user = container.accounts.find_user_by_email("ann@example.uz")
     assert user is not None
     clock.advance(seconds=1)
     with container.read_your_writes():
-        container.app.ban(user.id, "fraud")
+        container.accounts.ban(user.id, "fraud")
     assert me(client, tokens["access"]) == 401
     assert refresh(client, tokens["refresh"]).status_code == 401
     with container.read_your_writes():  # an unban does not bring the old sign-in back
-        loaded = container.app.user(user.id)
+        loaded = container.accounts.user(user.id)
         loaded.unban()
         container.app.save(loaded)
     assert me(client, tokens["access"]) == 401

@@ -182,7 +182,7 @@ def test_listing_images_are_attached_by_the_owner_only(
     client: TestClient[Any], container: Container, user: dict[str, str]
 ) -> None:
     with container.read_your_writes():
-        seed_games(container.app)
+        seed_games(container.catalogue)
     listing = client.post(
         "/api/v1/listings/",
         headers=user,
@@ -236,7 +236,7 @@ def test_a_refused_upload_leaves_no_file_on_disk(
     client: TestClient[Any], container: Container, user: dict[str, str], settings: Settings
 ) -> None:
     with container.read_your_writes():
-        seed_games(container.app)
+        seed_games(container.catalogue)
     listing = client.post(
         "/api/v1/listings/",
         headers=user,

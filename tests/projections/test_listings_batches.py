@@ -21,49 +21,51 @@ OFFER = {"title": "Conqueror account", "description": "Glacier M416", "price": 1
 def a_busy_market(container: Container, clock: FixedClock) -> None:
     """Every kind of event the listings read model handles, several on the same listings."""
     app = container.app
-    seed_games(app)
-    seller = app.register("seller@example.uz", PASSWORD, full_name="Sam Seller")
-    buyer = app.register("buyer@example.uz", PASSWORD)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
+    seed_games(container.catalogue)
+    seller = container.accounts.register("seller@example.uz", PASSWORD, full_name="Sam Seller")
+    buyer = container.accounts.register("buyer@example.uz", PASSWORD)
+    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
 
     def offer(title: str, game: str = "pubg-mobile") -> UUID:
         clock.advance(seconds=1)
-        return app.create_listing(seller, game, {**OFFER, "title": title})
+        return container.listings.create_listing(seller, game, {**OFFER, "title": title})
 
     first, second, third, fourth = (offer(f"Listing {n}") for n in range(4))
     for listing_id in (first, second, third):
-        app.approve_listing(staff, listing_id)
-    app.set_listing_premium(second, True)
-    app.edit_listing(seller, first, {"title": "Legendary account", "price": 990_000})
-    app.reject_listing(staff, fourth, "blurry")
-    app.edit_listing(seller, fourth, {"description": "Sharp pictures now"})
-    app.approve_listing(staff, fourth)
-    listing = app.listing(second)
+        container.listings.approve_listing(staff, listing_id)
+    container.listings.set_listing_premium(second, True)
+    container.listings.edit_listing(seller, first, {"title": "Legendary account", "price": 990_000})
+    container.listings.reject_listing(staff, fourth, "blurry")
+    container.listings.edit_listing(seller, fourth, {"description": "Sharp pictures now"})
+    container.listings.approve_listing(staff, fourth)
+    listing = container.listings.listing(second)
     listing.add_images(
         seller,
         [{"id": f"img{n}", "url": f"/media/listings/{n}.jpg"} for n in range(3)],
     )
     app.save(listing)
-    listing = app.listing(second)
+    listing = container.listings.listing(second)
     listing.remove_image(seller, "img0")
     app.save(listing)
-    app.favorite(buyer, first)
-    app.favorite(buyer, second)
-    app.unfavorite(buyer, first)
-    app.favorite(buyer, first)
-    app.record_view(first, "ip:1", clock.now())
-    app.record_view(first, "ip:2", clock.now())
-    app.delete_listing(seller, third)
-    app.update_profile(seller, {"full_name": "Samuel Seller"})
-    app.edit_game("pubg-mobile", {"name": "PUBG: Mobile"})
+    container.listings.favorite(buyer, first)
+    container.listings.favorite(buyer, second)
+    container.listings.unfavorite(buyer, first)
+    container.listings.favorite(buyer, first)
+    container.listings.record_view(first, "ip:1", clock.now())
+    container.listings.record_view(first, "ip:2", clock.now())
+    container.listings.delete_listing(seller, third)
+    container.accounts.update_profile(seller, {"full_name": "Samuel Seller"})
+    container.catalogue.edit_game("pubg-mobile", {"name": "PUBG: Mobile"})
     fifth = offer("After the renames")
-    app.approve_listing(staff, fifth)
-    app.set_listing_premium(fifth, True)
-    app.set_listing_premium(fifth, False)
-    app.edit_listing(seller, fifth, {"game": "dota2"})
-    app.archive_listing(fourth)
+    container.listings.approve_listing(staff, fifth)
+    container.listings.set_listing_premium(fifth, True)
+    container.listings.set_listing_premium(fifth, False)
+    container.listings.edit_listing(seller, fifth, {"game": "dota2"})
+    container.listings.archive_listing(fourth)
     offer("Last")
-    app.update_profile(seller, {"full_name": "Sam the Seller"})  # renames a held-back row
+    container.accounts.update_profile(
+        seller, {"full_name": "Sam the Seller"}
+    )  # renames a held-back row
 
 
 TABLES = (listings, listing_sellers, listing_games, favorites)
@@ -89,12 +91,12 @@ def search_text_of(container: Container, listing_id: UUID) -> str:
 def test_names_kept_from_a_batch_that_rolled_back_are_not_used(
     idle_container: Container,
 ) -> None:
-    app, runner = idle_container.app, idle_container.runners[0]
-    seed_games(app)
-    seller = app.register("seller@example.uz", PASSWORD, full_name="Before")
+    container, runner = idle_container, idle_container.runners[0]
+    seed_games(container.catalogue)
+    seller = container.accounts.register("seller@example.uz", PASSWORD, full_name="Before")
     runner.catch_up()
-    listing_id = app.create_listing(seller, "dota2", OFFER)
-    app.update_profile(seller, {"full_name": "Rolled Back"})
+    listing_id = container.listings.create_listing(seller, "dota2", OFFER)
+    container.accounts.update_profile(seller, {"full_name": "Rolled Back"})
 
     def crash(i: int) -> None:
         if i == 1:  # the rename is applied (in memory too); the process dies before COMMIT

@@ -23,64 +23,63 @@ TABLES = (wallets, transactions, escrows, subscriptions, users, escrow_sellers)
 
 def a_busy_ledger(container: Container, clock: FixedClock) -> None:
     """Every money event, several on the same wallets and escrows, users made in between."""
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("seller@example.uz", PASSWORD)
-    buyer = app.register("buyer@example.uz", PASSWORD)
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    buyer = container.accounts.register("buyer@example.uz", PASSWORD)
 
     def listing(title: str) -> uuid.UUID:
-        made = app.create_listing(
+        made = container.listings.create_listing(
             seller,
             "pubg-mobile",
             {"title": title, "description": "D", "price": 100_000 * UZS},
             credentials=CREDENTIALS,
         )
-        app.approve_listing(staff, made)
+        container.listings.approve_listing(staff, made)
         return made
 
-    pending = app.request_deposit(buyer, 700_000 * UZS, "visa", "sandbox")
-    app.confirm_deposit(pending.id, "tx-1")
-    app.confirm_deposit(pending.id, "tx-1")  # twice: credited once
-    cancelled = app.request_deposit(buyer, 5_000 * UZS, "visa", "sandbox")
-    app.cancel_deposit(cancelled.id, "payer cancelled")
-    app.credit_deposit(seller, uuid.uuid4(), 200_000 * UZS)
+    pending = container.payments.request_deposit(buyer, 700_000 * UZS, "visa", "sandbox")
+    container.payments.confirm_deposit(pending.id, "tx-1")
+    container.payments.confirm_deposit(pending.id, "tx-1")  # twice: credited once
+    cancelled = container.payments.request_deposit(buyer, 5_000 * UZS, "visa", "sandbox")
+    container.payments.cancel_deposit(cancelled.id, "payer cancelled")
+    container.payments.credit_deposit(seller, uuid.uuid4(), 200_000 * UZS)
 
-    sold = app.purchase(buyer, listing("Confirmed"))
-    app.deliver(seller, sold.id, CREDENTIALS)
-    app.reveal_credentials(buyer, sold.id, staff=False)
-    app.reveal_credentials(staff, sold.id, staff=True)
-    app.confirm_purchase(buyer, sold.id)
+    sold = container.escrows.purchase(buyer, listing("Confirmed"))
+    container.escrows.deliver(seller, sold.id, CREDENTIALS)
+    container.escrows.reveal_credentials(buyer, sold.id, staff=False)
+    container.escrows.reveal_credentials(staff, sold.id, staff=True)
+    container.escrows.confirm_purchase(buyer, sold.id)
 
-    refunded = app.purchase(buyer, listing("Refunded"))
-    app.dispute(buyer, refunded.id, "wrong level")
-    app.resolve_dispute(staff, refunded.id, True, "refund")
-    released = app.purchase(buyer, listing("Released by staff"))
-    app.deliver(seller, released.id, CREDENTIALS)
-    app.dispute(buyer, released.id, "slow")
-    app.resolve_dispute(staff, released.id, False, "delivered as listed")
-    late = app.purchase(buyer, listing("Never delivered"))
-    auto = app.purchase(buyer, listing("Auto-released"))
-    app.deliver(seller, auto.id, CREDENTIALS)
+    refunded = container.escrows.purchase(buyer, listing("Refunded"))
+    container.escrows.dispute(buyer, refunded.id, "wrong level")
+    container.escrows.resolve_dispute(staff, refunded.id, True, "refund")
+    released = container.escrows.purchase(buyer, listing("Released by staff"))
+    container.escrows.deliver(seller, released.id, CREDENTIALS)
+    container.escrows.dispute(buyer, released.id, "slow")
+    container.escrows.resolve_dispute(staff, released.id, False, "delivered as listed")
+    late = container.escrows.purchase(buyer, listing("Never delivered"))
+    auto = container.escrows.purchase(buyer, listing("Auto-released"))
+    container.escrows.deliver(seller, auto.id, CREDENTIALS)
     clock.advance(hours=25)
-    app.run_escrow_timers(late.id)
-    app.run_escrow_timers(auto.id)
+    container.escrows.run_escrow_timers(late.id)
+    container.escrows.run_escrow_timers(auto.id)
 
-    approved = app.request_withdrawal(seller, 20_000 * UZS, "visa")
-    app.approve_withdrawal(staff, seller, approved)
-    rejected = app.request_withdrawal(seller, 15_000 * UZS, "uzcard")
-    app.reject_withdrawal(seller, rejected, "card blocked")
-    withdrawn = app.request_withdrawal(seller, 10_000 * UZS, "visa")
-    app.cancel_withdrawal(seller, withdrawn)
+    approved = container.payments.request_withdrawal(seller, 20_000 * UZS, "visa")
+    container.payments.approve_withdrawal(staff, seller, approved)
+    rejected = container.payments.request_withdrawal(seller, 15_000 * UZS, "uzcard")
+    container.payments.reject_withdrawal(seller, rejected, "card blocked")
+    withdrawn = container.payments.request_withdrawal(seller, 10_000 * UZS, "visa")
+    container.payments.cancel_withdrawal(seller, withdrawn)
 
-    app.subscribe(seller, "premium", "monthly")
-    app.subscribe(seller, "pro", "monthly")  # replaces premium
+    container.subscriptions.subscribe(seller, "premium", "monthly")
+    container.subscriptions.subscribe(seller, "pro", "monthly")  # replaces premium
     clock.advance(days=31)
-    app.renew_or_expire(seller)
-    app.cancel_subscription(seller, "no longer selling")
+    container.subscriptions.renew_or_expire(seller)
+    container.subscriptions.cancel_subscription(seller, "no longer selling")
     clock.advance(days=31)
-    app.renew_or_expire(seller)
-    app.register("late@example.uz", PASSWORD)  # a user row after the money rows
+    container.subscriptions.renew_or_expire(seller)
+    container.accounts.register("late@example.uz", PASSWORD)  # a user row after the money rows
 
 
 def test_any_batch_size_projects_what_one_event_at_a_time_does(

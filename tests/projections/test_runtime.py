@@ -22,10 +22,11 @@ PASSWORD = "Sup3r-Secret!"
 
 
 def make_backlog(container: Container, users_count: int, updates: int) -> list[Any]:
-    app = container.app
-    ids = [app.register(f"user{i}@example.uz", PASSWORD) for i in range(users_count)]
+    ids = [container.accounts.register(f"user{i}@example.uz", PASSWORD) for i in range(users_count)]
     for n in range(updates):
-        app.update_profile(ids[n % users_count], {"full_name": f"Name {n}", "bio": f"bio {n}"})
+        container.accounts.update_profile(
+            ids[n % users_count], {"full_name": f"Name {n}", "bio": f"bio {n}"}
+        )
     return ids
 
 
@@ -193,7 +194,7 @@ def test_read_your_writes_is_woken_by_the_projector_not_by_polling() -> None:
 
 def test_a_command_answer_sees_its_own_write(container: Container) -> None:
     with container.read_your_writes():
-        user_id = container.app.register("fresh@example.uz", PASSWORD)
+        user_id = container.accounts.register("fresh@example.uz", PASSWORD)
     with container.store.engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.id == user_id)).first()
     assert row is not None
@@ -231,7 +232,7 @@ def test_positions_of_another_deployment_on_the_same_server_are_ignored(
         other.start()
         for i in range(3):
             with other.read_your_writes():
-                other.app.register(f"elsewhere{i}@example.uz", PASSWORD)
+                other.accounts.register(f"elsewhere{i}@example.uz", PASSWORD)
         time.sleep(0.2)  # give a stray NOTIFY every chance to arrive
         assert set(container.board.snapshot().values()) == {0}
     finally:
@@ -241,13 +242,13 @@ def test_positions_of_another_deployment_on_the_same_server_are_ignored(
 
 def test_projectors_following_side_by_side_never_fail_a_batch(container: Container) -> None:
     """Several projectors write one read database at once (SQLite's single writer included)."""
-    ids = [container.app.register(f"busy{i}@example.uz", PASSWORD) for i in range(4)]
+    ids = [container.accounts.register(f"busy{i}@example.uz", PASSWORD) for i in range(4)]
 
     def work(i: int) -> None:
         for n in range(15):
             with container.read_your_writes():
-                container.app.update_profile(ids[i], {"bio": f"{i}-{n}"})
-                container.app.add_game(f"Game {i} {n}")
+                container.accounts.update_profile(ids[i], {"bio": f"{i}-{n}"})
+                container.catalogue.add_game(f"Game {i} {n}")
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:
@@ -262,7 +263,7 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
 def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) -> None:
     make_backlog(idle_container, users_count=3, updates=10)
     for i in range(3):
-        idle_container.app.add_game(f"Game {i}")
+        idle_container.catalogue.add_game(f"Game {i}")
     runner = idle_container.runners[0]
     runner.catch_up()
     users_before = table_rows(idle_container)

@@ -1,0 +1,200 @@
+"""Escrows: purchases held in escrow until the buyer has the account (CONTRACT §2.7, §3.4-3.5;
+DESIGN §3-4). A purchase debits the buyer, opens the escrow and reserves the listing in one
+save; a settlement moves the money and the listing with it, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from application.listings import Listings
+from application.marketplace import Marketplace
+from application.payments import Payments
+from application.ports import Clock
+from application.subscriptions import Subscriptions
+from application.vault import Vault
+from domain.chat import ChatRoom, order_room_id
+from domain.errors import Conflict, NotFound
+from domain.escrow import Escrow
+from domain.listing import Listing, ListingUnavailable
+from domain.wallet import InsufficientFunds, Wallet, revenue_owner, wallet_id
+
+
+class Escrows:
+    def __init__(
+        self,
+        app: Marketplace,
+        *,
+        clock: Clock,
+        vault: Vault,
+        listings: Listings,
+        payments: Payments,
+        subscriptions: Subscriptions,
+        delivery_window: timedelta,
+        confirmation_window: timedelta,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.vault = vault
+        self.listings = listings
+        self.payments = payments
+        self.subscriptions = subscriptions
+        self.delivery_window = delivery_window  # the seller's deadline; then a refund
+        self.confirmation_window = confirmation_window  # after delivery; then released
+
+    def escrow(self, escrow_id: UUID) -> Escrow:
+        return self.app.load(escrow_id, Escrow, "Escrow not found.")
+
+    # --- purchases through escrow -----------------------------------------------------------
+    def purchase(self, buyer_id: UUID, listing_id: UUID) -> Escrow:
+        """Reserve the listing, hold the price and open the escrow and its order chat, in one
+        save: of any number of racing buyers exactly one wins."""
+
+        def command() -> Escrow:
+            listing = self.listings.listing(listing_id)
+            now = self.clock.now()
+            escrow = Escrow.open(
+                buyer_id,
+                listing.seller_id,
+                listing.id,
+                listing.price,
+                self.subscriptions.seller_plan(listing.seller_id),
+                now,
+                self.delivery_window,
+            )
+            try:
+                listing.reserve(escrow.id, buyer_id)
+            except ListingUnavailable:
+                if listing.status in ("reserved", "sold"):
+                    raise Conflict("This listing has already been bought.") from None
+                raise NotFound("Listing not found.") from None
+            wallet = self.app.find(wallet_id(buyer_id), Wallet)
+            if wallet is None:
+                raise InsufficientFunds
+            wallet.hold(escrow.id, listing.price)
+            room = ChatRoom.for_order(escrow.id, listing.id, buyer_id, listing.seller_id, now)
+            self.app.save(listing, wallet, escrow, room)
+            return escrow
+
+        return self.app.retrying(command)
+
+    def deliver(
+        self, seller_id: UUID, escrow_id: UUID, credentials: dict[str, str] | None
+    ) -> Escrow:
+        """The seller hands over the account: sealed for this escrow, from the request or
+        from the listing's stored credentials."""
+
+        def command() -> Escrow:
+            escrow = self.escrow(escrow_id)
+            escrow.check_party(seller_id)
+            given = credentials
+            if given is None:
+                given = self.listings.listing_credentials(escrow.listing_id)
+                if given is None:
+                    raise NoCredentials
+            sealed = self.vault.seal(given, escrow.id)
+            escrow.deliver(seller_id, sealed, self.clock.now(), self.confirmation_window)
+            self.app.save(escrow)
+            return escrow
+
+        return self.app.retrying(command)
+
+    def reveal_credentials(self, user_id: UUID, escrow_id: UUID, staff: bool) -> dict[str, Any]:
+
+        def command() -> dict[str, Any]:
+            escrow = self.escrow(escrow_id)
+            sealed = escrow.reveal(user_id, self.clock.now(), staff=staff)
+            self.app.save(escrow)
+            return self.vault.open(sealed, escrow.id)
+
+        return self.app.retrying(command)
+
+    def confirm_purchase(self, buyer_id: UUID, escrow_id: UUID) -> Escrow:
+        return self._settle(escrow_id, lambda e: e.confirm(buyer_id, self.clock.now()))
+
+    def dispute(self, buyer_id: UUID, escrow_id: UUID, reason: str) -> Escrow:
+
+        def command() -> Escrow:
+            escrow = self.escrow(escrow_id)
+            escrow.dispute(buyer_id, reason, self.clock.now())
+            self.app.save(escrow)
+            return escrow
+
+        return self.app.retrying(command)
+
+    def resolve_dispute(
+        self, staff_id: UUID, escrow_id: UUID, refund: bool, resolution: str
+    ) -> Escrow:
+        def resolve(escrow: Escrow) -> None:
+            escrow.resolve(refund, resolution, self.clock.now())
+
+        escrow = self._settle(escrow_id, resolve)
+
+        def join() -> None:
+            room = self.app.find(order_room_id(escrow_id), ChatRoom)
+            if room is not None and staff_id not in room.participants:
+                room.join(staff_id, self.clock.now())
+                self.app.save(room)
+
+        self.app.retrying(join)
+        return escrow
+
+    def run_escrow_timers(self, escrow_id: UUID) -> str | None:
+        """Refund a purchase the seller did not deliver in time, release one the buyer left
+        unconfirmed; nothing when neither is due. Safe to run any number of times."""
+        outcome: list[str] = []
+
+        def due(escrow: Escrow) -> None:
+            now = self.clock.now()
+            if escrow.refund_if_undelivered(now) or escrow.release_if_due(now):
+                outcome.append(escrow.status)
+
+        self._settle(escrow_id, due)
+        return outcome[-1] if outcome else None
+
+    def _settle(self, escrow_id: UUID, change: Callable[[Escrow], None]) -> Escrow:
+        """Apply ``change`` to the escrow and, when it settled, move the money and the listing
+        with it in the same save."""
+
+        def command() -> Escrow:
+            escrow = self.escrow(escrow_id)
+            was_open = not escrow.is_settled
+            change(escrow)
+            changed: list[Aggregate] = [escrow]
+            if was_open and escrow.is_settled:
+                changed += self._settlement(escrow)
+            self.app.save(*changed)
+            return escrow
+
+        return self.app.retrying(command)
+
+    def _settlement(self, escrow: Escrow) -> list[Aggregate]:
+        buyer = self.app.load(wallet_id(escrow.buyer_id), Wallet)
+        listing = self.app.load(escrow.listing_id, Listing)
+        if escrow.status == "refunded":
+            buyer.release(escrow.id)
+            listing.release(escrow.id)
+            return [buyer, listing]
+        buyer.capture(escrow.id)
+        seller = self.payments.wallet(escrow.seller_id)
+        seller.credit(escrow.id, escrow.seller_earnings, "sale")
+        listing.sell(escrow.id, self.clock.now())
+        changed: list[Aggregate] = [buyer, seller, listing]
+        if escrow.commission:
+            platform = self.payments.wallet(revenue_owner(escrow.id))
+            platform.credit(escrow.id, escrow.commission, "commission")
+            changed.append(platform)
+        return changed
+
+
+class NoCredentials(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "This listing has no stored account details: send account_email and account_password.",
+            field="credentials",
+        )
