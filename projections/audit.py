@@ -27,7 +27,6 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 from sqlalchemy import select
 
-from application.group_commit import GroupCommitRecorder
 from application.ledger import INVARIANTS, LEDGER_FIELDS, LISTING_EVENTS, MONEY_TYPES, Ledger
 from domain.money import format_amount
 from projections.money import escrows, transactions, wallets
@@ -325,8 +324,7 @@ class FastDecoder:
 def _batches(recorder: ApplicationRecorder, log_end: int) -> Generator[list[LogRow], None, None]:
     """The log up to ``log_end`` in batches of plain rows. On PostgreSQL one server-side
     cursor streams them (as cheap as a raw scan); elsewhere the recorder's own pages."""
-    if isinstance(recorder, GroupCommitRecorder):
-        recorder = recorder.inner
+    recorder = getattr(recorder, "inner", recorder)  # the store's own, under group commit
     if isinstance(recorder, PostgresApplicationRecorder):
         datastore = recorder.datastore
         query = sql.SQL(

@@ -439,3 +439,19 @@ def run_all(
         thread.start()
         threads.append(thread)
     return threads
+
+
+def projection_lag(runners: Iterable[ProjectionRunner], store: ReadStore) -> dict[str, Any]:
+    """Each read model's position, the event log's head, and how far behind it is (health)."""
+    positions = store.positions()
+    lag: dict[str, Any] = {}
+    for runner in runners:
+        head = runner.recorder.max_notification_id() or 0
+        for name in runner.names:
+            lag[name] = {
+                "position": positions.get(name, 0),
+                "head": head,
+                "lag_events": max(head - positions.get(name, 0), 0),
+                "failures": runner.failures,
+            }
+    return lag

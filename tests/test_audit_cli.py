@@ -12,10 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from projections.money import wallets
 from tests.conftest import process_env
+from wibestore.container import Container
+from wibestore.seed import seed_games
 from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
@@ -24,7 +24,7 @@ UZS = 100
 
 def audit(settings: Settings, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "audit", "--out", str(out)],
+        [sys.executable, "-m", "wibestore.cli", "audit", "--out", str(out)],
         env=process_env(settings),
         capture_output=True,
         text=True,

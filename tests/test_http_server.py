@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from api.bootstrap import build
-from api.seed import seed_games
 from tests.conftest import (
     REDIS_URL,
     PgSchemas,
@@ -26,6 +24,8 @@ from tests.conftest import (
     require_postgres,
     require_redis,
 )
+from wibestore.container import build
+from wibestore.seed import seed_games
 from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
@@ -75,7 +75,7 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
         READ_YOUR_WRITES_TIMEOUT="10",
     )
     subprocess.run(
-        [sys.executable, "-m", "api.cli", "migrate"],
+        [sys.executable, "-m", "wibestore.cli", "migrate"],
         env=env,
         check=True,
         capture_output=True,
@@ -85,7 +85,7 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("wb")
     projector = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "wibestore.cli", "project"], env=env, stdout=log, stderr=log
     )
     server = subprocess.Popen(
         [
@@ -192,7 +192,7 @@ def test_a_purchase_end_to_end_over_real_http_then_the_audit_passes(
     reveal -> confirm -> balances and transactions -> `wibestore audit` exits 0."""
     command = ["user", "create", "--staff", "--email", "ops@example.uz", "--password", PASSWORD]
     created = subprocess.run(
-        [sys.executable, "-m", "api.cli", *command],
+        [sys.executable, "-m", "wibestore.cli", *command],
         env=production.env,
         capture_output=True,
         text=True,

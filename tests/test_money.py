@@ -8,8 +8,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.escrows import NoCredentials
 from domain.deposit import DepositClosed
 from domain.errors import Conflict, DomainError, NotFound
@@ -19,6 +17,8 @@ from projections.money import escrows, transactions, wallets
 from projections.users import users
 from tests.conftest import FixedClock
 from tests.ledger import audited, settled
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

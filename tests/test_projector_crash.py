@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from api.bootstrap import Container, build
-from api.seed import seed_games
 from tests.conftest import (
     PgSchemas,
     audit_passes,
@@ -30,6 +28,8 @@ from tests.conftest import (
 from tests.ledger import settled
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from tests.test_http_server import free_port, wait_until_serving
+from wibestore.container import Container, build
+from wibestore.seed import seed_games
 from wibestore.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -44,7 +44,7 @@ class Shop:
 
     def projector(self, log: Any) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"], env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", "wibestore.cli", "project"], env=self.env, stdout=log, stderr=log
         )
 
     def position(self) -> int:

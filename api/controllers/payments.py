@@ -34,7 +34,7 @@ from api.money_schemas import (
 )
 from api.pagination import Page, page_of, window
 from api.schemas import Message, money
-from application.sandbox import SIGNATURE_HEADER, SandboxProvider
+from application.ports import SandboxCheckout
 from domain.money import parse_amount
 from projections import money_queries as q
 
@@ -311,8 +311,8 @@ class PaymentsController(Controller):
     @post("/webhooks/{provider:str}/", operation_id="payment_webhook", opt={"raw_body": True})
     async def webhook(self, request: Req, provider: FromPath[str]) -> Response[Any]:
         body = await request.body()
-        signature = request.headers.get(SIGNATURE_HEADER)
         webhooks = container_of(request).webhooks
+        signature = request.headers.get(webhooks.signature_header)
         status, payload = await to_thread.run_sync(webhooks.handle, provider, body, signature)
         return Response(payload, status_code=status, media_type=MediaType.JSON)
 
@@ -353,7 +353,7 @@ class SandboxCheckoutController(Controller):
         provider = _sandbox(request)
         body, signature = provider.webhook(deposit, data.action == "confirm")
         with container.read_your_writes():
-            container.send_webhook(provider.name, body, signature)
+            container.task_queue.deliver_webhook(provider.name, body, signature)
         done = "confirmed" if data.action == "confirm" else "cancelled"
         return Message(success=True, message=f"Payment {done}.")
 
@@ -361,12 +361,12 @@ class SandboxCheckoutController(Controller):
     def _deposit(request: Req, deposit_id: UUID, token: str) -> Any:
         if not token.isascii():  # a checkout token is hex: anything else is a malformed link
             raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
-        if not _sandbox(request).signer.check_token("checkout", deposit_id, token):
+        if not _sandbox(request).opens_checkout(deposit_id, token):
             raise ApiError(404, "NOT_FOUND", "Payment not found.")
         return container_of(request).payments.deposit(deposit_id)
 
 
-def _sandbox(request: Req) -> SandboxProvider:
+def _sandbox(request: Req) -> SandboxCheckout:
     """The sandbox provider; its checkout pages do not exist where it is not configured."""
     provider = container_of(request).payment_provider
     if provider is None:

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.bootstrap import Container, build
 from tests.conftest import FixedClock
+from wibestore.container import Container, build
 from wibestore.settings import Settings
 
 

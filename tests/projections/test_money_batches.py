@@ -7,13 +7,13 @@ import uuid
 
 import pytest
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from projections.held import HeldRows
 from projections.money import escrows, subscriptions, transactions, wallets
 from projections.users import escrow_sellers, users
 from tests.conftest import FixedClock
 from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from api.bootstrap import Container, build
 from projections.runtime import PositionBoard, ProjectionRunner, tracking
 from projections.users import UsersProjector, users
 from tests.conftest import FixedClock, PgSchemas, make_settings, process_env
+from wibestore.container import Container, build
 from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
@@ -50,7 +50,7 @@ def test_a_projector_killed_mid_batch_resumes_to_exactly_a_rebuild(
     for _ in range(3):
         before = position(idle_container)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"],
+            [sys.executable, "-m", "wibestore.cli", "project"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -65,7 +65,7 @@ def test_a_projector_killed_mid_batch_resumes_to_exactly_a_rebuild(
     assert kills >= 1, "every run finished before it could be killed; make the backlog larger"
 
     finisher = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "project"],
+        [sys.executable, "-m", "wibestore.cli", "project"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -205,7 +205,7 @@ def test_the_project_command_rebuilds_on_request(
 ) -> None:
     make_backlog(idle_container, users_count=3, updates=3)
     out = subprocess.run(
-        [sys.executable, "-m", "api.cli", "project", "--rebuild", "users"],
+        [sys.executable, "-m", "wibestore.cli", "project", "--rebuild", "users"],
         env=process_env(settings),
         capture_output=True,
         text=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -11,11 +10,11 @@ from pathlib import Path
 
 import psycopg
 
-from api.bootstrap import build
-from api.seed import GAMES, seed_games, seed_users
 from domain.errors import DomainError
 from projections.audit import run_audit
 from projections.runtime import ProjectionRunner, run_all
+from wibestore.container import build
+from wibestore.seed import GAMES, seed_games, seed_users
 from wibestore.settings import Settings
 
 
@@ -73,17 +72,17 @@ def seed_catalogue(_: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    port = int(args.port or os.environ.get("PORT", "8000"))
+    settings = Settings.from_env()
     uvicorn.run(
-        "api.app:create_app",
+        "api.app:create_app",  # each worker process builds its own container
         factory=True,
-        host=args.host,
-        port=port,
-        workers=args.workers,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.web_concurrency,
         log_level="info",
         proxy_headers=True,
         # uvicorn trusts 127.0.0.1 by default: a local client could then spoof its address.
-        forwarded_allow_ips=list(Settings.from_env().trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
     return 0
 
@@ -214,9 +213,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wibestore", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve the API with uvicorn")
-    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    s.add_argument("--port", type=int, default=None)
-    s.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    s.add_argument("--host", help="default: HOST (127.0.0.1)")
+    s.add_argument("--port", type=int, help="default: PORT (8000)")
+    s.add_argument("--workers", type=int, help="default: WEB_CONCURRENCY (1)")
     s.set_defaults(func=serve)
     sub.add_parser("migrate", help="create the event store and read-model schema").set_defaults(
         func=migrate
