@@ -29,6 +29,7 @@ from api.controllers.money_admin import MoneyAdminController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
 from api.controllers.subscriptions import ProfileMoneyController, SubscriptionsController
 from api.controllers.uploads import ListingImagesController, UploadController
+from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS, ApiError
 from api.openapi import document_errors
 from api.proxies import TrustedProxies
@@ -157,6 +158,7 @@ def create_app(container: Container | None = None) -> Litestar:
             HealthController,
             docs,
         ],
+        dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         # api/errors.py logs unexpected errors itself, masked; Litestar's own would print locals
         logging_config=LoggingConfig(log_exceptions="never"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 
 from api.errors import ApiError
 from api.proxies import TrustedProxies
@@ -14,12 +14,12 @@ from projections.sessions import token_holder_row
 from wibestore.container import Container
 
 
-def container_of(request: Request[Any, Any, Any]) -> Container:
+def container_of(request: ASGIConnection[Any, Any, Any, Any]) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+def bearer_token(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = request.headers.get("authorization")
     if not header:
         return None
@@ -29,7 +29,7 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-def authenticate(request: Request[Any, Any, Any]) -> Any:
+def authenticate(request: ASGIConnection[Any, Any, Any, Any]) -> Any:
     """The caller's users row; 401 when the token is missing, bad, or revoked (its session was
     logged out or revoked, its user reset the password, was banned or deleted since, or is
     inactive). One query, whose answer is as fresh as the read models (projections/sessions.py).
@@ -50,7 +50,7 @@ def authenticate(request: Request[Any, Any, Any]) -> Any:
     return row
 
 
-def token_session(request: Request[Any, Any, Any]) -> UUID | None:
+def token_session(request: ASGIConnection[Any, Any, Any, Any]) -> UUID | None:
     """The session (sign-in) of the caller's access token, once ``authenticate`` passed."""
     token = bearer_token(request)
     if token is None:
@@ -58,7 +58,7 @@ def token_session(request: Request[Any, Any, Any]) -> UUID | None:
     return container_of(request).tokens.decode(token, "access").session_id
 
 
-def require_staff(request: Request[Any, Any, Any]) -> Any:
+def require_staff(request: ASGIConnection[Any, Any, Any, Any]) -> Any:
     row = authenticate(request)
     if not row.is_staff:
         raise ApiError(
@@ -67,7 +67,7 @@ def require_staff(request: Request[Any, Any, Any]) -> Any:
     return row
 
 
-def client_address(request: Request[Any, Any, Any]) -> str:
+def client_address(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The client's IP: the peer, or what our trusted proxies say it is (api/proxies.py)."""
     peer = request.client.host if request.client else "unknown"
     proxies: TrustedProxies = request.app.state.proxies
@@ -76,7 +76,7 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return proxies.client(peer, request.headers.getall("x-forwarded-for", []))
 
 
-def optional_user(request: Request[Any, Any, Any]) -> Any | None:
+def optional_user(request: ASGIConnection[Any, Any, Any, Any]) -> Any | None:
     """The caller on a public endpoint: None when anonymous, 401 for a bad token (so the
     frontend refreshes it, as it does everywhere)."""
     if request.headers.get("authorization") is None:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from application.actor import Actor, staff_member
 from application.marketplace import Marketplace
 from application.ports import Clock, CredentialsVault
 from application.uploads import Uploads
@@ -71,17 +72,20 @@ class Listings:
         listing.delete(user_id, self.clock.now())
         self.app.save(listing)
 
-    def approve_listing(self, staff_id: UUID, listing_id: UUID) -> None:
+    def approve_listing(self, actor: Actor, listing_id: UUID) -> None:
+        staff_id = staff_member(self.app, actor)
         listing = self.listing(listing_id)
         listing.approve(staff_id, self.clock.now())
         self.app.save(listing)
 
-    def reject_listing(self, staff_id: UUID, listing_id: UUID, reason: str) -> None:
+    def reject_listing(self, actor: Actor, listing_id: UUID, reason: str) -> None:
+        staff_id = staff_member(self.app, actor)
         listing = self.listing(listing_id)
         listing.reject(staff_id, reason, self.clock.now())
         self.app.save(listing)
 
-    def set_listing_premium(self, listing_id: UUID, is_premium: bool) -> None:
+    def set_listing_premium(self, actor: Actor, listing_id: UUID, is_premium: bool) -> None:
+        staff_member(self.app, actor)
         listing = self.listing(listing_id)
         listing.set_premium(is_premium)
         self.app.save(listing)

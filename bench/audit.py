@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from application.actor import Actor
 from bench.common import DATABASE_URL, bench_settings, checkpoint, fresh_schemas, header
 from projections.audit import run_audit
 from wibestore.container import build
@@ -54,7 +55,7 @@ def trade_all(container: Any, trades: int) -> None:
         listing = container.listings.create_listing(
             seller, "pubg-mobile", {"title": f"T{n}", "description": "D", "price": 40_000 * UZS}
         )
-        container.listings.approve_listing(staff, listing)
+        container.listings.approve_listing(Actor.user(staff), listing)
         escrow = container.escrows.purchase(buyer, listing)
         if n % 4 == 3:
             container.escrows.dispute(buyer, escrow.id, "wrong")

@@ -61,6 +61,7 @@ from sqlalchemy import Engine, and_, event, func, select
 from api.app import create_app
 from api.listing_schemas import listing_from_row
 from api.pagination import Page
+from application.actor import Actor
 from bench.common import (
     CORES,
     DATABASE_URL,
@@ -230,9 +231,9 @@ def seed(container: Container, args: argparse.Namespace) -> Seeded:
         listing_id = container.listings.create_listing(
             sellers[spec.seller], spec.game, dict(spec.fields)
         )
-        container.listings.approve_listing(staff, listing_id)
+        container.listings.approve_listing(Actor.user(staff), listing_id)
         if spec.premium:
-            container.listings.set_listing_premium(listing_id, True)
+            container.listings.set_listing_premium(Actor.user(staff), listing_id, True)
         return listing_id
 
     began = time.perf_counter()

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from application.actor import Actor
 from bench.common import (
     CpuMeter,
     Pgbench,
@@ -131,7 +132,7 @@ def setup(container: Any, clients: int, per_client: int) -> list[tuple[Any, Any,
                 {"title": f"Account {i}-{n}", "description": "Bench", "price": int(PRICE) * 100},
                 credentials={"account_email": "a@b.uz", "account_password": "p"},
             )
-            container.listings.approve_listing(staff, listing)
+            container.listings.approve_listing(Actor.user(staff), listing)
             listings.append(str(listing))
         now = container.clock.now()
         auth = container.tokens.access

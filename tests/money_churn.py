@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import uuid
 
+from application.actor import Actor
 from domain.errors import DomainError
 from wibestore.container import build
 
@@ -29,7 +30,7 @@ def main() -> int:
             "pubg-mobile",
             {"title": f"Round {rounds}", "description": "D", "price": 30_000 * UZS},
         )
-        container.listings.approve_listing(staff, listing)
+        container.listings.approve_listing(Actor.user(staff), listing)
         escrow = container.escrows.purchase(buyer, listing)
         try:
             if rounds % 3 == 2:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from application.actor import Actor
 from projections.money import wallets
 from tests.conftest import process_env
 from wibestore.container import Container
@@ -45,7 +46,7 @@ def test_the_audit_passes_a_clean_ledger_and_fails_a_tampered_read_model(
     listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
     )
-    container.listings.approve_listing(staff, listing)
+    container.listings.approve_listing(Actor.user(staff), listing)
     escrow = container.escrows.purchase(buyer, listing)
     container.escrows.confirm_purchase(buyer, escrow.id)
     assert container.board.wait_for(app.recorder.max_notification_id() or 0, 10)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from application.actor import Actor
 from tests.conftest import (
     REDIS_URL,
     PgSchemas,
@@ -303,7 +304,7 @@ def test_both_workers_show_a_listing_as_soon_as_its_approval_is_answered(
                     listing_id = container.listings.create_listing(
                         seller, "dota2", {"title": f"No. {n}", "description": "-", "price": 9}
                     )
-                    container.listings.approve_listing(staff, listing_id)
+                    container.listings.approve_listing(Actor.user(staff), listing_id)
                 for _ in range(4):
                     page = http.get("/api/v1/listings/").json()
                     assert page["count"] == n, page

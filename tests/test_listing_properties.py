@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, rule
 from sqlalchemy import func, select
 
+from application.actor import Actor
 from domain.listing import Listing
 from projections.listings import favorites, listings
 from tests.market_machine import MarketMachine
@@ -45,11 +46,11 @@ class ListingLifecycle(MarketMachine):
 
     @rule(listing_id=listing_ids)
     def approve(self, listing_id: uuid.UUID) -> None:
-        self._do(self.container.listings.approve_listing, self.staff, listing_id)
+        self._do(self.container.listings.approve_listing, Actor.user(self.staff), listing_id)
 
     @rule(listing_id=listing_ids, reason=st.text(max_size=20))
     def reject(self, listing_id: uuid.UUID, reason: str) -> None:
-        self._do(self.container.listings.reject_listing, self.staff, listing_id, reason)
+        self._do(self.container.listings.reject_listing, Actor.user(self.staff), listing_id, reason)
 
     @rule(listing_id=listing_ids, who=st.integers(0, 2), price=st.integers(-5, 10**6))
     def edit(self, listing_id: uuid.UUID, who: int, price: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from application.actor import Actor
 from application.escrows import NoCredentials
 from domain.deposit import DepositClosed
 from domain.errors import Conflict, DomainError, NotFound
@@ -38,7 +39,7 @@ def shop(container: Container) -> dict[str, Any]:
         {"title": "Acc", "description": "D", "price": PRICE},
         credentials=CREDENTIALS,
     )
-    container.listings.approve_listing(staff, listing)
+    container.listings.approve_listing(Actor.user(staff), listing)
     container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
     return {"staff": staff, "seller": seller, "buyer": buyer, "listing": listing}
 
@@ -229,7 +230,7 @@ def test_a_purchase_refuses_what_cannot_be_bought(
 
 def _approved(container: Container, shop: dict[str, Any], fields: dict[str, Any]) -> uuid.UUID:
     listing = container.listings.create_listing(shop["seller"], "pubg-mobile", fields)
-    container.listings.approve_listing(shop["staff"], listing)
+    container.listings.approve_listing(Actor.user(shop["staff"]), listing)
     return listing
 
 

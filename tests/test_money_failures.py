@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from application.actor import Actor
 from tests.conftest import process_env
 from tests.ledger import audited
 from wibestore.container import Container
@@ -84,7 +85,7 @@ def shop(container: Container) -> dict[str, Any]:
         new = container.listings.create_listing(
             seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
         )
-        container.listings.approve_listing(staff, new)
+        container.listings.approve_listing(Actor.user(staff), new)
         return new
 
     return {"staff": staff, "seller": seller, "buyer": buyer, "listing": listing}

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, initialize, invariant, rule
 
+from application.actor import Actor
 from domain.escrow import Escrow
 from domain.wallet import Wallet, wallet_id
 from projections.audit import run_audit
@@ -94,7 +95,7 @@ class Marketplace(MarketMachine):
                 {"title": "Account", "description": "D", "price": price},
                 credentials=credentials,
             )
-            self.container.listings.approve_listing(self.staff, listing)
+            self.container.listings.approve_listing(Actor.user(self.staff), listing)
         return listing
 
     @rule(target=escrows, buyer=users, listing=listings)

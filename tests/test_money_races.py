@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from application.actor import Actor
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, Wallet, wallet_id
@@ -57,7 +58,7 @@ def delivered(container: Container, clock: FixedClock) -> Any:
         listing = container.listings.create_listing(
             seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
         )
-        container.listings.approve_listing(staff, listing)
+        container.listings.approve_listing(Actor.user(staff), listing)
         escrow = container.escrows.purchase(buyer, listing)
         container.escrows.deliver(
             seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}

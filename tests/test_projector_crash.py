@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from application.actor import Actor
 from tests.conftest import (
     PgSchemas,
     audit_passes,
@@ -143,7 +144,7 @@ def test_a_projector_killed_mid_batch_under_http_load_resumes_to_a_rebuild_and_t
             listing_id = shop.container.listings.create_listing(
                 seller, "pubg-mobile", {"title": f"{n}-{i}", "description": "-", "price": 9_000_000}
             )
-            shop.container.listings.approve_listing(staff, listing_id)
+            shop.container.listings.approve_listing(Actor.user(staff), listing_id)
             shelf.append(str(listing_id))
         shelves.append(shelf)
     settled(shop.container)  # logins read the users' read model

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from application.actor import Actor
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import InsufficientFunds, Wallet, wallet_id
@@ -26,7 +27,7 @@ def shop(container: Container) -> dict[str, Any]:
     listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": PRICE}
     )
-    container.listings.approve_listing(staff, listing)
+    container.listings.approve_listing(Actor.user(staff), listing)
     return {"seller": seller, "listing": listing}
 
 

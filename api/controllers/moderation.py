@@ -18,9 +18,12 @@ from api.controllers.listings import (
     listing_location,
     listing_page,
 )
+from api.dependencies import Inject, ReadYourWrites, staff_only
 from api.listing_schemas import Listing, ModerationBody, RejectBody
 from api.pagination import Page
 from api.schemas import Message
+from application.actor import Actor
+from application.listings import Listings
 
 Req = Request[Any, Any, Any]
 
@@ -28,6 +31,7 @@ Req = Request[Any, Any, Any]
 class ModerationController(Controller):
     path = "/api/v1/admin-panel/listings"
     tags = ["admin"]
+    guards = [staff_only]
 
     @get("/", operation_id="admin_listings", sync_to_thread=True)
     def all_listings(self, request: Req) -> Page[Listing]:
@@ -47,11 +51,15 @@ class ModerationController(Controller):
         operation_id="approve_listing",
         sync_to_thread=True,
     )
-    def approve(self, request: Req, listing_id: FromPath[UUID]) -> Message:
-        staff = require_staff(request)
-        container = container_of(request)
-        with container.read_your_writes():
-            container.listings.approve_listing(staff.id, listing_id)
+    def approve(
+        self,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+    ) -> Message:
+        with read_your_writes():
+            listings.approve_listing(actor, listing_id)
         return Message(success=True, message="Listing approved.")
 
     @post(
@@ -61,12 +69,15 @@ class ModerationController(Controller):
         sync_to_thread=True,
     )
     def reject(
-        self, request: Req, listing_id: FromPath[UUID], data: JSONBody[RejectBody | None] = None
+        self,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+        data: JSONBody[RejectBody | None] = None,
     ) -> Message:
-        staff = require_staff(request)
-        container = container_of(request)
-        with container.read_your_writes():
-            container.listings.reject_listing(staff.id, listing_id, data.reason if data else "")
+        with read_your_writes():
+            listings.reject_listing(actor, listing_id, data.reason if data else "")
         return Message(success=True, message="Listing rejected.")
 
     @patch(
@@ -82,10 +93,12 @@ class ModerationController(Controller):
         container = container_of(request)
         with container.read_your_writes() as written:
             if data.status == "active":
-                container.listings.approve_listing(staff.id, listing_id)
+                container.listings.approve_listing(Actor.user(staff.id), listing_id)
             elif data.status == "rejected":
-                container.listings.reject_listing(staff.id, listing_id, data.reason)
+                container.listings.reject_listing(Actor.user(staff.id), listing_id, data.reason)
             if data.is_premium is not UNSET:
-                container.listings.set_listing_premium(listing_id, data.is_premium)
+                container.listings.set_listing_premium(
+                    Actor.user(staff.id), listing_id, data.is_premium
+                )
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
         return listing_detail(request, listing_id, staff)

@@ -8,6 +8,7 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
+from application.actor import Actor
 from projections.listings import favorites, listing_games, listing_sellers, listings
 from tests.conftest import FixedClock
 from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
@@ -32,12 +33,12 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
 
     first, second, third, fourth = (offer(f"Listing {n}") for n in range(4))
     for listing_id in (first, second, third):
-        container.listings.approve_listing(staff, listing_id)
-    container.listings.set_listing_premium(second, True)
+        container.listings.approve_listing(Actor.user(staff), listing_id)
+    container.listings.set_listing_premium(Actor.user(staff), second, True)
     container.listings.edit_listing(seller, first, {"title": "Legendary account", "price": 990_000})
-    container.listings.reject_listing(staff, fourth, "blurry")
+    container.listings.reject_listing(Actor.user(staff), fourth, "blurry")
     container.listings.edit_listing(seller, fourth, {"description": "Sharp pictures now"})
-    container.listings.approve_listing(staff, fourth)
+    container.listings.approve_listing(Actor.user(staff), fourth)
     listing = container.listings.listing(second)
     listing.add_images(
         seller,
@@ -57,9 +58,9 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
     container.accounts.update_profile(seller, {"full_name": "Samuel Seller"})
     container.catalogue.edit_game("pubg-mobile", {"name": "PUBG: Mobile"})
     fifth = offer("After the renames")
-    container.listings.approve_listing(staff, fifth)
-    container.listings.set_listing_premium(fifth, True)
-    container.listings.set_listing_premium(fifth, False)
+    container.listings.approve_listing(Actor.user(staff), fifth)
+    container.listings.set_listing_premium(Actor.user(staff), fifth, True)
+    container.listings.set_listing_premium(Actor.user(staff), fifth, False)
     container.listings.edit_listing(seller, fifth, {"game": "dota2"})
     container.listings.archive_listing(fourth)
     offer("Last")

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from application.actor import Actor
 from projections.held import HeldRows
 from projections.money import escrows, subscriptions, transactions, wallets
 from projections.users import escrow_sellers, users
@@ -35,7 +36,7 @@ def a_busy_ledger(container: Container, clock: FixedClock) -> None:
             {"title": title, "description": "D", "price": 100_000 * UZS},
             credentials=CREDENTIALS,
         )
-        container.listings.approve_listing(staff, made)
+        container.listings.approve_listing(Actor.user(staff), made)
         return made
 
     pending = container.payments.request_deposit(buyer, 700_000 * UZS, "visa", "sandbox")
