@@ -1,14 +1,17 @@
 """The layering of DESIGN.md §1, checked on every import statement of every module (an AST
 walk: imports inside functions and under TYPE_CHECKING count too).
 
-    domain       <- application <- adapters
-       ^              ^    ^
-    projections       api, workers (entry points) -> wibestore (the composition root)
+    api, workers (entry points) -> wibestore, application, projections, domain
+    wibestore (composition root) -> adapters, application, projections, domain
+    adapters                     -> application (its ports), domain
+    projections                  -> domain (events)
+    application                  -> domain
+    domain                       -> the standard library, eventsourcing.domain, msgspec
 
 Dependencies point inward. The composition root (wibestore/) wires adapters, application and
 projections; the entry points call it and never import each other; nothing imports the entry
-points. There is no import cycle, between packages or between modules, and importing any
-module writes no file.
+points. There is no import cycle, between packages or between modules; importing any
+module writes no file; and only wibestore/settings.py reads the environment.
 """
 
 from __future__ import annotations
@@ -135,6 +138,20 @@ def test_the_check_itself_catches_what_it_must() -> None:
     assert offence("api", "adapters.sandbox") is not None
     assert offence("wibestore", "api.app") is not None
     assert offence("wibestore", "adapters.tokens") is None
+
+
+def reads_the_environment(path: Path) -> bool:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return any(
+        (isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"))
+        or (isinstance(node, ast.alias) and node.name in ("environ", "getenv", "environb"))
+        for node in ast.walk(tree)
+    )
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    readers = [name for name, path in MODULES.items() if reads_the_environment(path)]
+    assert readers == ["wibestore.settings"]
 
 
 def graph() -> dict[str, set[str]]:

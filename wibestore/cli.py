@@ -18,8 +18,8 @@ from wibestore.seed import GAMES, seed_games, seed_users
 from wibestore.settings import Settings
 
 
-def migrate(_: argparse.Namespace) -> int:
-    container = build()
+def migrate(args: argparse.Namespace) -> int:
+    container = build(args.settings)
     try:
         container.migrate()
         print("event store and read models ready")
@@ -28,12 +28,12 @@ def migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-def seed(_: argparse.Namespace) -> int:
+def seed(args: argparse.Namespace) -> int:
     """Demo data for the embedded default: the games catalogue and two users (idempotent).
 
     Refused in production: the demo staff account's password is published (it is printed here
     and in the README) and the demo user's balance is money nobody paid."""
-    settings = Settings.from_env()
+    settings: Settings = args.settings
     if settings.is_production:
         print(
             "error: `wibestore seed` creates demo accounts with published passwords and is "
@@ -56,9 +56,9 @@ def seed(_: argparse.Namespace) -> int:
     return 0
 
 
-def seed_catalogue(_: argparse.Namespace) -> int:
+def seed_catalogue(args: argparse.Namespace) -> int:
     """The games catalogue and its categories, and nothing else (idempotent; production too)."""
-    container = build()
+    container = build(args.settings)
     try:
         container.start()
         with container.read_your_writes():
@@ -72,7 +72,7 @@ def seed_catalogue(_: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = Settings.from_env()
+    settings: Settings = args.settings
     uvicorn.run(
         "api.app:create_app",  # each worker process builds its own container
         factory=True,
@@ -110,9 +110,9 @@ def project(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if not wait_for_database(Settings.from_env(), stop):
+    if not wait_for_database(args.settings, stop):
         return 0
-    container = build()
+    container = build(args.settings)
     try:
         container.migrate()
         runner = container.runners[0]
@@ -154,7 +154,7 @@ def audit(args: argparse.Namespace) -> int:
     models agree with the replay."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    container = build()
+    container = build(args.settings)
     try:
         container.migrate()
         with Progress(
@@ -195,7 +195,7 @@ def audit(args: argparse.Namespace) -> int:
 
 
 def user_create(args: argparse.Namespace) -> int:
-    container = build()
+    container = build(args.settings)
     try:
         container.start()
         with container.read_your_writes():
@@ -251,8 +251,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    Settings.from_env()  # fail early and clearly on bad configuration
     args = parser().parse_args(argv)
+    args.settings = Settings.from_env()  # once; bad configuration fails here, clearly
     result: int = args.func(args)
     return result
 
