@@ -175,26 +175,6 @@ def dashboard(conn: Connection, seller_id: UUID) -> dict[str, Any]:
     }
 
 
-def admin_escrow_counts(conn: Connection) -> dict[str, int]:
-    row = conn.execute(
-        select(
-            func.count().filter(escrows.c.status.in_(("paid", "delivered"))),
-            func.count().filter(escrows.c.status == "disputed"),
-            func.count().filter(escrows.c.status == "confirmed"),
-            func.coalesce(
-                func.sum(case((escrows.c.status == "confirmed", escrows.c.commission), else_=0)),
-                0,
-            ),
-        )
-    ).one()
-    return {
-        "active": int(row[0]),
-        "disputed": int(row[1]),
-        "completed": int(row[2]),
-        "total_commission": int(row[3]),
-    }
-
-
 # --- subscriptions ------------------------------------------------------------------------
 def current_subscription(conn: Connection, user_id: UUID, now: datetime) -> Row[Any] | None:
     """The subscription that counts now: active, or cancelled but not yet at its end date."""
