@@ -79,7 +79,7 @@ def transaction_from_row(row: Any, checkout_url: str | UnsetType = UNSET) -> Tra
 
 def transaction_from_deposit(deposit: Any, checkout_url: str | UnsetType = UNSET) -> Transaction:
     """A new deposit's transaction from the Deposit its command saved, field for field what
-    the money projector writes for ``Deposit.Requested`` (for when it has not caught up)."""
+    the transactions projector writes for ``Deposit.Requested`` (for when it has not caught up)."""
     return Transaction(
         id=str(deposit.id),
         amount=money(deposit.amount),
@@ -215,6 +215,21 @@ def escrow_card_from_row(row: Any, card: Listing | None) -> EscrowCard:
         price=fields["amount"],
         **fields,
     )
+
+
+def dashboard_of(listed: tuple[int, int, int], sold: tuple[int, int]) -> dict[str, Any]:
+    """CONTRACT §2.2 dashboard numbers of a seller: (active, sold, views) of their listings and
+    (count, earnings) of their released sales."""
+    active, sold_listings, views = listed
+    sales_count, earned = sold
+    return {
+        "active_listings": active,
+        "sold_listings": sold_listings,
+        "total_views": views,
+        "total_sales_count": sales_count,
+        "total_sales_amount": money(earned),
+        "conversion": round(sales_count / views * 100, 2) if views else 0,
+    }
 
 
 class SubscriptionPlan(msgspec.Struct):

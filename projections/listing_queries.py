@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Connection, Row, Uuid, and_, bindparam, exists, false, func, select
+from sqlalchemy import Connection, Row, Uuid, and_, bindparam, case, exists, false, func, select
 
 from projections.games import games
 from projections.listings import favorites, listings
@@ -178,3 +178,18 @@ def stale_active_ids(conn: Connection, created_before: Any) -> list[UUID]:
         listings.c.status == "active", listings.c.created_at < created_before
     )
     return list(conn.execute(query).scalars())
+
+
+def seller_counts(conn: Connection, seller_id: UUID) -> tuple[int, int, int]:
+    """``seller_id``'s active listings, sold listings, and the views of the active ones."""
+    active, sold, views = conn.execute(
+        select(
+            func.count().filter(listings.c.status == "active"),
+            func.count().filter(listings.c.status == "sold"),
+            func.coalesce(
+                func.sum(case((listings.c.status == "active", listings.c.views_count), else_=0)),
+                0,
+            ),
+        ).where(listings.c.seller_id == seller_id)
+    ).one()
+    return int(active), int(sold), int(views)

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from api.bootstrap import Container
 from api.seed import seed_games
 from application.settings import Settings
-from projections.money import wallets
+from projections.wallets import wallets
 from tests.conftest import process_env
 
 PASSWORD = "Sup3r-Secret!"

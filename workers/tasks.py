@@ -93,7 +93,7 @@ def deliver_webhook(provider: str, body: str, signature: str) -> int:
 def run_escrow_timers() -> dict[str, int]:
     """Refund purchases the seller did not deliver in time, release deliveries the buyer left
     unconfirmed. Every command is idempotent, so overlapping runs settle each escrow once."""
-    from projections.money_queries import due_escrows
+    from projections.escrows import due_escrows
 
     container = runtime()
     with container.store.reader.connect() as conn:
@@ -112,7 +112,7 @@ def run_escrow_timers() -> dict[str, int]:
 @celery.task(name="wibestore.renew_subscriptions")
 def renew_subscriptions() -> dict[str, int]:
     """Hourly: subscriptions at their end date renew from the wallet or expire."""
-    from projections.money_queries import due_members
+    from projections.subscriptions import due_members
 
     container = runtime()
     with container.store.reader.connect() as conn:

@@ -21,13 +21,14 @@ from api.money_schemas import (
     EscrowCard,
     SubscriptionPlan,
     SubscriptionPurchaseBody,
+    dashboard_of,
     escrow_card_from_row,
     subscription_from_row,
 )
 from api.pagination import Page, page_of, window
-from api.schemas import money
+from projections import escrows as escrow_views
 from projections import listing_queries
-from projections import money_queries as q
+from projections import subscriptions as subscription_views
 
 Req = Request[Any, Any, Any]
 MY = "/api/v1/subscriptions/my/"
@@ -37,7 +38,7 @@ def my_subscription(request: Req, user_id: UUID) -> dict[str, Any]:
     container = container_of(request)
     now = container.clock.now()
     with container.store.reader.connect() as conn:
-        row = q.current_subscription(conn, user_id, now)
+        row = subscription_views.current_subscription(conn, user_id, now)
     if row is None:
         return {"success": True, "data": None, "plan": "free"}
     return {"success": True, "data": subscription_from_row(row, now), "plan": row.plan}
@@ -77,7 +78,7 @@ class SubscriptionsController(Controller):
             unless_caught_up(written, MY, message, id=subscription_id, status="active")
             now = container.clock.now()
             with container.store.reader.connect() as conn:
-                row = q.subscription(conn, subscription_id)
+                row = subscription_views.subscription(conn, subscription_id)
             return 201, {
                 "success": True,
                 "message": message,
@@ -111,7 +112,7 @@ class SubscriptionsController(Controller):
     ) -> dict[str, Any]:
         user = authenticate(request)
         with container_of(request).store.reader.connect() as conn:
-            row = q.subscription(conn, subscription_id)
+            row = subscription_views.subscription(conn, subscription_id)
         if row is None or row.user_id != user.id:
             raise ApiError(404, "NOT_FOUND", "Subscription not found.")
         return self._cancel(request, data)
@@ -127,7 +128,7 @@ class SubscriptionsController(Controller):
         message = "Subscription cancelled. You can still use it until the end date."
         unless_caught_up(written, MY, message, id=subscription_id, status="cancelled")
         with container.store.reader.connect() as conn:
-            row = q.subscription(conn, subscription_id)
+            row = subscription_views.subscription(conn, subscription_id)
         return {
             "success": True,
             "message": message,
@@ -161,16 +162,16 @@ class ProfileMoneyController(Controller):
 
     @get("/purchases/", operation_id="profile_purchases", sync_to_thread=True)
     def purchases(self, request: Req) -> Page[EscrowCard]:
-        return escrow_page(request, q.purchases_of)
+        return escrow_page(request, escrow_views.purchases_of)
 
     @get("/sales/", operation_id="profile_sales", sync_to_thread=True)
     def sales(self, request: Req) -> Page[EscrowCard]:
-        return escrow_page(request, q.sales_of)
+        return escrow_page(request, escrow_views.sales_of)
 
     @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
     def dashboard(self, request: Req) -> dict[str, Any]:
         user = authenticate(request)
         with container_of(request).store.reader.connect() as conn:
-            numbers = q.dashboard(conn, user.id)
-        numbers["total_sales_amount"] = money(numbers["total_sales_amount"])
-        return numbers
+            listed = listing_queries.seller_counts(conn, user.id)
+            sold = escrow_views.seller_sales(conn, user.id)
+        return dashboard_of(listed, sold)

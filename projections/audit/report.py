@@ -1,9 +1,10 @@
 """``wibestore audit``: replay the event log from position 0 through the Ledger, compare it with
 the money read models, and write audit-report.json, audit-summary.txt and escrow-ledger.csv.
 
-The read models are read in one snapshot together with their tracking position P; the replay
-compares its own state at P with that snapshot, then goes on to the end of the log for the
-invariants. So a projector that keeps running during the audit never causes a false mismatch.
+The read models are read in one snapshot together with their tracking positions; the replay
+compares its own state at each read model's position P with that read model, then goes on to
+the end of the log for the invariants. So a projector that keeps running during the audit never
+causes a false mismatch.
 """
 
 from __future__ import annotations
@@ -24,15 +25,20 @@ from sqlalchemy import select
 from domain.money import format_amount
 from projections.audit.ledger import INVARIANTS, LEDGER_FIELDS, Ledger
 from projections.audit.log import Scan, money_events
-from projections.money import escrows, transactions, wallets
+from projections.escrows import EscrowsProjector, escrows
 from projections.runtime import ReadStore, tracking
+from projections.transactions import TransactionsProjector, transactions
+from projections.wallets import WalletsProjector, wallets
+
+Check = Callable[[Ledger], list[str]]
 
 
 @dataclass
 class Snapshot:
-    """The money read models at one tracking position."""
+    """The money read models, read in one transaction, each at its own tracking position
+    (the positions are equal unless a read model is being rebuilt)."""
 
-    position: int
+    positions: dict[str, int]
     balances: dict[UUID, tuple[int, int, int]]
     escrows: dict[UUID, tuple[str, int, int]]
     deposits: dict[UUID, str]
@@ -42,12 +48,14 @@ class Snapshot:
         engine = store.engine
         if store.is_postgres:
             engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        names = (WalletsProjector.name, EscrowsProjector.name, TransactionsProjector.name)
         with engine.connect() as conn, conn.begin():
-            position = conn.execute(
-                select(tracking.c.position).where(tracking.c.name == "money")
-            ).scalar()
+            tracked = {
+                r.name: r.position
+                for r in conn.execute(select(tracking).where(tracking.c.name.in_(names)))
+            }
             return cls(
-                position=position or 0,
+                positions={name: tracked.get(name, 0) for name in names},
                 balances={
                     r.owner_id: (r.available, r.held, r.pending_withdrawal)
                     for r in conn.execute(select(wallets))
@@ -70,7 +78,23 @@ class Snapshot:
                 },
             )
 
-    def differences(self, ledger: Ledger) -> list[str]:
+    @property
+    def position(self) -> int:
+        """Where the earliest of the money read models stands."""
+        return min(self.positions.values())
+
+    def checks(self) -> list[tuple[int, Check]]:
+        """Each read model's comparison, to run once the replay has reached its position."""
+        return sorted(
+            [
+                (self.positions[WalletsProjector.name], self.balance_differences),
+                (self.positions[EscrowsProjector.name], self.escrow_differences),
+                (self.positions[TransactionsProjector.name], self.deposit_differences),
+            ],
+            key=lambda check: check[0],
+        )
+
+    def balance_differences(self, ledger: Ledger) -> list[str]:
         found: list[str] = []
         replayed = ledger.balances()
         for owner in sorted(set(replayed) | set(self.balances), key=str):
@@ -79,6 +103,10 @@ class Snapshot:
                     f"wallet of {owner}: replay {replayed.get(owner)}, "
                     f"read model {self.balances.get(owner)}"
                 )
+        return found
+
+    def escrow_differences(self, ledger: Ledger) -> list[str]:
+        found: list[str] = []
         for escrow_id in sorted(set(ledger.escrows) | set(self.escrows), key=str):
             s = ledger.escrows.get(escrow_id)
             mine = (s.status, s.price, s.commission) if s else None
@@ -86,6 +114,10 @@ class Snapshot:
                 found.append(
                     f"escrow {escrow_id}: replay {mine}, read model {self.escrows.get(escrow_id)}"
                 )
+        return found
+
+    def deposit_differences(self, ledger: Ledger) -> list[str]:
+        found: list[str] = []
         for deposit_id in sorted(set(ledger.deposit_status) | set(self.deposits), key=str):
             if ledger.deposit_status.get(deposit_id) != self.deposits.get(deposit_id):
                 found.append(
@@ -200,10 +232,13 @@ def run_audit(
     snapshot = Snapshot.read(store)
     log_end = recorder.max_notification_id() or 0
     ledger = Ledger(production=production)
-    differences: list[str] | None = None
+    checks = snapshot.checks()
+    differences: list[str] = []
     notes: list[str] = []
-    if snapshot.position > log_end:
-        notes.append(f"read models claim position {snapshot.position} beyond the log's end")
+    if max(snapshot.positions.values()) > log_end:
+        notes.append(
+            f"read models claim position {max(snapshot.positions.values())} beyond the log's end"
+        )
     scan = Scan()
     # The replay keeps every movement (for the CSV) and allocates a few objects per event and
     # nothing cyclic: the cyclic collector's passes over that growing heap cost more than the
@@ -212,14 +247,14 @@ def run_audit(
     gc.disable()
     try:
         for position, event in money_events(recorder, mapper, log_end, progress, scan):
-            if differences is None and position > snapshot.position:
-                differences = snapshot.differences(ledger)
+            while checks and position > checks[0][0]:
+                differences += checks.pop(0)[1](ledger)
             ledger.apply(position, event)
     finally:
         if collecting:
             gc.enable()
-    if differences is None:
-        differences = snapshot.differences(ledger)
+    for _, check in checks:
+        differences += check(ledger)
     if snapshot.position < log_end:
         notes.append(
             f"read models were at position {snapshot.position} of {log_end}: compared there"
