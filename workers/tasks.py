@@ -65,7 +65,7 @@ def make_thumbnail(name: str, thumbnail_name: str) -> str:
 @celery.task(name="wibestore.archive_stale_listings")
 def archive_stale_listings() -> int:
     """Active listings unsold 180 days after creation are archived (daily, CONTRACT §3.2)."""
-    from projections.listing_queries import stale_active_ids
+    from projections.listings.queries import stale_active_ids
 
     container = runtime()
     cutoff = container.clock.now() - ARCHIVE_AFTER

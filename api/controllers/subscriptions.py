@@ -27,8 +27,8 @@ from api.money_schemas import (
 )
 from api.pagination import Page, page_of, window
 from projections import escrows as escrow_views
-from projections import listing_queries
 from projections import subscriptions as subscription_views
+from projections.listings import queries as listing_views
 
 Req = Request[Any, Any, Any]
 MY = "/api/v1/subscriptions/my/"
@@ -141,7 +141,7 @@ def escrow_cards(request: Req, rows: list[Any], viewer_id: UUID) -> list[EscrowC
     with container_of(request).store.reader.connect() as conn:
         cards = []
         for row in rows:
-            listing = listing_queries.detail(conn, row.listing_id, viewer_id)
+            listing = listing_views.detail(conn, row.listing_id, viewer_id)
             card = listing_from_row(listing, base) if listing is not None else None
             cards.append(escrow_card_from_row(row, card))
     return cards
@@ -172,6 +172,6 @@ class ProfileMoneyController(Controller):
     def dashboard(self, request: Req) -> dict[str, Any]:
         user = authenticate(request)
         with container_of(request).store.reader.connect() as conn:
-            listed = listing_queries.seller_counts(conn, user.id)
+            listed = listing_views.seller_counts(conn, user.id)
             sold = escrow_views.seller_sales(conn, user.id)
         return dashboard_of(listed, sold)

@@ -9,7 +9,7 @@ import msgspec
 from sqlalchemy import Connection, Row, Uuid, and_, bindparam, case, exists, false, func, select
 
 from projections.games import games
-from projections.listings import favorites, listings
+from projections.listings.tables import favorites, listings
 from projections.users import users
 
 ORDERABLE = {
