@@ -136,24 +136,19 @@ class SubscriptionsController(Controller):
         }
 
 
-def escrow_cards(request: Req, rows: list[Any], viewer_id: UUID) -> list[EscrowCard]:
-    base = str(request.base_url)
-    with container_of(request).store.reader.connect() as conn:
-        cards = []
-        for row in rows:
-            listing = listing_views.detail(conn, row.listing_id, viewer_id)
-            card = listing_from_row(listing, base) if listing is not None else None
-            cards.append(escrow_card_from_row(row, card))
-    return cards
-
-
 def escrow_page(request: Req, escrows_of: Callable[..., Any]) -> Page[EscrowCard]:
-    """A page of the caller's escrows (as buyer or as seller), as cards."""
+    """A page of the caller's escrows (as buyer or as seller), each with its listing's card:
+    three queries whatever the page's size (the count, the escrows, their listings)."""
     user = authenticate(request)
     w = window(request)
     with container_of(request).store.reader.connect() as conn:
         total, rows = escrows_of(conn, user.id, w.offset, w.limit)
-    return page_of(request, w, total, escrow_cards(request, rows, user.id))
+        found = listing_views.cards_of(conn, {row.listing_id for row in rows}, user.id)
+    base = str(request.base_url)
+    cards = {listing_id: listing_from_row(row, base) for listing_id, row in found.items()}
+    return page_of(
+        request, w, total, [escrow_card_from_row(row, cards.get(row.listing_id)) for row in rows]
+    )
 
 
 class ProfileMoneyController(Controller):

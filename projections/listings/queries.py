@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -139,6 +140,17 @@ def detail(
     if statuses is not None:
         query = query.where(listings.c.status.in_(statuses))
     return conn.execute(query, params).first()
+
+
+def cards_of(
+    conn: Connection, listing_ids: Collection[UUID], viewer_id: UUID | None = None
+) -> dict[UUID, Row[Any]]:
+    """The cards of ``listing_ids`` by id, in one query (a deleted listing has none)."""
+    if not listing_ids:
+        return {}
+    cards, params = _card_query(viewer_id)
+    query = cards.where(listings.c.id.in_(listing_ids), listings.c.status != "deleted")
+    return {row.id: row for row in conn.execute(query, params)}
 
 
 def favorites_of(
