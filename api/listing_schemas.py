@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from api.schemas import Body, UserPublic, absolute, iso, money, public_user_from_row
+from api.schemas import Body, UserPublic, absolute, iso, public_user_from_row
 from domain.listing import discount_percentage
-from domain.money import parse_amount
+from domain.money import format_amount, parse_amount
 
 Amount = Annotated[str, Meta(max_length=32)] | int | float
 LoginMethod = Literal["email", "phone", "username", "social", "google", "facebook"]
@@ -206,8 +206,10 @@ def listing_from_row(row: Any, base: str) -> Listing:
         game_icon=row.game_icon,
         title=row.title,
         description=row.description,
-        price=money(row.price),
-        original_price=money(row.original_price) if row.original_price is not None else None,
+        price=format_amount(row.price),
+        original_price=format_amount(row.original_price)
+        if row.original_price is not None
+        else None,
         discount_percentage=discount_percentage(row.price, row.original_price),
         status=row.status,
         is_premium=row.is_premium,

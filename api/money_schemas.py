@@ -10,7 +10,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from api.listing_schemas import Amount, Listing
-from api.schemas import Body, iso, money
+from api.schemas import Body, iso
+from domain.money import format_amount
 from domain.subscription import PLANS, Plan
 
 METHOD_NAMESPACE = uuid.UUID("6a0d4c1e-7b2f-4e3a-8c9d-0e1f2a3b4c5d")
@@ -62,7 +63,7 @@ class Transaction(msgspec.Struct):
 def transaction_from_row(row: Any, checkout_url: str | UnsetType = UNSET) -> Transaction:
     return Transaction(
         id=str(row.id),
-        amount=money(row.amount),
+        amount=format_amount(row.amount),
         currency=row.currency,
         type=row.type,
         status=row.status,
@@ -82,7 +83,7 @@ def transaction_from_deposit(deposit: Any, checkout_url: str | UnsetType = UNSET
     the transactions projector writes for ``Deposit.Requested`` (for when it has not caught up)."""
     return Transaction(
         id=str(deposit.id),
-        amount=money(deposit.amount),
+        amount=format_amount(deposit.amount),
         currency="UZS",
         type="deposit",
         status=deposit.status,
@@ -119,7 +120,7 @@ def admin_transaction_from_row(row: Any) -> AdminTransaction:
         user=str(row.user_id),
         user_name=row.user_full_name or "",
         user_email=row.user_email or "",
-        amount=money(row.amount),
+        amount=format_amount(row.amount),
         type=row.type,
         status=row.status,
         payment_method=method.id if method else None,
@@ -184,9 +185,9 @@ def _escrow_fields(row: Any) -> dict[str, Any]:
         "buyer_name": _name(row, "buyer"),
         "seller": str(row.seller_id),
         "seller_name": _name(row, "seller"),
-        "amount": money(row.amount),
-        "commission_amount": money(row.commission),
-        "seller_earnings": money(row.amount - row.commission),
+        "amount": format_amount(row.amount),
+        "commission_amount": format_amount(row.commission),
+        "seller_earnings": format_amount(row.amount - row.commission),
         "status": row.status,
         "buyer_confirmed_at": iso(row.buyer_confirmed_at),
         "seller_paid_at": iso(row.seller_paid_at),
@@ -227,7 +228,7 @@ def dashboard_of(listed: tuple[int, int, int], sold: tuple[int, int]) -> dict[st
         "sold_listings": sold_listings,
         "total_views": views,
         "total_sales_count": sales_count,
-        "total_sales_amount": money(earned),
+        "total_sales_amount": format_amount(earned),
         "conversion": round(sales_count / views * 100, 2) if views else 0,
     }
 
@@ -250,8 +251,8 @@ def plan_out(plan: Plan) -> SubscriptionPlan:
         id=str(plan.id),
         name=plan.name,
         slug=plan.slug,
-        price_monthly=money(plan.price_monthly),
-        price_yearly=money(plan.price_yearly),
+        price_monthly=format_amount(plan.price_monthly),
+        price_yearly=format_amount(plan.price_yearly),
         commission_rate=str(plan.commission_rate),
         features=list(plan.features),
         is_premium=plan.is_premium,
@@ -294,7 +295,7 @@ def subscription_from_row(row: Any, now: datetime) -> UserSubscription:
         created_at=iso(row.created_at) or "",
         billing_period=row.period,
         payment_history=[
-            {**p, "amount": money(int(p["amount"]))} for p in (row.payment_history or [])
+            {**p, "amount": format_amount(int(p["amount"]))} for p in (row.payment_history or [])
         ],
     )
 

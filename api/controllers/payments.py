@@ -33,9 +33,9 @@ from api.money_schemas import (
     transaction_from_row,
 )
 from api.pagination import Page, page_of, window
-from api.schemas import Message, money
+from api.schemas import Message
 from application.sandbox import SIGNATURE_HEADER, SandboxProvider
-from domain.money import parse_amount
+from domain.money import format_amount, parse_amount
 from projections import escrows as escrow_views
 from projections import transactions as transaction_views
 from projections import wallets as wallet_views
@@ -88,10 +88,10 @@ class PaymentsController(Controller):
         return Envelope(
             success=True,
             data=Balance(
-                balance=money(available),
+                balance=format_amount(available),
                 currency="UZS",
-                held=money(held),
-                pending_withdrawal=money(pending),
+                held=format_amount(held),
+                pending_withdrawal=format_amount(pending),
             ),
         )
 
@@ -328,7 +328,7 @@ class SandboxCheckoutController(Controller):
         self, request: Req, deposit_id: FromPath[UUID], token: FromQuery[str] = ""
     ) -> Response[str]:
         deposit = self._deposit(request, deposit_id, token)
-        amount = html.escape(money(deposit.amount))
+        amount = html.escape(format_amount(deposit.amount))
         body = CHECKOUT_PAGE.format(
             amount=amount, status=html.escape(deposit.status), deposit=deposit.id
         )
