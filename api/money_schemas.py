@@ -187,7 +187,7 @@ def _escrow_fields(row: Any) -> dict[str, Any]:
         "seller_name": _name(row, "seller"),
         "amount": format_amount(row.amount),
         "commission_amount": format_amount(row.commission),
-        "seller_earnings": format_amount(row.amount - row.commission),
+        "seller_earnings": format_amount(row.seller_earnings),
         "status": row.status,
         "buyer_confirmed_at": iso(row.buyer_confirmed_at),
         "seller_paid_at": iso(row.seller_paid_at),

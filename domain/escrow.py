@@ -30,6 +30,11 @@ def commission_for(price: int, plan: str) -> int:
     return int((Decimal(price) * rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
+def seller_earnings(price: int, commission: int) -> int:
+    """What a released sale credits its seller: the price less the platform's commission."""
+    return price - commission
+
+
 class Escrow(Aggregate):
     class Opened(Aggregate.Created):
         buyer_id: UUID
@@ -113,7 +118,7 @@ class Escrow(Aggregate):
 
     @property
     def seller_earnings(self) -> int:
-        return self.price - self.commission
+        return seller_earnings(self.price, self.commission)
 
     @property
     def is_settled(self) -> bool:

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from domain.chat import ChatRoom
-from domain.escrow import Escrow
+from domain.escrow import Escrow, seller_earnings
 from projections.held import HeldRows
 from projections.listings import listings
 from projections.runtime import Projector, metadata
@@ -60,6 +60,7 @@ escrows = Table(
     Column("reveals", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("seller_earnings", BigInteger, nullable=False),
     Index("escrows_buyer_newest", "buyer_id", "created_at"),
     Index("escrows_seller_newest", "seller_id", "created_at"),
     Index("escrows_status", "status"),
@@ -108,6 +109,7 @@ class EscrowsProjector(Projector):
                 "seller_id": e.seller_id,
                 "amount": e.price,
                 "commission": e.commission,
+                "seller_earnings": seller_earnings(e.price, e.commission),
                 "status": "paid",
                 "deliver_by": e.deliver_by,
                 "dispute_reason": "",
@@ -237,9 +239,10 @@ def due_escrows(conn: Connection, now: datetime, limit: int = 500) -> list[UUID]
 
 def seller_sales(conn: Connection, seller_id: UUID) -> tuple[int, int]:
     """How many of ``seller_id``'s sales were released to them, and what they earned (tiyin)."""
-    count, earned = conn.execute(
-        select(
-            func.count(), func.coalesce(func.sum(escrows.c.amount - escrows.c.commission), 0)
-        ).where(escrows.c.seller_id == seller_id, escrows.c.status == "confirmed")
+    earned = func.coalesce(func.sum(escrows.c.seller_earnings), 0)
+    count, total = conn.execute(
+        select(func.count(), earned).where(
+            escrows.c.seller_id == seller_id, escrows.c.status == "confirmed"
+        )
     ).one()
-    return int(count), int(earned)
+    return int(count), int(total)
