@@ -13,6 +13,7 @@ from api.listing_schemas import Amount, Listing
 from api.schemas import Body, iso
 from domain.money import format_amount
 from domain.subscription import PLANS, Plan
+from domain.user import display_name
 
 METHOD_NAMESPACE = uuid.UUID("6a0d4c1e-7b2f-4e3a-8c9d-0e1f2a3b4c5d")
 Reason = Annotated[str, Meta(max_length=2000)]
@@ -170,11 +171,12 @@ class EscrowCard(EscrowFields, kw_only=True):
 
 
 def _name(row: Any, prefix: str) -> str:
+    """The display name of the escrow's buyer or seller; "" when their row is missing."""
     email = getattr(row, f"{prefix}_email", None)
     if email is None:
         return ""
-    full_name = getattr(row, f"{prefix}_full_name", "") or ""
-    return full_name or getattr(row, f"{prefix}_username", None) or email.split("@", 1)[0]
+    full_name = getattr(row, f"{prefix}_full_name", "")
+    return display_name(full_name, getattr(row, f"{prefix}_username", None), email)
 
 
 def _escrow_fields(row: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from domain.money import format_amount
+from domain.user import display_name
 from projections.users import as_utc
 
 SERVER_TZ = ZoneInfo("Asia/Tashkent")
@@ -183,10 +184,6 @@ class _Unprefixed:
         return getattr(self._row, self._prefix + name)
 
 
-def display_name(row: Any) -> str:
-    return row.full_name or row.username or row.email.split("@", 1)[0]
-
-
 def absolute(url: str | None, base: str) -> str | None:
     if not url or url.startswith(("http://", "https://")):
         return url
@@ -200,7 +197,7 @@ def user_from_row(row: Any, base_url: str) -> User:
         email=row.email,
         username=row.username,
         full_name=row.full_name,
-        display_name=display_name(row),
+        display_name=display_name(row.full_name, row.username, row.email),
         phone_number=row.phone_number,
         telegram_id=row.telegram_id,
         telegram_username=row.telegram_username,
@@ -230,7 +227,7 @@ def public_user_from_row(row: Any, base_url: str, prefix: str = "") -> UserPubli
         row = _Unprefixed(row, prefix)
     return UserPublic(
         id=row.id,
-        display_name=display_name(row),
+        display_name=display_name(row.full_name, row.username, row.email),
         avatar=absolute(row.avatar, base_url),
         rating=format_amount(row.rating_cents),
         total_sales=row.total_sales,

@@ -4,11 +4,19 @@ needs it, these tests hold the copy to the rule."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
+
+from sqlalchemy import select
 
 from api.bootstrap import Container
 from api.seed import seed_games
 from domain.escrow import Escrow, seller_earnings
+from domain.user import display_name
 from projections import escrows as escrow_views
+from projections.listings import listing_sellers
+from projections.listings import queries as listing_views
+from projections.users import user_row
+from tests.ledger import settled
 
 PASSWORD = "Sup3r-Secret!"
 
@@ -37,3 +45,40 @@ def test_the_escrows_read_model_keeps_the_seller_earnings_the_domain_computes(
     assert row is not None
     assert row.seller_earnings == saved.seller_earnings == seller_earnings(123_457, row.commission)
     assert sales == (1, saved.seller_earnings)
+
+
+def test_listings_find_a_seller_by_the_display_name_the_domain_gives_as_the_profile_changes(
+    container: Container,
+) -> None:
+    app = container.app
+    seed_games(app)
+    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
+    seller = app.register("boss@example.uz", PASSWORD, full_name="Ann Lee")
+    listing = app.create_listing(
+        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
+    )
+    app.approve_listing(staff, listing)
+
+    def shown_and_found() -> tuple[str, list[str]]:
+        settled(container)
+        with container.store.reader.connect() as conn:
+            user: Any = user_row(conn, seller)
+            kept = conn.execute(
+                select(listing_sellers.c.name).where(listing_sellers.c.user_id == seller)
+            ).scalar_one()
+            found = [
+                term
+                for term in ("ann lee", "zed", "boss")
+                if listing_views.search(conn, listing_views.ListingFilter(search=term), 0, 5)[0]
+            ]
+        shown = display_name(user.full_name, user.username, user.email)
+        assert kept == shown
+        return shown, found
+
+    assert shown_and_found() == ("Ann Lee", ["ann lee"])
+    app.update_profile(seller, {"username": "zed"})  # the full name still shows
+    assert shown_and_found() == ("Ann Lee", ["ann lee"])
+    app.update_profile(seller, {"full_name": ""})
+    assert shown_and_found() == ("zed", ["zed"])
+    app.update_profile(seller, {"username": ""})
+    assert shown_and_found() == ("boss", ["boss"])

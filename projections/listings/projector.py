@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from domain.game import Game
 from domain.listing import Listing
 from domain.listing_activity import Favorite, ListingView
-from domain.user import User
+from domain.user import User, display_name
 from projections.held import HeldRows
 from projections.listings.tables import (
     favorites,
@@ -38,7 +38,7 @@ MAX_NAMES = 200_000  # sellers' names kept between batches (a few MB at most)
 
 class ListingsProjector(Projector):
     name = "listings"
-    version = 1
+    version = 2  # 2: sellers' names are their display names, kept with the parts they come from
     tables = (listings, listing_sellers, listing_games, favorites)
 
     def __init__(self) -> None:
@@ -82,22 +82,38 @@ class ListingsProjector(Projector):
     # --- names used by search -----------------------------------------------------------
     @apply.register
     def _(self, e: User.Registered, conn: Connection) -> None:
-        name = e.full_name or e.username or e.email.split("@", 1)[0]
-        conn.execute(listing_sellers.insert().values(user_id=e.originator_id, name=name))
+        name = display_name(e.full_name, e.username, e.email)
+        conn.execute(
+            listing_sellers.insert().values(
+                user_id=e.originator_id,
+                name=name,
+                full_name=e.full_name,
+                username=e.username,
+                email=e.email,
+            )
+        )
         self.sellers[e.originator_id] = name
 
     @apply.register
     def _(self, e: User.ProfileUpdated, conn: Connection) -> None:
-        if "full_name" in e.changes or "username" in e.changes:
-            name = e.changes.get("full_name") or e.changes.get("username")
-            if name:
-                conn.execute(
-                    update(listing_sellers)
-                    .where(listing_sellers.c.user_id == e.originator_id)
-                    .values(name=name)
-                )
-                self.sellers[e.originator_id] = name
-                self._refresh_search(conn, listings.c.seller_id == e.originator_id)
+        named = {k: e.changes[k] for k in ("full_name", "username") if k in e.changes}
+        if not named:
+            return
+        seller = conn.execute(
+            select(listing_sellers).where(listing_sellers.c.user_id == e.originator_id)
+        ).first()
+        if seller is None:
+            return
+        parts = {"full_name": seller.full_name, "username": seller.username, **named}
+        name = display_name(email=seller.email, **parts)
+        conn.execute(
+            update(listing_sellers)
+            .where(listing_sellers.c.user_id == e.originator_id)
+            .values(name=name, **parts)
+        )
+        self.sellers[e.originator_id] = name
+        if name != seller.name:
+            self._refresh_search(conn, listings.c.seller_id == e.originator_id)
 
     @apply.register
     def _(self, e: Game.Added, conn: Connection) -> None:

@@ -54,11 +54,15 @@ listings = Table(
     Index("ix_listings_price", "status", "price"),
 )
 
+# The seller's display name (domain.user.display_name) and the parts it is made of.
 listing_sellers = Table(
     "listing_sellers",
     metadata,
     Column("user_id", Uuid, primary_key=True),
     Column("name", String(200), nullable=False),
+    Column("full_name", String(150), nullable=False),
+    Column("username", String(50)),
+    Column("email", String(254), nullable=False),
 )
 
 listing_games = Table(
