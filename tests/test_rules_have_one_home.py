@@ -13,9 +13,10 @@ from api.seed import seed_games
 from domain.escrow import Escrow, seller_earnings
 from domain.user import display_name
 from projections import escrows as escrow_views
-from projections.listings import listing_sellers
+from projections.listings import listing_sellers, listings
 from projections.listings import queries as listing_views
 from projections.users import user_row
+from tests.images import encoded
 from tests.ledger import settled
 
 PASSWORD = "Sup3r-Secret!"
@@ -82,3 +83,33 @@ def test_listings_find_a_seller_by_the_display_name_the_domain_gives_as_the_prof
     assert shown_and_found() == ("zed", ["zed"])
     app.update_profile(seller, {"username": ""})
     assert shown_and_found() == ("boss", ["boss"])
+
+
+def test_the_listings_read_model_promotes_the_primary_image_as_the_listing_does(
+    container: Container,
+) -> None:
+    app = container.app
+    seed_games(app)
+    seller = app.register("seller@example.uz", PASSWORD)
+    listing = app.create_listing(
+        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
+    )
+    app.attach_listing_images(seller, listing, [encoded("PNG") for _ in range(3)])
+
+    def images() -> tuple[list[dict[str, Any]], str | None]:
+        settled(container)
+        with container.store.reader.connect() as conn:
+            row = conn.execute(
+                select(listings.c.images, listings.c.primary_image).where(listings.c.id == listing)
+            ).one()
+        assert row.images == app.listing(listing).images
+        return row.images, row.primary_image
+
+    first, second, third = images()[0]
+    assert images()[1] == first["url"]
+    app.remove_listing_image(seller, listing, second["id"])  # not the primary: nothing moves
+    assert images()[1] == first["url"]
+    app.remove_listing_image(seller, listing, first["id"])  # the primary: the next one is
+    kept, primary = images()
+    assert [(i["id"], i["is_primary"]) for i in kept] == [(third["id"], True)]
+    assert primary == third["url"]

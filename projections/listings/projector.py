@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import DBAPIError
 
 from domain.game import Game
-from domain.listing import Listing
+from domain.listing import Listing, without_image
 from domain.listing_activity import Favorite, ListingView
 from domain.user import User, display_name
 from projections.held import HeldRows
@@ -219,9 +219,7 @@ class ListingsProjector(Projector):
 
     @apply.register
     def _(self, e: Listing.ImageRemoved, conn: Connection) -> None:
-        images = [dict(i) for i in self._images(conn, e.originator_id) if i["id"] != e.image_id]
-        if images and not any(i["is_primary"] for i in images):
-            images[0]["is_primary"] = True
+        images = without_image(self._images(conn, e.originator_id), e.image_id)
         self._set(conn, e, images=images, primary_image=primary_image(images))
 
     # --- favourites and views -----------------------------------------------------------
