@@ -18,24 +18,25 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import DomainError, Forbidden, NotFound
 
 LOGIN_METHODS = frozenset({"email", "phone", "username", "social", "google", "facebook"})
+# What a seller writes about the account, taken as is (the API's ListingWrite has the same
+# names), and its prices in tiyin.
+DESCRIPTION_FIELDS = (
+    "title",
+    "description",
+    "warranty_days",
+    "sale_percent",
+    "sale_ends_at",
+    "login_method",
+    "level",
+    "rank",
+    "skins_count",
+    "features",
+)
+PRICE_FIELDS = ("price", "original_price")
+# Everything an edit may change: the above, and what the application sets for the seller (the
+# game, found by its slug or id; extra details; the credentials, sealed).
 EDITABLE = frozenset(
-    {
-        "game_id",
-        "title",
-        "description",
-        "price",
-        "original_price",
-        "warranty_days",
-        "sale_percent",
-        "sale_ends_at",
-        "login_method",
-        "level",
-        "rank",
-        "skins_count",
-        "features",
-        "additional_info",
-        "sealed_credentials",
-    }
+    {*DESCRIPTION_FIELDS, *PRICE_FIELDS, "game_id", "additional_info", "sealed_credentials"}
 )
 MAX_IMAGES = 10
 

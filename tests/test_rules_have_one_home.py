@@ -4,13 +4,16 @@ needs it, these tests hold the copy to the rule."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, get_args
 
+import msgspec
 from sqlalchemy import select
 
 from api.bootstrap import Container
+from api.listing_schemas import ListingFields, LoginMethod
 from api.seed import seed_games
 from domain.escrow import Escrow, seller_earnings
+from domain.listing import EDITABLE, LOGIN_METHODS
 from domain.user import display_name
 from projections import escrows as escrow_views
 from projections.listings import listing_sellers, listings
@@ -113,3 +116,38 @@ def test_the_listings_read_model_promotes_the_primary_image_as_the_listing_does(
     kept, primary = images()
     assert [(i["id"], i["is_primary"]) for i in kept] == [(third["id"], True)]
     assert primary == third["url"]
+
+
+def test_the_listing_schema_writes_every_field_the_domain_lets_a_seller_edit() -> None:
+    body = msgspec.convert(
+        {
+            "game_id": "pubg-mobile",
+            "title": "Acc",
+            "description": "D",
+            "price": "100.00",
+            "original_price": "150.00",
+            "warranty_days": 7,
+            "sale_percent": 10,
+            "sale_ends_at": "2030-01-01T00:00:00Z",
+            "login_method": "google",
+            "level": "80",
+            "rank": "Ace",
+            "skins_count": 12,
+            "features": ["M416 Glacier"],
+            "account_email": "acc@game.uz",
+            "account_password": "hunter2",
+            "account_additional_info": {"server": "EU"},
+            "weapon_type": "AR",
+        },
+        ListingFields,
+    )
+    written = set(body.changes())
+    if body.game_ref() is not None:  # the application finds the game and sets game_id
+        written.add("game_id")
+    if body.credentials():  # the application seals them
+        written.add("sealed_credentials")
+    assert written == EDITABLE
+
+
+def test_the_schema_accepts_the_login_methods_the_domain_does() -> None:
+    assert set(get_args(LoginMethod)) == LOGIN_METHODS
