@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import (
     JSON,
     Column,
+    ColumnElement,
     Connection,
     DateTime,
     Index,
@@ -25,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from domain.subscription import Membership
+from domain.subscription import RENEWING, RUNNING, RUNNING_OUT, Membership
 from projections.runtime import Projector, metadata
 
 subscriptions = Table(
@@ -64,8 +65,8 @@ class SubscriptionsProjector(Projector):
         if e.replaces is not None:
             conn.execute(
                 update(subscriptions)
-                .where(subscriptions.c.id == e.replaces, subscriptions.c.status == "active")
-                .values(status="cancelled", cancelled_at=e.start, cancel_reason="Replaced.")
+                .where(subscriptions.c.id == e.replaces, subscriptions.c.status == RENEWING)
+                .values(status=RUNNING_OUT, cancelled_at=e.start, cancel_reason="Replaced.")
             )
             conn.execute(
                 update(subscriptions)
@@ -78,7 +79,7 @@ class SubscriptionsProjector(Projector):
                 user_id=e.user_id,
                 plan=e.plan,
                 period=e.period,
-                status="active",
+                status=RENEWING,
                 start_date=e.start,
                 end_date=e.end,
                 auto_renew="y",
@@ -106,7 +107,7 @@ class SubscriptionsProjector(Projector):
         conn.execute(
             update(subscriptions)
             .where(subscriptions.c.id == e.subscription_id)
-            .values(status="cancelled", auto_renew="n", cancelled_at=e.at, cancel_reason=e.reason)
+            .values(status=RUNNING_OUT, auto_renew="n", cancelled_at=e.at, cancel_reason=e.reason)
         )
 
     @apply.register
@@ -123,17 +124,22 @@ def _payment(price: int, start: datetime, period: str) -> dict[str, Any]:
 
 
 # --- queries ------------------------------------------------------------------------------
+def counts_at(now: datetime) -> ColumnElement[bool]:
+    """domain.subscription.counts_at in SQL: renewing, or running out after ``now``."""
+    c = subscriptions.c
+    return or_(c.status == RENEWING, and_(c.status == RUNNING_OUT, c.end_date > now))
+
+
+def is_due(now: datetime) -> ColumnElement[bool]:
+    """domain.subscription.is_due in SQL: running, and at its end date by ``now``."""
+    return and_(subscriptions.c.status.in_(RUNNING), subscriptions.c.end_date <= now)
+
+
 def current_subscription(conn: Connection, user_id: UUID, now: datetime) -> Row[Any] | None:
-    """The subscription that counts now: active, or cancelled but not yet at its end date."""
+    """The newest of ``user_id``'s subscriptions that counts ``now``."""
     return conn.execute(
         select(subscriptions)
-        .where(
-            subscriptions.c.user_id == user_id,
-            or_(
-                subscriptions.c.status == "active",
-                and_(subscriptions.c.status == "cancelled", subscriptions.c.end_date > now),
-            ),
-        )
+        .where(subscriptions.c.user_id == user_id, counts_at(now))
         .order_by(subscriptions.c.created_at.desc())
         .limit(1)
     ).first()
@@ -147,12 +153,6 @@ def due_members(conn: Connection, now: datetime, limit: int = 500) -> list[UUID]
     """Members whose subscription reached its end date: to renew or expire (a timer)."""
     return list(
         conn.execute(
-            select(subscriptions.c.user_id)
-            .where(
-                subscriptions.c.status.in_(("active", "cancelled")),
-                subscriptions.c.end_date <= now,
-            )
-            .distinct()
-            .limit(limit)
+            select(subscriptions.c.user_id).where(is_due(now)).distinct().limit(limit)
         ).scalars()
     )

@@ -4,6 +4,7 @@ needs it, these tests hold the copy to the rule."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 import msgspec
@@ -14,8 +15,10 @@ from api.listing_schemas import ListingFields, LoginMethod
 from api.seed import seed_games
 from domain.escrow import Escrow, seller_earnings
 from domain.listing import EDITABLE, LOGIN_METHODS
+from domain.subscription import PLANS_BY_SLUG, Membership, counts_at, is_due
 from domain.user import display_name
 from projections import escrows as escrow_views
+from projections import subscriptions as subscription_views
 from projections.listings import listing_sellers, listings
 from projections.listings import queries as listing_views
 from projections.users import user_row
@@ -151,3 +154,62 @@ def test_the_listing_schema_writes_every_field_the_domain_lets_a_seller_edit() -
 
 def test_the_schema_accepts_the_login_methods_the_domain_does() -> None:
     assert set(get_args(LoginMethod)) == LOGIN_METHODS
+
+
+NOW = datetime(2030, 1, 1, 12, tzinfo=UTC)
+
+
+def test_a_renewing_subscription_counts_past_its_end_date_until_the_timer_renews_it() -> None:
+    membership = Membership(user_id=uuid.uuid4())
+    membership.subscribe(uuid.uuid4(), PLANS_BY_SLUG["pro"], "monthly", NOW)
+    after_the_end = NOW + timedelta(days=30, minutes=5)
+    assert membership.is_due(after_the_end)
+    assert membership.plan_at(after_the_end) == "pro"
+    membership.cancel("", NOW + timedelta(days=1))
+    assert membership.plan_at(after_the_end) == "free"
+
+
+def test_the_subscriptions_queries_count_and_find_due_what_the_domain_rules_do(
+    container: Container,
+) -> None:
+    table = subscription_views.subscriptions
+    cases = {
+        uuid.uuid4(): (status, NOW + offset)
+        for status in ("active", "cancelled", "expired")
+        for offset in (
+            -timedelta(days=1),
+            -timedelta(seconds=1),
+            timedelta(0),
+            timedelta(seconds=1),
+            timedelta(days=1),
+        )
+    }
+    with container.store.writing() as conn:
+        conn.execute(
+            table.insert(),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": user,
+                    "plan": "pro",
+                    "period": "monthly",
+                    "status": status,
+                    "start_date": end - timedelta(days=30),
+                    "end_date": end,
+                    "auto_renew": "y",
+                    "cancel_reason": "",
+                    "payment_history": [],
+                    "created_at": end - timedelta(days=30),
+                }
+                for user, (status, end) in cases.items()
+            ],
+        )
+    with container.store.reader.connect() as conn:
+        counted = {
+            user: subscription_views.current_subscription(conn, user, NOW) is not None
+            for user in cases
+        }
+        due = set(subscription_views.due_members(conn, NOW))
+    assert counted == {user: counts_at(status, end, NOW) for user, (status, end) in cases.items()}
+    assert due == {user for user, (status, end) in cases.items() if is_due(status, end, NOW)}
+    assert any(counted.values()) and due  # the cases reach both sides of each rule
