@@ -26,12 +26,23 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.actor import Actor, staff_or_system
-from application.errors import AuthenticationFailed, IncorrectPassword, InvalidToken, Throttled
-from application.images import ImageRejected
+from application.errors import (
+    AuthenticationFailed,
+    IncorrectPassword,
+    InvalidToken,
+    Throttled,
+    TokenInvalid,
+)
 from application.marketplace import Marketplace
-from application.passwords import Passwords
-from application.ports import Clock, Email, GoogleAccount, LoginThrottle
-from application.tokens import TokenInvalid, Tokens
+from application.ports import (
+    Clock,
+    Email,
+    GoogleAccount,
+    ImageRejected,
+    LoginThrottle,
+    PasswordHasher,
+    TokenIssuer,
+)
 from application.uploads import Uploads
 from domain.errors import Conflict, DomainError, NotFound
 from domain.session import Outcome, Session, SessionRevoked
@@ -89,8 +100,8 @@ class Accounts:
         app: Marketplace,
         *,
         clock: Clock,
-        passwords: Passwords,
-        tokens: Tokens,
+        passwords: PasswordHasher,
+        tokens: TokenIssuer,
         throttle: LoginThrottle,
         send_email: Callable[[Email], None],
         frontend_url: str,

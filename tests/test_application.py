@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Container
+from adapters.tokens import TokenInvalid
 from application.actor import Actor
-from application.tokens import TokenInvalid
 from domain.unique import KeyTaken, UniqueKey, key_id
 from tests.conftest import FixedClock
+from wibestore.container import Container
 
 PASSWORD = "Sup3r-Secret!"
 

@@ -14,7 +14,6 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 
-from api.accepted import Written
 from api.auth import client_address, container_of
 from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
 from api.errors import ApiError
@@ -40,7 +39,8 @@ from api.schemas import (
 )
 from application.accounts import Accounts, Profile, TokenPair
 from application.actor import Actor
-from application.images import MAX_BYTES
+from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
+from projections.freshness import Written
 from projections.sessions import record_revocation
 from projections.users import active_user_row, user_row
 

@@ -16,7 +16,8 @@ from api.auth import authenticate, container_of
 from api.errors import ApiError
 from api.listing_schemas import ListingImage
 from api.schemas import Body, absolute
-from application.images import MAX_BYTES, ImageRejected
+from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
+from application.ports import ImageRejected
 
 Req = Request[Any, Any, Any]
 MAX_FILES = 5

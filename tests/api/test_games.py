@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
-from api.seed import GAMES, seed_games
 from application.actor import Actor
 from tests.api.conftest import PASSWORD, bearer, error, register
+from wibestore.container import Container
+from wibestore.seed import GAMES, seed_games
 
 GAME_LIST_FIELDS = {
     "id",

@@ -12,7 +12,6 @@ from uuid import UUID
 
 import pytest
 
-from api.bootstrap import Container
 from application.accounts import AvatarRejected
 from application.actor import Actor, NotAllowed
 from application.errors import InvalidToken
@@ -20,6 +19,7 @@ from domain.errors import DomainError, NotFound
 from domain.session import Session
 from domain.user import CannotBanYourself, User
 from tests.images import encoded
+from wibestore.container import Container
 
 PASSWORD = "Sup3r-Secret!"
 OPERATOR = Actor.platform("operator")
