@@ -76,8 +76,8 @@ from bench.common import (
 from bench.http_me import load, measure_hello, print_log_tail, row
 from bench.load import LoadResult, add_load_options, available_tool, describe
 from domain.game import game_id
-from projections import listing_queries as q
 from projections.listings import listings as listings_table
+from projections.listings import queries as q
 from projections.listings import search_text
 from projections.runtime import ProjectionRunner
 from wibestore.container import Container, build

@@ -83,6 +83,9 @@ class Projector:
     name: ClassVar[str]
     version: ClassVar[int]
     tables: ClassVar[tuple[Table, ...]]
+    # Tracking rows of retired read models this one took over (a split or a rename): its
+    # rebuild deletes them, so no stale position lingers in the read store.
+    replaces: ClassVar[tuple[str, ...]] = ()
 
     @functools.singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -294,7 +297,8 @@ class ProjectionRunner:
                 for table in projector.tables:
                     table.create(conn)
                 projector.after_create(conn, self.store)
-                conn.execute(tracking.delete().where(tracking.c.name == projector.name))
+                gone = (projector.name, *projector.replaces)
+                conn.execute(tracking.delete().where(tracking.c.name.in_(gone)))
                 conn.execute(
                     tracking.insert().values(
                         name=projector.name, position=0, version=projector.version

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from application.actor import Actor
-from projections.money import wallets
+from projections.wallets import wallets
 from tests.conftest import process_env
 from wibestore.container import Container
 from wibestore.seed import seed_games

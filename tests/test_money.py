@@ -14,8 +14,10 @@ from domain.deposit import DepositClosed
 from domain.errors import Conflict, DomainError, NotFound
 from domain.escrow import EscrowStateError, NotAParty
 from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, NoSuchWithdrawal, revenue_owner
-from projections.money import escrows, transactions, wallets
+from projections.escrows import escrows
+from projections.transactions import transactions
 from projections.users import users
+from projections.wallets import wallets
 from tests.conftest import FixedClock
 from tests.ledger import audited, settled
 from wibestore.container import Container

@@ -49,7 +49,7 @@ class Shop:
         )
 
     def position(self) -> int:
-        return self.container.store.positions().get("money", 0)
+        return self.container.store.positions().get("transactions", 0)
 
     def head(self) -> int:
         return self.container.app.recorder.max_notification_id() or 0

@@ -12,8 +12,9 @@ import threading
 from datetime import timedelta
 
 from domain.errors import DomainError
-from projections.listing_queries import stale_active_ids
-from projections.money_queries import due_escrows, due_members
+from projections.escrows import due_escrows
+from projections.listings.queries import stale_active_ids
+from projections.subscriptions import due_members
 from wibestore.container import Container, build
 from wibestore.jobs import JOBS
 from workers.celery_app import celery

@@ -16,7 +16,7 @@ from api.errors import ApiError
 from api.pagination import Page, page_of, window
 from api.schemas import Body, absolute, iso
 from projections.games import active_games, category_rows, game_by_slug, games
-from projections.listing_queries import active_counts_by_game
+from projections.listings.queries import active_counts_by_game
 
 Req = Request[Any, Any, Any]
 Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9-]+$")]

@@ -27,7 +27,7 @@ from api.pagination import Page, page_of, window
 from api.schemas import Message
 from domain.game import game_id
 from domain.money import parse_amount
-from projections import listing_queries as q
+from projections.listings import queries as q
 
 Req = Request[Any, Any, Any]
 TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
