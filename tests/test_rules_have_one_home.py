@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 import msgspec
-from api.bootstrap import Container
-from api.seed import seed_games
 from sqlalchemy import select
 
 from api.listing_schemas import ListingFields, LoginMethod
@@ -24,6 +22,8 @@ from projections.listings import queries as listing_views
 from projections.users import user_row
 from tests.images import encoded
 from tests.ledger import settled
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 

@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from api.bootstrap import Container
 from litestar.testing import TestClient
 from sqlalchemy import event
 
 from tests.api.conftest import PASSWORD
+from wibestore.container import Container
 
 UZS = 100
 Client = TestClient[Any]

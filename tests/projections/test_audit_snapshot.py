@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from sqlalchemy import update
 
 from projections.audit import run_audit
 from projections.escrows import escrows
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
