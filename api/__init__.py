@@ -1,1 +1,2 @@
-"""The Litestar API, the composition root and the command line."""
+"""The Litestar API (an entry point): controllers, schemas, error mapping. It gets everything
+from the composition root (wibestore/container.py)."""

@@ -1,1 +1,2 @@
-"""The Marketplace application: commands, authorization rules, ports and settings."""
+"""The Marketplace application: services by context, their authorization rules, and the ports
+they talk through (ports.py); adapters/ implements the ports, wibestore/ wires them."""

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 
 import msgspec
-from api.bootstrap import Container
-from api.seed import seed_games
 from sqlalchemy import select
 
 from api.listing_schemas import ListingFields, LoginMethod
+from application.actor import Actor
 from domain.escrow import Escrow, seller_earnings
 from domain.listing import EDITABLE, LOGIN_METHODS
 from domain.subscription import PLANS_BY_SLUG, Membership, counts_at, is_due
@@ -24,6 +23,8 @@ from projections.listings import queries as listing_views
 from projections.users import user_row
 from tests.images import encoded
 from tests.ledger import settled
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 
@@ -32,18 +33,20 @@ def test_the_escrows_read_model_keeps_the_seller_earnings_the_domain_computes(
     container: Container,
 ) -> None:
     app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("seller@example.uz", PASSWORD)
-    buyer = app.register("buyer@example.uz", PASSWORD)
-    app.credit_deposit(buyer, uuid.uuid4(), 10_000_000)
-    listing = app.create_listing(
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    buyer = container.accounts.register("buyer@example.uz", PASSWORD)
+    container.payments.credit_deposit(buyer, uuid.uuid4(), 10_000_000)
+    listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 123_457}
     )
-    app.approve_listing(staff, listing)
+    container.listings.approve_listing(Actor.user(staff), listing)
     with container.read_your_writes():
-        escrow = app.purchase(buyer, listing)
-        app.confirm_purchase(buyer, escrow.id)
+        escrow = container.escrows.purchase(buyer, listing)
+        container.escrows.confirm_purchase(buyer, escrow.id)
     saved: object = app.repository.get(escrow.id)
     assert isinstance(saved, Escrow)
     with container.store.reader.connect() as conn:
@@ -57,14 +60,15 @@ def test_the_escrows_read_model_keeps_the_seller_earnings_the_domain_computes(
 def test_listings_find_a_seller_by_the_display_name_the_domain_gives_as_the_profile_changes(
     container: Container,
 ) -> None:
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("boss@example.uz", PASSWORD, full_name="Ann Lee")
-    listing = app.create_listing(
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
+    seller = container.accounts.register("boss@example.uz", PASSWORD, full_name="Ann Lee")
+    listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
     )
-    app.approve_listing(staff, listing)
+    container.listings.approve_listing(Actor.user(staff), listing)
 
     def shown_and_found() -> tuple[str, list[str]]:
         settled(container)
@@ -83,24 +87,25 @@ def test_listings_find_a_seller_by_the_display_name_the_domain_gives_as_the_prof
         return shown, found
 
     assert shown_and_found() == ("Ann Lee", ["ann lee"])
-    app.update_profile(seller, {"username": "zed"})  # the full name still shows
+    container.accounts.update_profile(
+        Actor.user(seller), {"username": "zed"}
+    )  # the full name still shows
     assert shown_and_found() == ("Ann Lee", ["ann lee"])
-    app.update_profile(seller, {"full_name": ""})
+    container.accounts.update_profile(Actor.user(seller), {"full_name": ""})
     assert shown_and_found() == ("zed", ["zed"])
-    app.update_profile(seller, {"username": ""})
+    container.accounts.update_profile(Actor.user(seller), {"username": ""})
     assert shown_and_found() == ("boss", ["boss"])
 
 
 def test_the_listings_read_model_promotes_the_primary_image_as_the_listing_does(
     container: Container,
 ) -> None:
-    app = container.app
-    seed_games(app)
-    seller = app.register("seller@example.uz", PASSWORD)
-    listing = app.create_listing(
+    seed_games(container.catalogue)
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
     )
-    app.attach_listing_images(seller, listing, [encoded("PNG") for _ in range(3)])
+    container.listings.attach_listing_images(seller, listing, [encoded("PNG") for _ in range(3)])
 
     def images() -> tuple[list[dict[str, Any]], str | None]:
         settled(container)
@@ -108,14 +113,18 @@ def test_the_listings_read_model_promotes_the_primary_image_as_the_listing_does(
             row = conn.execute(
                 select(listings.c.images, listings.c.primary_image).where(listings.c.id == listing)
             ).one()
-        assert row.images == app.listing(listing).images
+        assert row.images == container.listings.listing(listing).images
         return row.images, row.primary_image
 
     first, second, third = images()[0]
     assert images()[1] == first["url"]
-    app.remove_listing_image(seller, listing, second["id"])  # not the primary: nothing moves
+    container.listings.remove_listing_image(
+        seller, listing, second["id"]
+    )  # not the primary: nothing moves
     assert images()[1] == first["url"]
-    app.remove_listing_image(seller, listing, first["id"])  # the primary: the next one is
+    container.listings.remove_listing_image(
+        seller, listing, first["id"]
+    )  # the primary: the next one is
     kept, primary = images()
     assert [(i["id"], i["is_primary"]) for i in kept] == [(third["id"], True)]
     assert primary == third["url"]

@@ -1,4 +1,4 @@
-"""Tokens remembers the tokens it verified (application/tokens.py); what it answers must not
+"""Tokens remembers the tokens it verified (adapters/tokens.py); what it answers must not
 change: an expired, tampered or wrong-type token is refused whether or not it was seen."""
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from api.bootstrap import Container
 from litestar.testing import TestClient
 from sqlalchemy import event
 
+from application.actor import Actor
 from tests.api.conftest import PASSWORD
+from wibestore.container import Container
 
 UZS = 100
 Client = TestClient[Any]
@@ -38,17 +39,18 @@ def user_id(client: Client, who: dict[str, str]) -> uuid.UUID:
 
 
 def purchases(container: Container, buyer: uuid.UUID, seller: uuid.UUID, n: int) -> list[str]:
-    app = container.app
-    staff = app.create_user("lister@example.uz", PASSWORD, staff=True)
-    app.credit_deposit(buyer, uuid.uuid4(), n * 100_000 * UZS)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "lister@example.uz", PASSWORD, staff=True
+    )
+    container.payments.credit_deposit(buyer, uuid.uuid4(), n * 100_000 * UZS)
     bought = []
     for i in range(n):
         with container.read_your_writes():
-            listing = app.create_listing(
+            listing = container.listings.create_listing(
                 seller, "pubg-mobile", {"title": f"Acc {i}", "description": "D", "price": 1000}
             )
-            app.approve_listing(staff, listing)
-            app.purchase(buyer, listing)
+            container.listings.approve_listing(Actor.user(staff), listing)
+            container.escrows.purchase(buyer, listing)
         bought.append(str(listing))
     return bought
 

@@ -5,30 +5,32 @@ from __future__ import annotations
 
 import uuid
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from sqlalchemy import update
 
+from application.actor import Actor
 from projections.audit import run_audit
 from projections.escrows import escrows
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
 
 
 def a_sale(container: Container) -> uuid.UUID:
-    app = container.app
-    seed_games(app)
-    staff = app.create_user("staff@example.uz", PASSWORD, staff=True)
-    seller = app.register("seller@example.uz", PASSWORD)
-    buyer = app.register("buyer@example.uz", PASSWORD)
-    app.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
-    listing = app.create_listing(
+    seed_games(container.catalogue)
+    staff = container.accounts.create_user(
+        Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
+    )
+    seller = container.accounts.register("seller@example.uz", PASSWORD)
+    buyer = container.accounts.register("buyer@example.uz", PASSWORD)
+    container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
+    listing = container.listings.create_listing(
         seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
     )
-    app.approve_listing(staff, listing)
-    escrow = app.purchase(buyer, listing)
-    app.confirm_purchase(buyer, escrow.id)
+    container.listings.approve_listing(Actor.user(staff), listing)
+    escrow = container.escrows.purchase(buyer, listing)
+    container.escrows.confirm_purchase(buyer, escrow.id)
     return escrow.id
 
 
