@@ -15,15 +15,16 @@ from api.auth import container_of, require_staff
 from api.errors import ApiError
 from api.pagination import Page, page_of, window
 from api.schemas import Body, absolute, iso
+from domain.game import COLOR_PATTERN, MAX_NAME, MAX_SLUG, MAX_SORT_ORDER, SLUG_PATTERN
 from projections.games import active_games, category_rows, game_by_slug, games
 from projections.listing_queries import active_counts_by_game
 
 Req = Request[Any, Any, Any]
-Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9-]+$")]
-Name = Annotated[str, Meta(min_length=1, max_length=100)]
+Slug = Annotated[str, Meta(min_length=1, max_length=MAX_SLUG, pattern=SLUG_PATTERN)]
+Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
 Icon = Annotated[str, Meta(max_length=500)]
-Color = Annotated[str, Meta(pattern=r"^#[0-9A-Fa-f]{6}$")]
-SortOrder = Annotated[int, Meta(ge=0, le=100_000)]
+Color = Annotated[str, Meta(pattern=COLOR_PATTERN)]
+SortOrder = Annotated[int, Meta(ge=0, le=MAX_SORT_ORDER)]
 Description = Annotated[str, Meta(max_length=5000)]
 Url = Annotated[str, Meta(max_length=500)]
 
