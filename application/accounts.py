@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 from eventsourcing.persistence import IntegrityError
 
+from application.actor import Actor
 from application.errors import AuthenticationFailed, IncorrectPassword, InvalidToken, Throttled
 from application.marketplace import Marketplace
 from application.passwords import Passwords
@@ -226,7 +227,7 @@ class Accounts:
         """The new avatar and the other profile changes in one save: a refused change (a
         taken username, say) keeps neither the avatar nor its file."""
         with self.uploads.kept_only_if_done() as stored:
-            stored.append(self.uploads.upload_image(raw))
+            stored.append(self.uploads.upload_image(Actor.user(user_id), raw))
             self.update_profile(user_id, {**changes, "avatar": stored[0].url})
 
     def change_password(self, user_id: UUID, old_password: str, new_password: str) -> None:

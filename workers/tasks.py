@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from celery.schedules import crontab
 
+from application.actor import Actor
 from application.images import thumbnail
 from application.ports import Email
 from domain.errors import DomainError
@@ -71,8 +72,10 @@ def archive_stale_listings() -> int:
     cutoff = container.clock.now() - ARCHIVE_AFTER
     with container.store.engine.connect() as conn:
         stale = stale_active_ids(conn, cutoff)
+    archiver = Actor.platform("listing-archiver")
     for listing_id in stale:
-        container.listings.archive_listing(listing_id)  # idempotent: skips one no longer active
+        # idempotent: skips one no longer active
+        container.listings.archive_listing(archiver, listing_id)
     return len(stale)
 
 

@@ -15,6 +15,7 @@ from api.auth import container_of, require_staff
 from api.errors import ApiError
 from api.pagination import Page, page_of, window
 from api.schemas import Body, absolute, iso
+from application.actor import Actor
 from domain.game import COLOR_PATTERN, MAX_NAME, MAX_SLUG, MAX_SORT_ORDER, SLUG_PATTERN
 from projections.games import active_games, category_rows, game_by_slug, games
 from projections.listing_queries import active_counts_by_game
@@ -184,10 +185,11 @@ class AdminGamesController(Controller):
         "/", status_code=201, operation_id="admin_add_game", sync_to_thread=True, responses=ACCEPTED
     )
     def add(self, request: Req, data: JSONBody[NewGame]) -> GameDetail:
-        require_staff(request)
+        staff = require_staff(request)
         container = container_of(request)
         with container.read_your_writes() as written:
             container.catalogue.add_game(
+                Actor.user(staff.id),
                 data.name,
                 slug=data.slug,
                 icon=data.icon,
@@ -202,14 +204,11 @@ class AdminGamesController(Controller):
 
     @patch("/{slug:str}/", operation_id="admin_edit_game", sync_to_thread=True, responses=ACCEPTED)
     def edit(self, request: Req, slug: FromPath[str], data: JSONBody[GameChanges]) -> GameDetail:
-        require_staff(request)
+        staff = require_staff(request)
         container = container_of(request)
+        active = None if data.is_active is UNSET else data.is_active
         with container.read_your_writes() as written:
-            container.catalogue.edit_game(slug, data.changes())
-            if data.is_active is True:
-                container.catalogue.reactivate_game(slug)
-            elif data.is_active is False:
-                container.catalogue.deactivate_game(slug)
+            container.catalogue.edit_game(Actor.user(staff.id), slug, data.changes(), active=active)
         unless_caught_up(written, f"/api/v1/games/{slug}/", "Game updated.", slug=slug)
         return _detail_of(request, slug, include_inactive=True)
 
@@ -217,7 +216,7 @@ class AdminGamesController(Controller):
         "/{slug:str}/", status_code=204, operation_id="admin_deactivate_game", sync_to_thread=True
     )
     def deactivate(self, request: Req, slug: FromPath[str]) -> None:
-        require_staff(request)
+        staff = require_staff(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.catalogue.deactivate_game(slug)
+            container.catalogue.deactivate_game(Actor.user(staff.id), slug)

@@ -25,6 +25,7 @@ from api.listing_schemas import (
 )
 from api.pagination import Page, page_of, window
 from api.schemas import Message
+from application.actor import Actor
 from domain.game import game_id
 from domain.money import parse_amount
 from projections import listing_queries as q
@@ -180,7 +181,7 @@ class ListingsController(Controller):
         container = container_of(request)
         with container.read_your_writes() as written:
             listing_id = container.listings.create_listing(
-                user.id, game, data.changes(), data.credentials()
+                Actor.user(user.id), game, data.changes(), data.credentials()
             )
         unless_caught_up(written, listing_location(listing_id), "Listing created.", id=listing_id)
         return listing_detail(request, listing_id, user)
@@ -222,7 +223,9 @@ class ListingsController(Controller):
             changes["game"] = game
         container = container_of(request)
         with container.read_your_writes() as written:
-            container.listings.edit_listing(user.id, listing_id, changes, data.credentials())
+            container.listings.edit_listing(
+                Actor.user(user.id), listing_id, changes, data.credentials()
+            )
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
         return listing_detail(request, listing_id, user)
 
@@ -233,14 +236,14 @@ class ListingsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.listings.delete_listing(user.id, listing_id)
+            container.listings.delete_listing(Actor.user(user.id), listing_id)
 
     @post("/{listing_id:uuid}/favorite/", operation_id="favorite", sync_to_thread=True)
     def favorite(self, request: Req, listing_id: FromPath[UUID]) -> Response[Message]:
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            added = container.listings.favorite(user.id, listing_id)
+            added = container.listings.favorite(Actor.user(user.id), listing_id)
         if added:
             return Response(Message(success=True, message="Added to favorites."), status_code=201)
         return Response(Message(success=True, message="Already in favorites."), status_code=200)
@@ -255,7 +258,7 @@ class ListingsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.listings.unfavorite(user.id, listing_id)
+            container.listings.unfavorite(Actor.user(user.id), listing_id)
         return Message(success=True, message="Removed from favorites.")
 
     @post(
@@ -267,10 +270,10 @@ class ListingsController(Controller):
     )
     def view(self, request: Req, listing_id: FromPath[UUID]) -> dict[str, Any]:
         user = optional_user(request)
-        viewer = f"user:{user.id}" if user else f"ip:{client_address(request)}"
+        actor = Actor.user(user.id) if user else None
         container = container_of(request)
         with container.read_your_writes() as written:
-            container.listings.record_view(listing_id, viewer, container.clock.now())
+            container.listings.record_view(actor, listing_id, address=client_address(request))
         unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
         return {
             "success": True,

@@ -16,7 +16,10 @@ from api.auth import authenticate, container_of
 from api.errors import ApiError
 from api.listing_schemas import ListingImage
 from api.schemas import Body, absolute
+from application.actor import Actor
 from application.images import MAX_BYTES, ImageRejected
+from application.listings import ListingImage as StoredImage
+from application.uploads import RefusedImage
 
 Req = Request[Any, Any, Any]
 MAX_FILES = 5
@@ -90,11 +93,13 @@ class UploadController(Controller):
         request_max_body_size=MAX_BYTES + 64 * 1024,
     )
     async def image(self, request: Req) -> Uploaded:
-        await run_sync(authenticate, request)
+        user = await run_sync(authenticate, request)
         file = (await files_of(request, "image", 1))[0]
         raw = await read_bounded(file)
         try:
-            stored = await run_sync(container_of(request).uploads.upload_image, raw)
+            stored = await run_sync(
+                container_of(request).uploads.upload_image, Actor.user(user.id), raw
+            )
         except ImageRejected as e:
             raise ApiError(400, "INVALID", e.message, {"image": [e.message]}) from e
         return _uploaded(request, stored)
@@ -107,14 +112,16 @@ class UploadController(Controller):
         request_max_body_size=MAX_FILES * MAX_BYTES + 256 * 1024,
     )
     async def images(self, request: Req) -> UploadedMany:
-        await run_sync(authenticate, request)
+        user = await run_sync(authenticate, request)
         files = await files_of(request, "images", MAX_FILES)
         raws = [await read_bounded(file) for file in files]
-        outcomes = await run_sync(container_of(request).uploads.upload_images, raws)
+        outcomes = await run_sync(
+            container_of(request).uploads.upload_images, Actor.user(user.id), raws
+        )
         uploaded, failed = [], []
         for index, (file, outcome) in enumerate(zip(files, outcomes, strict=True)):
-            if isinstance(outcome, ImageRejected):
-                failed.append(Failure(index=index, filename=file.filename, error=outcome.message))
+            if isinstance(outcome, RefusedImage):
+                failed.append(Failure(index=index, filename=file.filename, error=outcome.reason))
             else:
                 uploaded.append(_uploaded(request, outcome))
         if not uploaded:
@@ -159,9 +166,11 @@ class ListingImagesController(Controller):
         raws = [await read_bounded(f) for f in files]
         container = container_of(request)
 
-        def attach() -> list[dict[str, Any]]:
+        def attach() -> list[StoredImage]:
             with container.read_your_writes():
-                return container.listings.attach_listing_images(user.id, listing_id, raws)
+                return container.listings.attach_listing_images(
+                    Actor.user(user.id), listing_id, raws
+                )
 
         try:
             added = await run_sync(attach)
@@ -170,10 +179,10 @@ class ListingImagesController(Controller):
         base = str(request.base_url)
         data = [
             ListingImage(
-                id=i["id"],
-                image=absolute(i["url"], base) or i["url"],
-                is_primary=i["is_primary"],
-                sort_order=i["sort_order"],
+                id=i.id,
+                image=absolute(i.url, base) or i.url,
+                is_primary=i.is_primary,
+                sort_order=i.sort_order,
             )
             for i in added
         ]
@@ -191,5 +200,5 @@ class ListingImagesController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes():
-            container.listings.remove_listing_image(user.id, listing_id, data.image_id)
+            container.listings.remove_listing_image(Actor.user(user.id), listing_id, data.image_id)
         return {"success": True, "message": "Image deleted."}

@@ -8,7 +8,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.bootstrap import Container
-from api.seed import GAMES, seed_games
+from api.seed import GAMES, SEED, seed_games
 from tests.api.conftest import PASSWORD, bearer, error, register
 
 GAME_LIST_FIELDS = {
@@ -162,4 +162,4 @@ def test_a_category_under_an_unknown_parent_is_refused(container: Container) -> 
     from domain.errors import NotFound
 
     with pytest.raises(NotFound):
-        container.catalogue.add_category("Orphans", parent_slug="nowhere")
+        container.catalogue.add_category(SEED, "Orphans", parent_slug="nowhere")
