@@ -1,5 +1,5 @@
 """202 Accepted: a command is committed, but the read model its answer is built from has not
-caught up with it (the projector is stopped or far behind; see ``Container.read_your_writes``).
+caught up with it (the projector is stopped or far behind; see projections/freshness.py).
 
 Reading that read model would answer stale data or a 404 for something that exists, so the
 command answers what it knows for sure: the id (and the status when it has it), a ``Location``
@@ -18,12 +18,7 @@ import msgspec
 from litestar import MediaType, Response
 from litestar.openapi import ResponseSpec
 
-
-class Written:
-    """What a command's read-your-writes wait found: ``caught_up`` is False when the read
-    models had not reached the command's events within READ_YOUR_WRITES_TIMEOUT."""
-
-    caught_up = True
+from projections.freshness import Written
 
 
 class Accepted(Exception):

@@ -8,6 +8,7 @@ from typing import Any
 import structlog
 from litestar import Litestar, Request, get
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -15,7 +16,6 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from api.auth import bearer_token, client_address, container_of
-from api.bootstrap import Container, build
 from api.controllers.auth import AuthController, ProfileController
 from api.controllers.games import AdminGamesController, GamesController
 from api.controllers.health import HealthController, presents_health_token
@@ -31,11 +31,13 @@ from api.controllers.subscriptions import ProfileMoneyController, SubscriptionsC
 from api.controllers.uploads import ListingImagesController, UploadController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS, ApiError
-from api.logs import configure_logging
 from api.openapi import document_errors
-from api.ratelimit import client_key, scope_is_health, scope_of
+from api.proxies import TrustedProxies
+from api.ratelimit import RateLimiter, client_key, parse_limits, scope_is_health, scope_of
 from api.security_headers import security_headers
-from application.tokens import TokenInvalid
+from application.errors import TokenInvalid
+from wibestore.container import Container, build
+from wibestore.logs import configure_logging
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +81,7 @@ def require_json(request: Request[Any, Any, Any]) -> None:
 async def throttle(request: Request[Any, Any, Any]) -> None:
     """429 once a client is over its scope's limit (see api/ratelimit.py)."""
     container = container_of(request)
-    limiter = container.rate_limiter
+    limiter: RateLimiter = request.app.state.rate_limiter
     if not limiter.limits:
         return
     scope = scope_of(request.url.path, request.method)
@@ -119,6 +121,10 @@ def create_app(container: Container | None = None) -> Litestar:
     configure_logging()
     owned = container is None
     the_container = container or build()
+    settings = the_container.settings
+    # The API's own parts: who the client is behind our proxies, and its request limits.
+    proxies = TrustedProxies(settings.trusted_proxies)
+    limiter = RateLimiter(parse_limits(settings.rate_limits), the_container.request_counts)
 
     async def start(app: Litestar) -> None:
         app.state.container = the_container
@@ -131,7 +137,6 @@ def create_app(container: Container | None = None) -> Litestar:
         if owned:
             the_container.close()
 
-    settings = the_container.settings
     app = Litestar(
         route_handlers=[
             AuthController,
@@ -160,6 +165,7 @@ def create_app(container: Container | None = None) -> Litestar:
         before_request=before_request,
         before_send=[security_headers(settings.is_production)],
         on_startup=[start],
+        state=State({"proxies": proxies, "rate_limiter": limiter}),
         on_shutdown=[stop],
         cors_config=CORSConfig(
             allow_origins=["*"]

@@ -7,10 +7,11 @@ from uuid import UUID
 
 from litestar.connection import ASGIConnection
 
-from api.bootstrap import Container
 from api.errors import ApiError
-from application.tokens import TokenInvalid
+from api.proxies import TrustedProxies
+from application.errors import TokenInvalid
 from projections.sessions import token_holder_row
+from wibestore.container import Container
 
 
 def container_of(request: ASGIConnection[Any, Any, Any, Any]) -> Container:
@@ -69,7 +70,7 @@ def require_staff(request: ASGIConnection[Any, Any, Any, Any]) -> Any:
 def client_address(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The client's IP: the peer, or what our trusted proxies say it is (api/proxies.py)."""
     peer = request.client.host if request.client else "unknown"
-    proxies = container_of(request).proxies
+    proxies: TrustedProxies = request.app.state.proxies
     if not proxies.networks:
         return peer
     return proxies.client(peer, request.headers.getall("x-forwarded-for", []))

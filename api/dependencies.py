@@ -24,7 +24,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import SkipValidation
 
-from api.accepted import Written
 from api.auth import authenticate, container_of, token_session
 from api.errors import ApiError
 from application.accounts import Accounts
@@ -35,6 +34,7 @@ from application.listings import Listings
 from application.payments import Payments
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
+from projections.freshness import Written
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 T = TypeVar("T")

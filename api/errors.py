@@ -21,12 +21,13 @@ from api.accepted import Accepted, accepted_response
 from api.logs import request_secrets, safe_traceback
 from application.errors import (
     AuthenticationFailed,
+    GoogleRejected,
     IncorrectPassword,
+    ServiceUnavailable,
     Throttled,
+    TokenInvalid,
 )
-from application.google import GoogleRejected
-from application.images import ImageRejected
-from application.tokens import TokenInvalid
+from application.ports import ImageRejected
 from domain.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.wallet import InsufficientFunds
 from projections.runtime import DATABASE_DOWN
@@ -65,19 +66,6 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
         self.details = details or {}
         self.headers = headers or {}
-
-
-class ServiceUnavailable(Exception):
-    """A dependency the request cannot be served safely without is down (the database; Redis
-    for idempotency records and the task queue): 503 with Retry-After, and the client tries
-    again later. Nothing is written: a command's events are saved all or none, never twice."""
-
-    def __init__(
-        self, dependency: str, retry_after: int = DATABASE_RETRY_AFTER, message: str = ""
-    ) -> None:
-        super().__init__(message or f"{dependency} is unavailable")
-        self.dependency, self.retry_after = dependency, retry_after
-        self.message = message or "The service is temporarily unavailable; try again shortly."
 
 
 def envelope(

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
-import redis
 import structlog
 from litestar import MediaType, Request, Response
 
 from api.accepted import Accepted, accepted_body
-from api.errors import ApiError, ServiceUnavailable, api_error, domain_error
+from api.errors import ApiError, api_error, domain_error
+from application.errors import ServiceUnavailable
+from application.ports import IdempotencyRecords
 from domain.errors import DomainError
 
 log = structlog.get_logger(__name__)
@@ -37,69 +36,8 @@ IN_FLIGHT_SECONDS = 60
 HEADER = "Idempotency-Key"
 
 
-class Store(Protocol):
-    def claim(self, key: str, record: str, ttl: int) -> str | None:
-        """Claim ``key`` (returns None), or return what is stored under it."""
-
-    def put(self, key: str, record: str, ttl: int) -> None: ...
-
-    def drop(self, key: str) -> None: ...
-
-
-class RedisStore:
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    def claim(self, key: str, record: str, ttl: int) -> str | None:
-        try:
-            return self._claim(key, record, ttl)
-        except redis.RedisError as e:
-            raise ServiceUnavailable("redis", 5) from e
-
-    def _claim(self, key: str, record: str, ttl: int) -> str | None:
-        if self.client.set(key, record, nx=True, ex=ttl):
-            return None
-        stored = self.client.get(key)
-        if stored is None:  # expired between the two calls: claim again
-            return self._claim(key, record, ttl)
-        return stored.decode() if isinstance(stored, bytes) else str(stored)
-
-    def put(self, key: str, record: str, ttl: int) -> None:
-        self.client.set(key, record, ex=ttl)
-
-    def drop(self, key: str) -> None:
-        self.client.delete(key)
-
-
-class MemoryStore:
-    """For the embedded default (one process)."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, tuple[float, str]] = {}
-        self._lock = threading.Lock()
-
-    def claim(self, key: str, record: str, ttl: int) -> str | None:
-        with self._lock:
-            now = time.monotonic()
-            found = self._items.get(key)
-            if found is not None and found[0] > now:
-                return found[1]
-            self._items[key] = (now + ttl, record)
-            if len(self._items) > 100_000:
-                self._items = {k: v for k, v in self._items.items() if v[0] > now}
-            return None
-
-    def put(self, key: str, record: str, ttl: int) -> None:
-        with self._lock:
-            self._items[key] = (time.monotonic() + ttl, record)
-
-    def drop(self, key: str) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
 def once(
-    store: Store,
+    store: IdempotencyRecords,
     request: Request[Any, Any, Any],
     user_id: Any,
     body: Any,
@@ -145,16 +83,16 @@ def once(
             if headers:
                 record["headers"] = headers
             store.put(slot, json.dumps(record), KEEP_SECONDS)
-    except redis.RedisError as e:  # the command is done: answer it, lose only the record
-        log.warning("idempotency.record_lost", slot=slot, error=str(e))
+    except ServiceUnavailable as e:  # the command is done: answer it, lose only the record
+        log.warning("idempotency.record_lost", slot=slot, error=str(e.__cause__ or e))
     return _respond(status, content, headers=headers)
 
 
-def _forget(store: Store, slot: str) -> None:
+def _forget(store: IdempotencyRecords, slot: str) -> None:
     try:
         store.drop(slot)
-    except redis.RedisError as e:  # the claim expires by itself within IN_FLIGHT_SECONDS
-        log.warning("idempotency.claim_kept", slot=slot, error=str(e))
+    except ServiceUnavailable as e:  # the claim expires by itself within IN_FLIGHT_SECONDS
+        log.warning("idempotency.claim_kept", slot=slot, error=str(e.__cause__ or e))
 
 
 def fingerprint_of(method: str, path: str, body: Any) -> str:

@@ -19,7 +19,7 @@ from api.pagination import Paging
 from api.query import documented
 from domain.game import game_id
 from domain.money import parse_amount
-from projections import listing_queries as q
+from projections.listings import queries as q
 
 Ordering = tuple[tuple[str, bool], ...]  # (field, descending)
 NEWEST_FIRST: Ordering = (("created_at", True),)

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from api.schemas import Body, UserPublic, absolute, iso, money, public_user_from_row
+from api.schemas import Body, UserPublic, absolute, iso, public_user_from_row
 from domain.listing import (
+    DESCRIPTION_FIELDS,
     MAX_DESCRIPTION,
     MAX_FEATURE,
     MAX_FEATURES,
@@ -20,10 +21,11 @@ from domain.listing import (
     MAX_SKINS,
     MAX_TITLE,
     MAX_WARRANTY_DAYS,
+    PRICE_FIELDS,
     LoginMethod,
     discount_percentage,
 )
-from domain.money import parse_amount
+from domain.money import format_amount, parse_amount
 
 Amount = Annotated[str, Meta(max_length=32)] | int | float
 Short = Annotated[str, Meta(max_length=MAX_SHORT)]
@@ -140,29 +142,14 @@ class ListingFields(Body):
     def changes(self) -> dict[str, Any]:
         """The domain's field names and units (tiyin) for what the body carries."""
         out: dict[str, Any] = {}
-        for name in (
-            "title",
-            "description",
-            "warranty_days",
-            "sale_percent",
-            "sale_ends_at",
-            "login_method",
-            "level",
-            "rank",
-            "skins_count",
-            "features",
-        ):
+        for name in DESCRIPTION_FIELDS:
             value = getattr(self, name)
             if value is not UNSET:
                 out[name] = value
-        if self.price is not UNSET:
-            out["price"] = parse_amount(self.price, "price")
-        if self.original_price is not UNSET:
-            out["original_price"] = (
-                None
-                if self.original_price is None
-                else parse_amount(self.original_price, "original_price")
-            )
+        for name in PRICE_FIELDS:
+            value = getattr(self, name)
+            if value is not UNSET:
+                out[name] = None if value is None else parse_amount(value, name)
         info = dict(self.account_additional_info or {}) if self.account_additional_info else {}
         if self.weapon_type is not UNSET:
             info["weapon_type"] = self.weapon_type
@@ -218,8 +205,10 @@ def listing_from_row(row: Any, base: str) -> Listing:
         game_icon=row.game_icon,
         title=row.title,
         description=row.description,
-        price=money(row.price),
-        original_price=money(row.original_price) if row.original_price is not None else None,
+        price=format_amount(row.price),
+        original_price=format_amount(row.original_price)
+        if row.original_price is not None
+        else None,
         discount_percentage=discount_percentage(row.price, row.original_price),
         status=row.status,
         is_premium=row.is_premium,

@@ -10,8 +10,10 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from api.listing_schemas import Amount, Listing
-from api.schemas import Body, iso, money
+from api.schemas import Body, iso
+from domain.money import format_amount
 from domain.subscription import PLANS, Plan
+from domain.user import display_name
 
 METHOD_NAMESPACE = uuid.UUID("6a0d4c1e-7b2f-4e3a-8c9d-0e1f2a3b4c5d")
 Reason = Annotated[str, Meta(max_length=2000)]
@@ -62,7 +64,7 @@ class Transaction(msgspec.Struct):
 def transaction_from_row(row: Any, checkout_url: str | UnsetType = UNSET) -> Transaction:
     return Transaction(
         id=str(row.id),
-        amount=money(row.amount),
+        amount=format_amount(row.amount),
         currency=row.currency,
         type=row.type,
         status=row.status,
@@ -79,10 +81,10 @@ def transaction_from_row(row: Any, checkout_url: str | UnsetType = UNSET) -> Tra
 
 def transaction_from_deposit(deposit: Any, checkout_url: str | UnsetType = UNSET) -> Transaction:
     """A new deposit's transaction from the Deposit its command saved, field for field what
-    the money projector writes for ``Deposit.Requested`` (for when it has not caught up)."""
+    the transactions projector writes for ``Deposit.Requested`` (for when it has not caught up)."""
     return Transaction(
         id=str(deposit.id),
-        amount=money(deposit.amount),
+        amount=format_amount(deposit.amount),
         currency="UZS",
         type="deposit",
         status=deposit.status,
@@ -119,7 +121,7 @@ def admin_transaction_from_row(row: Any) -> AdminTransaction:
         user=str(row.user_id),
         user_name=row.user_full_name or "",
         user_email=row.user_email or "",
-        amount=money(row.amount),
+        amount=format_amount(row.amount),
         type=row.type,
         status=row.status,
         payment_method=method.id if method else None,
@@ -169,11 +171,12 @@ class EscrowCard(EscrowFields, kw_only=True):
 
 
 def _name(row: Any, prefix: str) -> str:
+    """The display name of the escrow's buyer or seller; "" when their row is missing."""
     email = getattr(row, f"{prefix}_email", None)
     if email is None:
         return ""
-    full_name = getattr(row, f"{prefix}_full_name", "") or ""
-    return full_name or getattr(row, f"{prefix}_username", None) or email.split("@", 1)[0]
+    full_name = getattr(row, f"{prefix}_full_name", "")
+    return display_name(full_name, getattr(row, f"{prefix}_username", None), email)
 
 
 def _escrow_fields(row: Any) -> dict[str, Any]:
@@ -184,9 +187,9 @@ def _escrow_fields(row: Any) -> dict[str, Any]:
         "buyer_name": _name(row, "buyer"),
         "seller": str(row.seller_id),
         "seller_name": _name(row, "seller"),
-        "amount": money(row.amount),
-        "commission_amount": money(row.commission),
-        "seller_earnings": money(row.amount - row.commission),
+        "amount": format_amount(row.amount),
+        "commission_amount": format_amount(row.commission),
+        "seller_earnings": format_amount(row.seller_earnings),
         "status": row.status,
         "buyer_confirmed_at": iso(row.buyer_confirmed_at),
         "seller_paid_at": iso(row.seller_paid_at),
@@ -217,6 +220,21 @@ def escrow_card_from_row(row: Any, card: Listing | None) -> EscrowCard:
     )
 
 
+def dashboard_of(listed: tuple[int, int, int], sold: tuple[int, int]) -> dict[str, Any]:
+    """CONTRACT §2.2 dashboard numbers of a seller: (active, sold, views) of their listings and
+    (count, earnings) of their released sales."""
+    active, sold_listings, views = listed
+    sales_count, earned = sold
+    return {
+        "active_listings": active,
+        "sold_listings": sold_listings,
+        "total_views": views,
+        "total_sales_count": sales_count,
+        "total_sales_amount": format_amount(earned),
+        "conversion": round(sales_count / views * 100, 2) if views else 0,
+    }
+
+
 class SubscriptionPlan(msgspec.Struct):
     id: str
     name: str
@@ -235,8 +253,8 @@ def plan_out(plan: Plan) -> SubscriptionPlan:
         id=str(plan.id),
         name=plan.name,
         slug=plan.slug,
-        price_monthly=money(plan.price_monthly),
-        price_yearly=money(plan.price_yearly),
+        price_monthly=format_amount(plan.price_monthly),
+        price_yearly=format_amount(plan.price_yearly),
         commission_rate=str(plan.commission_rate),
         features=list(plan.features),
         is_premium=plan.is_premium,
@@ -279,7 +297,7 @@ def subscription_from_row(row: Any, now: datetime) -> UserSubscription:
         created_at=iso(row.created_at) or "",
         billing_period=row.period,
         payment_history=[
-            {**p, "amount": money(int(p["amount"]))} for p in (row.payment_history or [])
+            {**p, "amount": format_amount(int(p["amount"]))} for p in (row.payment_history or [])
         ],
     )
 

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from domain.money import format_amount
+from domain.user import display_name
 from projections.users import as_utc
 
 SERVER_TZ = ZoneInfo("Asia/Tashkent")
@@ -174,23 +176,12 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(SERVER_TZ).isoformat() if value is not None else None
 
 
-def money(minor: int) -> str:
-    """Integer tiyin as the contract's 2-place decimal string."""
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
-
-
 class _Unprefixed:
     def __init__(self, row: Any, prefix: str) -> None:
         self._row, self._prefix = row, prefix
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._row, self._prefix + name)
-
-
-def display_name(row: Any) -> str:
-    return row.full_name or row.username or row.email.split("@", 1)[0]
 
 
 def absolute(url: str | None, base: str) -> str | None:
@@ -206,7 +197,7 @@ def user_from_row(row: Any, base_url: str) -> User:
         email=row.email,
         username=row.username,
         full_name=row.full_name,
-        display_name=display_name(row),
+        display_name=display_name(row.full_name, row.username, row.email),
         phone_number=row.phone_number,
         telegram_id=row.telegram_id,
         telegram_username=row.telegram_username,
@@ -214,10 +205,10 @@ def user_from_row(row: Any, base_url: str) -> User:
         avatar_url=avatar,
         bio=row.bio,
         is_verified=row.is_verified,
-        rating=money(row.rating_cents),
+        rating=format_amount(row.rating_cents),  # hundredths, written as amounts are
         total_sales=row.total_sales,
         total_purchases=row.total_purchases,
-        balance=money(row.balance_minor),
+        balance=format_amount(row.balance_minor),
         language=row.language,
         timezone=row.timezone,
         created_at=iso(row.created_at) or "",
@@ -236,9 +227,9 @@ def public_user_from_row(row: Any, base_url: str, prefix: str = "") -> UserPubli
         row = _Unprefixed(row, prefix)
     return UserPublic(
         id=row.id,
-        display_name=display_name(row),
+        display_name=display_name(row.full_name, row.username, row.email),
         avatar=absolute(row.avatar, base_url),
-        rating=money(row.rating_cents),
+        rating=format_amount(row.rating_cents),
         total_sales=row.total_sales,
         created_at=iso(row.created_at) or "",
         plan=row.plan,

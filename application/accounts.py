@@ -13,11 +13,22 @@ import msgspec
 from eventsourcing.persistence import IntegrityError
 
 from application.actor import Actor
-from application.errors import AuthenticationFailed, IncorrectPassword, InvalidToken, Throttled
+from application.errors import (
+    AuthenticationFailed,
+    IncorrectPassword,
+    InvalidToken,
+    Throttled,
+    TokenInvalid,
+)
 from application.marketplace import Marketplace
-from application.passwords import Passwords
-from application.ports import Clock, Email, GoogleAccount, LoginThrottle
-from application.tokens import TokenInvalid, Tokens
+from application.ports import (
+    Clock,
+    Email,
+    GoogleAccount,
+    LoginThrottle,
+    PasswordHasher,
+    TokenIssuer,
+)
 from application.uploads import Uploads
 from domain.errors import Conflict, NotFound
 from domain.session import Outcome, Session, SessionRevoked
@@ -45,8 +56,8 @@ class Accounts:
         app: Marketplace,
         *,
         clock: Clock,
-        passwords: Passwords,
-        tokens: Tokens,
+        passwords: PasswordHasher,
+        tokens: TokenIssuer,
         throttle: LoginThrottle,
         send_email: Callable[[Email], None],
         frontend_url: str,

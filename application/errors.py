@@ -29,3 +29,30 @@ class IncorrectPassword(DomainError):
 class InvalidToken(DomainError):
     def __init__(self) -> None:
         super().__init__("Invalid token.")
+
+
+class TokenInvalid(Exception):
+    """The token is missing, malformed, tampered with, expired, of the wrong type or revoked."""
+
+    def __init__(self, message: str = "Token is invalid or expired") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class GoogleRejected(Exception):
+    """Google did not vouch for the credential (or sign-in with Google is not configured)."""
+
+    def __init__(self, message: str = "Invalid Google access token.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ServiceUnavailable(Exception):
+    """A dependency the request cannot be served safely without is down (the database; Redis
+    for idempotency records and the task queue): 503 with Retry-After, and the client tries
+    again later. Nothing is written: a command's events are saved all or none, never twice."""
+
+    def __init__(self, dependency: str, retry_after: int = 5, message: str = "") -> None:
+        super().__init__(message or f"{dependency} is unavailable")
+        self.dependency, self.retry_after = dependency, retry_after
+        self.message = message or "The service is temporarily unavailable; try again shortly."

@@ -16,9 +16,8 @@ from application.actor import Actor
 from application.listings import Listings
 from application.marketplace import Marketplace
 from application.payments import Payments
-from application.ports import Clock
+from application.ports import Clock, CredentialsVault
 from application.subscriptions import Subscriptions
-from application.vault import Vault
 from domain.chat import ChatRoom, order_room_id
 from domain.errors import Conflict, NotFound
 from domain.escrow import Escrow
@@ -32,7 +31,7 @@ class Escrows:
         app: Marketplace,
         *,
         clock: Clock,
-        vault: Vault,
+        vault: CredentialsVault,
         listings: Listings,
         payments: Payments,
         subscriptions: Subscriptions,

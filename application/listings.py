@@ -17,9 +17,8 @@ from eventsourcing.persistence import IntegrityError
 
 from application.actor import Actor, active_user, platform_only, staff_member
 from application.marketplace import Marketplace
-from application.ports import Clock
+from application.ports import Clock, CredentialsVault
 from application.uploads import Uploads
-from application.vault import Vault
 from domain.errors import DomainError, NotFound
 from domain.game import Game, game_id
 from domain.listing import Listing
@@ -36,7 +35,9 @@ class ListingImage(msgspec.Struct, frozen=True):
 
 
 class Listings:
-    def __init__(self, app: Marketplace, *, clock: Clock, vault: Vault, uploads: Uploads) -> None:
+    def __init__(
+        self, app: Marketplace, *, clock: Clock, vault: CredentialsVault, uploads: Uploads
+    ) -> None:
         self.app = app
         self.clock = clock
         self.vault = vault

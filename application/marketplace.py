@@ -19,10 +19,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
-from eventsourcing.postgres import PostgresDatastore
 
-from application.event_store_guard import OutageGuard
-from application.group_commit import GroupCommitRecorder
 from domain.errors import Conflict, NotFound
 
 A = TypeVar("A", bound=Aggregate)
@@ -33,21 +30,21 @@ ATTEMPTS = 10
 class Marketplace(Application[UUID]):
     name = "Marketplace"
 
-    def __init__(self, env: dict[str, str]) -> None:
-        super().__init__(env)
+    def __init__(
+        self,
+        env: dict[str, str],
+        wrap_recorder: Callable[[ApplicationRecorder], ApplicationRecorder] | None = None,
+    ) -> None:
+        """``wrap_recorder`` wraps the store's recorder as it is made: the composition root
+        passes group commit and fail-fast-while-down (adapters/group_commit.py)."""
+        self._wrap_recorder = wrap_recorder
+        super().__init__(env)  # makes the recorder
         self.saved_listeners: list[Callable[[int], None]] = []
         self._local = threading.local()
 
     def construct_recorder(self) -> ApplicationRecorder:
-        """The store's recorder, with concurrent saves grouped into shared transactions and,
-        on PostgreSQL, commands failing fast while the server is down (event_store_guard.py)."""
         recorder = super().construct_recorder()
-        datastore = getattr(recorder, "datastore", None)
-        if isinstance(datastore, PostgresDatastore):
-            self.outage: OutageGuard | None = OutageGuard(datastore)
-        else:
-            self.outage = None
-        return GroupCommitRecorder(recorder)
+        return recorder if self._wrap_recorder is None else self._wrap_recorder(recorder)
 
     # --- loading ----------------------------------------------------------------------------
     def load(self, aggregate_id: UUID, kind: type[A], missing: str = "Not found.") -> A:

@@ -7,7 +7,6 @@ adapters for the ports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,14 +15,19 @@ from application.catalogue import Catalogue
 from application.escrows import Escrows
 from application.listings import Listings
 from application.marketplace import Marketplace
-from application.media import MediaStore
-from application.passwords import Passwords
 from application.payments import Payments
-from application.ports import Clock, Email, LoginThrottle
+from application.ports import (
+    Clock,
+    CredentialsVault,
+    ImageProcessor,
+    LoginThrottle,
+    MediaStore,
+    PasswordHasher,
+    TaskQueue,
+    TokenIssuer,
+)
 from application.subscriptions import Subscriptions
-from application.tokens import Tokens
 from application.uploads import Uploads
-from application.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -42,18 +46,20 @@ def compose(
     app: Marketplace,
     *,
     clock: Clock,
-    passwords: Passwords,
-    tokens: Tokens,
+    passwords: PasswordHasher,
+    tokens: TokenIssuer,
     throttle: LoginThrottle,
-    send_email: Callable[[Email], None],
+    tasks: TaskQueue,
     frontend_url: str,
-    vault: Vault,
+    vault: CredentialsVault,
     media: MediaStore,
-    request_thumbnail: Callable[[str, str], None],
+    images: ImageProcessor,
     delivery_window: timedelta,
     confirmation_window: timedelta,
 ) -> Services:
-    uploads = Uploads(clock=clock, media=media, request_thumbnail=request_thumbnail)
+    uploads = Uploads(
+        clock=clock, media=media, images=images, request_thumbnail=tasks.make_thumbnail
+    )
     listings = Listings(app, clock=clock, vault=vault, uploads=uploads)
     payments = Payments(app, clock=clock)
     subscriptions = Subscriptions(app, clock=clock, payments=payments)
@@ -65,7 +71,7 @@ def compose(
             passwords=passwords,
             tokens=tokens,
             throttle=throttle,
-            send_email=send_email,
+            send_email=tasks.send_email,
             frontend_url=frontend_url,
             uploads=uploads,
         ),

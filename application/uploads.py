@@ -12,9 +12,7 @@ from contextlib import contextmanager
 import msgspec
 
 from application.actor import Actor
-from application.images import CleanImage, ImageRejected, clean
-from application.media import MediaStore
-from application.ports import Clock
+from application.ports import CleanImage, Clock, ImageProcessor, ImageRejected, MediaStore
 
 
 class UploadedImage(msgspec.Struct, frozen=True):
@@ -39,10 +37,16 @@ class Uploads:
     down) is removed again and the error raised, and so are the others of the same request."""
 
     def __init__(
-        self, *, clock: Clock, media: MediaStore, request_thumbnail: Callable[[str, str], None]
+        self,
+        *,
+        clock: Clock,
+        media: MediaStore,
+        images: ImageProcessor,
+        request_thumbnail: Callable[[str, str], None],
     ) -> None:
         self.clock = clock
         self.media = media
+        self.images = images
         self.request_thumbnail = request_thumbnail
 
     def upload_image(self, actor: Actor, raw: bytes) -> UploadedImage:
@@ -53,7 +57,7 @@ class Uploads:
 
     def check_image(self, raw: bytes) -> CleanImage:
         """The cleaned image, or ImageRejected: nothing is stored yet."""
-        return clean(raw, self.clock.now().date())
+        return self.images.clean(raw, self.clock.now().date())
 
     def store_image(self, image: CleanImage) -> UploadedImage:
         url = self.media.save(image.name, image.data)
@@ -100,3 +104,12 @@ class Uploads:
                 self.media.delete(image.name)
                 self.media.delete(image.thumbnail_name)
             raise
+
+    def make_thumbnail(self, name: str, thumbnail_name: str) -> str:
+        """The task's work: the thumbnail of a stored image, and its URL; "" when the image is
+        gone (its upload was rolled back)."""
+        try:
+            original = self.media.read(name)
+        except FileNotFoundError:
+            return ""
+        return self.media.save(thumbnail_name, self.images.thumbnail(original))

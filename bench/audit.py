@@ -28,11 +28,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from api.bootstrap import build
-from api.seed import seed_games
 from application.actor import Actor
 from bench.common import DATABASE_URL, bench_settings, checkpoint, fresh_schemas, header
 from projections.audit import run_audit
+from wibestore.container import build
+from wibestore.seed import seed_games
 
 PASSWORD = "Qz7!mountain-Ledger"
 UZS = 100

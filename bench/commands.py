@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
-from api.bootstrap import build
 from application.accounts import Accounts
 from bench.common import (
     Pgbench,
@@ -35,6 +34,7 @@ from bench.common import (
     percentile,
     stop_on_sigterm,
 )
+from wibestore.container import build
 
 PASSWORD = "Qz7!mountain-Ledger"
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from application.settings import Settings
+from wibestore.settings import Settings
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -328,7 +328,7 @@ def start_production_api(
         **env,
     )
     subprocess.run(
-        python_module("api.cli", "migrate"),
+        python_module("wibestore.cli", "migrate"),
         env=environ,
         cwd=ROOT,
         check=True,
@@ -336,7 +336,7 @@ def start_production_api(
         stderr=log,
         timeout=60,
     )
-    started.append(Child("projector", python_module("api.cli", "project"), environ, log))
+    started.append(Child("projector", python_module("wibestore.cli", "project"), environ, log))
     port = free_port()
     server = Child("api", uvicorn_argv("api.app:create_app", port, workers), environ, log)
     started.append(server)

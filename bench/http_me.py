@@ -1,8 +1,8 @@
 """Requests/s of ``GET /api/v1/auth/me/`` against Litestar's hello world, served the same way.
 
 The product runs in its production shape: ``uvicorn api.app:create_app --factory --workers 2``
-on PostgreSQL + Redis with RUN_PROJECTORS=false and a separate ``python -m api.cli project``
-process, after ``python -m api.cli migrate``. A user registered over HTTP gives the bearer
+on PostgreSQL + Redis with RUN_PROJECTORS=false and a separate ``python -m wibestore.cli project``
+process, after ``python -m wibestore.cli migrate``. A user registered over HTTP gives the bearer
 token; every request decodes it and reads the caller's row from the users read model.
 
 Baseline, same run, same uvicorn flags: ``bench.hello:create_app`` (one async GET handler

@@ -1,4 +1,4 @@
-"""Memory of one image upload: how much one call of ``application.images.clean`` raises a
+"""Memory of one image upload: how much one call of ``adapters.images.clean`` raises a
 process's peak RSS (``ru_maxrss``), for ordinary and hostile files.
 
 Each file is cleaned in a fresh child process that has already imported Pillow and cleaned a
@@ -53,7 +53,7 @@ def _reset_peak() -> None:
 
 
 def child(path: Path) -> dict[str, Any]:
-    from application.images import ImageRejected, clean
+    from adapters.images import ImageRejected, clean
     from tests.images import encoded
 
     today = date(2026, 1, 1)
@@ -113,7 +113,7 @@ def noisy_animation(frames: int, size: tuple[int, int]) -> bytes:
 
 
 def cases() -> dict[str, bytes]:
-    from application.images import MAX_ANIMATION_PIXELS
+    from adapters.images import MAX_ANIMATION_PIXELS
     from tests.images import animated_gif, encoded, growing_animation, tiny_animation
 
     full = MAX_ANIMATION_PIXELS // (1920 * 1080)  # full-size frames within the budget

@@ -1,7 +1,7 @@
 """Listings at catalogue scale: seeding, a read-model rebuild, and the public listing endpoints.
 
 1. Seed, in fresh PostgreSQL schemas, through the Marketplace's own commands (``fast_passwords``,
-   in-process projectors off): the 40 games of ``api.seed``, 50 sellers, and 10,000 listings
+   in-process projectors off): the 40 games of ``wibestore.seed``, 50 sellers, and 10,000 listings
    spread over the games (varied titles and descriptions, prices, levels, ranks, warranties),
    every one approved and about 10 % made premium. 8 threads share the saves; the seeding rate
    (saves/s) is printed. Then the users and games projections catch up (``--full-first-catch-up``
@@ -17,8 +17,8 @@
    TestClient and straight through the ASGI app (against a no-I/O sync and async handler),
    and pyinstrument profiles of the list and detail work when pyinstrument is installed.
 4. HTTP, production shape (as bench/http_me.py): ``uvicorn api.app:create_app --factory
-   --workers 2``, RUN_PROJECTORS=false plus a ``python -m api.cli project`` process, after
-   ``python -m api.cli migrate``; anonymous requests, wrk -t2 -c32 -d10s (or the Python
+   --workers 2``, RUN_PROJECTORS=false plus a ``python -m wibestore.cli project`` process, after
+   ``python -m wibestore.cli migrate``; anonymous requests, wrk -t2 -c32 -d10s (or the Python
    client) on (a) the first page, (b) a filtered + searched + ordered page, (c) one listing's
    detail, as the product leaves its read model (never ANALYZEd: this server runs with
    autovacuum off). Then ANALYZE the read model and measure (a) and (b) again. Baseline, same
@@ -59,12 +59,9 @@ from psycopg import sql
 from sqlalchemy import Engine, and_, event, func, select
 
 from api.app import create_app
-from api.bootstrap import Container, build
 from api.listing_schemas import listing_from_row
 from api.pagination import Page
-from api.seed import GAMES, seed_games
 from application.actor import Actor
-from application.settings import Settings
 from bench.common import (
     CORES,
     DATABASE_URL,
@@ -79,10 +76,13 @@ from bench.common import (
 from bench.http_me import load, measure_hello, print_log_tail, row
 from bench.load import LoadResult, add_load_options, available_tool, describe
 from domain.game import game_id
-from projections import listing_queries as q
 from projections.listings import listings as listings_table
+from projections.listings import queries as q
 from projections.listings import search_text
 from projections.runtime import ProjectionRunner
+from wibestore.container import Container, build
+from wibestore.seed import GAMES, seed_games
+from wibestore.settings import Settings
 
 PASSWORD = "Qz7!mountain-Ledger"
 LIST = "/api/v1/listings/"
@@ -555,7 +555,7 @@ def profile(container: Container, seeded: Seeded, args: argparse.Namespace) -> S
         ),
         n,
     )
-    limiter = getattr(container, "rate_limiter", None)
+    limiter = getattr(app.state, "rate_limiter", None)
     if limiter is not None and limiter.limits:  # what every request pays before its handler
         check = timed(lambda: limiter.check("anon", "ip:bench-listings"), n)
         parts.append(("rate limiter check (Redis pipeline)", check))

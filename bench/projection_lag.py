@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
 
-from api.bootstrap import Container, build
 from bench.common import bench_settings, fresh_schemas, header, percentile, stop_on_sigterm
 from projections.users import user_row
+from wibestore.container import Container, build
 
 PASSWORD = "Qz7!mountain-Ledger"
 TARGET_P99_MS = 20.0  # DESIGN.md §6: projection lag from commit to read model, p99 < 20 ms

@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from api.bootstrap import build
-from api.seed import seed_games
 from application.actor import Actor
 from bench.common import (
     CpuMeter,
@@ -49,6 +47,8 @@ from bench.common import (
 )
 from bench.load import KeepAlive
 from projections.audit import run_audit
+from wibestore.container import build
+from wibestore.seed import seed_games
 
 PASSWORD = "Qz7!mountain-Ledger"
 PRICE = "100000"

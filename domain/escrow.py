@@ -19,15 +19,21 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, NotFound
+from domain.subscription import PLANS_BY_SLUG
 
-COMMISSION_RATES = {"free": Decimal("0.10"), "premium": Decimal("0.08"), "pro": Decimal("0.05")}
 OPEN = frozenset({"paid", "delivered", "disputed"})
 
 
 def commission_for(price: int, plan: str) -> int:
-    """The platform's cut of ``price`` (tiyin) for a seller on ``plan``, half-even to the tiyin."""
-    rate = COMMISSION_RATES.get(plan, COMMISSION_RATES["free"])
+    """The platform's cut of ``price`` (tiyin) for a seller on ``plan`` (its commission rate,
+    the free plan's for an unknown one), half-even to the tiyin."""
+    rate = PLANS_BY_SLUG.get(plan, PLANS_BY_SLUG["free"]).commission_rate
     return int((Decimal(price) * rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def seller_earnings(price: int, commission: int) -> int:
+    """What a released sale credits its seller: the price less the platform's commission."""
+    return price - commission
 
 
 class Escrow(Aggregate):
@@ -113,7 +119,7 @@ class Escrow(Aggregate):
 
     @property
     def seller_earnings(self) -> int:
-        return self.price - self.commission
+        return seller_earnings(self.price, self.commission)
 
     @property
     def is_settled(self) -> bool:

@@ -26,24 +26,25 @@ MAX_WARRANTY_DAYS = 32767
 MAX_SKINS = 1_000_000
 MAX_SHORT = 50  # level, rank
 MAX_FEATURES, MAX_FEATURE = 50, 200  # features, and the length of each
+# What a seller writes about the account, taken as is (the API's ListingWrite has the same
+# names), and its prices in tiyin.
+DESCRIPTION_FIELDS = (
+    "title",
+    "description",
+    "warranty_days",
+    "sale_percent",
+    "sale_ends_at",
+    "login_method",
+    "level",
+    "rank",
+    "skins_count",
+    "features",
+)
+PRICE_FIELDS = ("price", "original_price")
+# Everything an edit may change: the above, and what the application sets for the seller (the
+# game, found by its slug or id; extra details; the credentials, sealed).
 EDITABLE = frozenset(
-    {
-        "game_id",
-        "title",
-        "description",
-        "price",
-        "original_price",
-        "warranty_days",
-        "sale_percent",
-        "sale_ends_at",
-        "login_method",
-        "level",
-        "rank",
-        "skins_count",
-        "features",
-        "additional_info",
-        "sealed_credentials",
-    }
+    {*DESCRIPTION_FIELDS, *PRICE_FIELDS, "game_id", "additional_info", "sealed_credentials"}
 )
 MAX_IMAGES = 10
 
@@ -248,10 +249,7 @@ class Listing(Aggregate):
 
     @event(ImageRemoved)
     def _image_removed(self, image_id: str) -> None:
-        kept = [dict(i) for i in self.images if i["id"] != image_id]
-        if kept and not any(i["is_primary"] for i in kept):
-            kept[0]["is_primary"] = True
-        self.images = kept
+        self.images = without_image(self.images, image_id)
 
     # --- staff ----------------------------------------------------------------------------
     def approve(self, by: UUID, at: datetime) -> None:
@@ -360,6 +358,15 @@ def check_listing_fields(f: dict[str, Any]) -> None:
         )
     if not 0 <= f.get("skins_count", 0) <= MAX_SKINS:
         raise InvalidListing(f"Skins count must be between 0 and {MAX_SKINS}.", "skins_count")
+
+
+def without_image(images: list[dict[str, Any]], image_id: str) -> list[dict[str, Any]]:
+    """``images`` less ``image_id``: when the primary one goes, the first one left becomes
+    primary. ``ImageRemoved`` names only the image, so the listings projector applies this too."""
+    kept = [dict(i) for i in images if i["id"] != image_id]
+    if kept and not any(i["is_primary"] for i in kept):
+        kept[0]["is_primary"] = True
+    return kept
 
 
 def discount_percentage(price: int, original_price: int | None) -> int | None:

@@ -1,4 +1,8 @@
-"""Money: an integer number of tiyin (1 UZS = 100 tiyin). Never floats."""
+"""Money: an integer number of tiyin (1 UZS = 100 tiyin). Never floats.
+
+The one place amounts cross the wire: ``parse_amount`` reads what a client sends,
+``format_amount`` writes what the API answers (and what the audit's summary prints).
+"""
 
 from __future__ import annotations
 

@@ -66,6 +66,25 @@ PLANS = (
 PLANS_BY_SLUG = {p.slug: p for p in PLANS}
 
 
+# A subscription's status while it runs: renewing ("active") until the timer renews or expires
+# it at its end date, or running out ("cancelled") to its end date. Then "expired".
+RENEWING = "active"
+RUNNING_OUT = "cancelled"
+RUNNING = (RENEWING, RUNNING_OUT)
+
+
+def counts_at(status: str, end: datetime | None, at: datetime) -> bool:
+    """Whether a subscription counts at ``at`` (its plan's commission, /subscriptions/my/): a
+    renewing one until the timer renews or expires it, a cancelled one until its end date.
+    The subscriptions read model's query says the same in SQL (tests hold them together)."""
+    return status == RENEWING or (status == RUNNING_OUT and end is not None and at < end)
+
+
+def is_due(status: str, end: datetime | None, at: datetime) -> bool:
+    """Whether a running subscription has reached its end date: the timer renews or expires it."""
+    return status in RUNNING and end is not None and at >= end
+
+
 def plan_named(name: str) -> Plan:
     """A paid plan by slug or id (the frontend sends either)."""
     for plan in PLANS:
@@ -127,17 +146,15 @@ class Membership(Aggregate):
         self.auto_renew = False
 
     def plan_at(self, at: datetime) -> str:
-        """The plan that counts now: a cancelled subscription still runs to its end date."""
-        if self.status in ("active", "cancelled") and self.end is not None and at < self.end:
-            return self.plan
-        return "free"
+        """The plan that counts at ``at`` (see ``counts_at``), else free."""
+        return self.plan if counts_at(self.status, self.end, at) else "free"
 
     def subscribe(self, subscription_id: UUID, plan: Plan, period: str, at: datetime) -> int:
         """Start ``plan`` now, replacing the current subscription; return the price to debit."""
         if period not in PERIOD_DAYS:
             raise DomainError("Choose a monthly or yearly billing period.", field="billing_period")
         price = plan.price(period)
-        replaces = self.subscription_id if self.status in ("active", "cancelled") else None
+        replaces = self.subscription_id if self.status in RUNNING else None
         end = at + timedelta(days=PERIOD_DAYS[period])
         self._subscribed(subscription_id, self.user_id, plan.slug, period, price, at, end, replaces)
         return price
@@ -156,22 +173,22 @@ class Membership(Aggregate):
     ) -> None:
         self.subscription_id = subscription_id
         self.plan = plan
-        self.status = "active"
+        self.status = RENEWING
         self.end = end
         self.auto_renew = True
 
     def cancel(self, reason: str, at: datetime) -> None:
-        if self.status != "active" or self.subscription_id is None:
+        if self.status != RENEWING or self.subscription_id is None:
             raise DomainError("No active subscription found.")
         self._cancelled(self.subscription_id, reason, at)
 
     @event(Cancelled)
     def _cancelled(self, subscription_id: UUID, reason: str, at: datetime) -> None:
-        self.status = "cancelled"
+        self.status = RUNNING_OUT
         self.auto_renew = False
 
     def is_due(self, at: datetime) -> bool:
-        return self.status in ("active", "cancelled") and self.end is not None and at >= self.end
+        return is_due(self.status, self.end, at)
 
     def renewal_price(self) -> int:
         return PLANS_BY_SLUG[self.plan].price_monthly

@@ -27,6 +27,12 @@ PASSWORD_HISTORY = 5
 _PHONE = re.compile(r"^(?:\+?998)?((?:9\d|6[1-9]|7\d|3\d)\d{7})$")
 
 
+def display_name(full_name: str | None, username: str | None, email: str) -> str:
+    """How a user is shown to others: the full name, else the username, else the e-mail's
+    local part."""
+    return full_name or username or email.split("@", 1)[0]
+
+
 def normalise_phone(raw: str) -> str:
     """An Uzbek phone number as +998XXXXXXXXX, or InvalidPhoneNumber."""
     digits = re.sub(r"[\s\-()]", "", raw)

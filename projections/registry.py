@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from projections.escrows import EscrowsProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
-from projections.money import MoneyProjector
 from projections.runtime import Projector
 from projections.sessions import SessionsProjector
+from projections.subscriptions import SubscriptionsProjector
+from projections.transactions import TransactionsProjector
 from projections.users import UsersProjector
+from projections.wallets import WalletsProjector
 
 PROJECTORS: tuple[type[Projector], ...] = (
     UsersProjector,
     GamesProjector,
     ListingsProjector,
-    MoneyProjector,
+    WalletsProjector,
+    TransactionsProjector,
+    EscrowsProjector,
+    SubscriptionsProjector,
     SessionsProjector,
 )

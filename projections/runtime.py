@@ -83,6 +83,9 @@ class Projector:
     name: ClassVar[str]
     version: ClassVar[int]
     tables: ClassVar[tuple[Table, ...]]
+    # Tracking rows of retired read models this one took over (a split or a rename): its
+    # rebuild deletes them, so no stale position lingers in the read store.
+    replaces: ClassVar[tuple[str, ...]] = ()
 
     @functools.singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -107,9 +110,8 @@ class Projector:
 class ReadStore:
     """The read-model database: SQLite under the data dir, or PostgreSQL schema ``read``."""
 
-    def __init__(
-        self, url: str, schema: str = "read", pool_size: int = 10, max_overflow: int = 20
-    ) -> None:
+    def __init__(self, url: str, schema: str, *, pool_size: int, max_overflow: int) -> None:
+        """Pool sizes (PostgreSQL) come from the settings: READ_POOL_SIZE, READ_MAX_OVERFLOW."""
         self.url = url
         self.is_postgres = url.startswith("postgresql")
         self.schema = schema
@@ -295,7 +297,8 @@ class ProjectionRunner:
                 for table in projector.tables:
                     table.create(conn)
                 projector.after_create(conn, self.store)
-                conn.execute(tracking.delete().where(tracking.c.name == projector.name))
+                gone = (projector.name, *projector.replaces)
+                conn.execute(tracking.delete().where(tracking.c.name.in_(gone)))
                 conn.execute(
                     tracking.insert().values(
                         name=projector.name, position=0, version=projector.version
@@ -440,3 +443,19 @@ def run_all(
         thread.start()
         threads.append(thread)
     return threads
+
+
+def projection_lag(runners: Iterable[ProjectionRunner], store: ReadStore) -> dict[str, Any]:
+    """Each read model's position, the event log's head, and how far behind it is (health)."""
+    positions = store.positions()
+    lag: dict[str, Any] = {}
+    for runner in runners:
+        head = runner.recorder.max_notification_id() or 0
+        for name in runner.names:
+            lag[name] = {
+                "position": positions.get(name, 0),
+                "head": head,
+                "lag_events": max(head - positions.get(name, 0), 0),
+                "failures": runner.failures,
+            }
+    return lag

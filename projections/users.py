@@ -28,8 +28,8 @@ from domain.escrow import Escrow
 from domain.subscription import Membership
 from domain.user import User
 from projections.held import HeldRows
-from projections.money import wallets
 from projections.runtime import Projector, metadata
+from projections.wallets import wallets
 
 users = Table(
     "users",

@@ -20,9 +20,9 @@ import psycopg
 import pytest
 import redis
 
-from api.bootstrap import Container, build
-from application.settings import Settings
 from tests.connections import MAX_CONNECTIONS, ConnectionSampler
+from wibestore.container import Container, build
+from wibestore.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -252,7 +252,7 @@ def audit_passes(env: dict[str, str], out: Path) -> None:
     import sys
 
     audit = subprocess.run(
-        [sys.executable, "-m", "api.cli", "audit", "--quiet", "--out", str(out)],
+        [sys.executable, "-m", "wibestore.cli", "audit", "--quiet", "--out", str(out)],
         env=env,
         capture_output=True,
         text=True,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api.bootstrap import Container
 from projections.audit import Audit, run_audit
+from wibestore.container import Container
 
 
 def settled(container: Container, timeout: float = 20) -> None:

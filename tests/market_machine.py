@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 
 from hypothesis.stateful import RuleBasedStateMachine
 
-from api.bootstrap import build
-from api.seed import seed_games
 from domain.errors import DomainError
 from tests.conftest import FixedClock, make_settings
+from wibestore.container import build
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 import uuid
 
-from api.bootstrap import build
 from application.actor import Actor
 from domain.errors import DomainError
+from wibestore.container import build
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

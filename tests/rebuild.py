@@ -3,9 +3,9 @@ every row of every read-model table must be what replaying the whole log gives."
 
 from __future__ import annotations
 
-from api.bootstrap import Container
 from tests.ledger import settled
 from tests.projections.batches import rows_of
+from wibestore.container import Container
 
 
 def assert_read_models_equal_a_rebuild(container: Container, timeout: float = 20) -> None:

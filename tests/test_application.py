@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Container
-from application.tokens import TokenInvalid
+from adapters.tokens import TokenInvalid
 from domain.unique import KeyTaken, UniqueKey, key_id
 from tests.conftest import FixedClock
+from wibestore.container import Container
 
 PASSWORD = "Sup3r-Secret!"
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor
-from application.settings import Settings
-from projections.money import wallets
+from projections.wallets import wallets
 from tests.conftest import process_env
+from wibestore.container import Container
+from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
@@ -25,7 +25,7 @@ UZS = 100
 
 def audit(settings: Settings, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "audit", "--out", str(out)],
+        [sys.executable, "-m", "wibestore.cli", "audit", "--out", str(out)],
         env=process_env(settings),
         capture_output=True,
         text=True,

@@ -7,17 +7,17 @@ import sys
 
 from sqlalchemy import func, select
 
-from api.bootstrap import build
-from api.seed import GAMES
-from application.settings import Settings
 from projections.games import games
 from projections.users import users
 from tests.conftest import process_env
+from wibestore.container import build
+from wibestore.seed import GAMES
+from wibestore.settings import Settings
 
 
 def wibestore(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "wibestore.cli", *args],
         env=process_env(settings),
         capture_output=True,
         text=True,
@@ -67,7 +67,7 @@ def test_a_production_start_without_secrets_fails_clearly(settings: Settings) ->
     for name in ("JWT_SECRET", "CREDENTIALS_KEY", "DATABASE_URL"):
         env.pop(name, None)
     result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "migrate"],
+        [sys.executable, "-m", "wibestore.cli", "migrate"],
         env=env,
         capture_output=True,
         text=True,

@@ -22,9 +22,6 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from api.bootstrap import Container, build
-from api.seed import seed_games
-from application.settings import Settings
 from projections.users import users
 from tests.api.test_payments import pay, signed
 from tests.conftest import (
@@ -39,6 +36,9 @@ from tests.conftest import (
 from tests.ledger import audited, settled
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from tests.tcp_proxy import TcpProxy
+from wibestore.container import Container, build
+from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "Sup3r-Secret!"
@@ -181,7 +181,7 @@ def test_an_outage_under_load_loses_no_acknowledged_event_and_projects_each_once
     log_path = tmp_path / "projector.log"
     log = log_path.open("wb")
     projector = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "project"],
+        [sys.executable, "-m", "wibestore.cli", "project"],
         env=process_env(proxied),
         stdout=log,
         stderr=log,
@@ -252,7 +252,7 @@ def test_a_projector_started_while_postgres_is_down_waits_for_it_then_catches_up
     log_path = tmp_path / "projector.log"
     with log_path.open("wb") as log, proxy.outage():
         projector = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"],
+            [sys.executable, "-m", "wibestore.cli", "project"],
             env=process_env(proxied),
             stdout=log,
             stderr=log,
@@ -297,7 +297,7 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
     container.start()
     try:
         deadline = time.monotonic() + 60
-        while not container.celery.control.ping(timeout=0.5):
+        while not container.task_queue.ping(timeout=0.5):
             assert worker.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "the worker never answered"
         buyer = container.accounts.register("buyer@example.uz", PASSWORD)
@@ -312,7 +312,7 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
             }
             body, signature = signed(container, {**payload, "amount": str(amount // 100)})
             return (
-                lambda: container.send_webhook("sandbox", body, signature),
+                lambda: container.task_queue.deliver_webhook("sandbox", body, signature),
                 lambda: container.payments.deposit(deposit.id).status == "completed",
             )
 
@@ -340,6 +340,3 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
         except subprocess.TimeoutExpired:
             worker.kill()
         log.close()
-        from workers.celery_app import configure
-
-        configure(make_settings("sqlite", tmp_path))  # later tests run tasks eagerly again

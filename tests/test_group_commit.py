@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from api.bootstrap import Container
-from application.group_commit import GroupCommitRecorder
+from adapters.group_commit import GroupCommitRecorder
 from domain.errors import Conflict
 from domain.wallet import Wallet, wallet_id
 from tests.test_application import race
+from wibestore.container import Container
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

@@ -15,10 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from api.bootstrap import build
-from api.seed import seed_games
 from application.actor import Actor
-from application.settings import Settings
 from tests.conftest import (
     REDIS_URL,
     PgSchemas,
@@ -28,6 +25,9 @@ from tests.conftest import (
     require_postgres,
     require_redis,
 )
+from wibestore.container import build
+from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 HEALTH_TOKEN = "health-token-of-the-monitoring-0123"  # the details of /health/detailed/
@@ -76,7 +76,7 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
         READ_YOUR_WRITES_TIMEOUT="10",
     )
     subprocess.run(
-        [sys.executable, "-m", "api.cli", "migrate"],
+        [sys.executable, "-m", "wibestore.cli", "migrate"],
         env=env,
         check=True,
         capture_output=True,
@@ -86,7 +86,7 @@ def production(tmp_path: Path) -> Iterator[Deployment]:
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "server.log").open("wb")
     projector = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "wibestore.cli", "project"], env=env, stdout=log, stderr=log
     )
     server = subprocess.Popen(
         [
@@ -193,7 +193,7 @@ def test_a_purchase_end_to_end_over_real_http_then_the_audit_passes(
     reveal -> confirm -> balances and transactions -> `wibestore audit` exits 0."""
     command = ["user", "create", "--staff", "--email", "ops@example.uz", "--password", PASSWORD]
     created = subprocess.run(
-        [sys.executable, "-m", "api.cli", *command],
+        [sys.executable, "-m", "wibestore.cli", *command],
         env=production.env,
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ are still accepted."""
 
 from __future__ import annotations
 
-from application.images import MAX_ANIMATION_PIXELS
+from adapters.images import MAX_ANIMATION_PIXELS
 from bench.image_memory import BOUND_MB, measure, noisy_animation
 from tests.images import growing_animation, tiny_animation
 

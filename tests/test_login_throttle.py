@@ -7,7 +7,7 @@ import threading
 import pytest
 import redis
 
-from application.throttle import LoginThrottle, MemoryLoginThrottle, RedisLoginThrottle
+from adapters.throttle import LoginThrottle, MemoryLoginThrottle, RedisLoginThrottle
 from tests.conftest import REDIS_URL
 
 

@@ -8,18 +8,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor
 from application.escrows import NoCredentials
 from domain.deposit import DepositClosed
 from domain.errors import Conflict, DomainError, NotFound
 from domain.escrow import EscrowStateError, NotAParty
 from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, NoSuchWithdrawal, revenue_owner
-from projections.money import escrows, transactions, wallets
+from projections.escrows import escrows
+from projections.transactions import transactions
 from projections.users import users
+from projections.wallets import wallets
 from tests.conftest import FixedClock
 from tests.ledger import audited, settled
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

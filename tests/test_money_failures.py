@@ -19,12 +19,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor
-from application.settings import Settings
 from tests.conftest import process_env
 from tests.ledger import audited
+from wibestore.container import Container
+from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

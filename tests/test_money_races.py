@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
@@ -17,6 +15,8 @@ from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, Wallet, wallet_id
 from tests.conftest import FixedClock
 from tests.ledger import audited
 from tests.test_application import race
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100

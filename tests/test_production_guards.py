@@ -17,9 +17,9 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import build
-from application.settings import Settings
 from tests.conftest import FixedClock, process_env
+from wibestore.container import build
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
@@ -27,7 +27,7 @@ UZS = 100
 
 def wibestore(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "wibestore.cli", *args],
         env=process_env(settings, **env),
         capture_output=True,
         text=True,
@@ -195,8 +195,8 @@ def test_settings_made_in_code_are_held_to_the_same_rule(settings: Settings) -> 
 def test_the_console_mailer_keeps_mail_bodies_out_of_a_production_log(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from application.mail import build_mailer
     from application.ports import Email
+    from wibestore.container import build_mailer
 
     link = "https://wibestore.test/reset-password?token=secret-reset-token"
     mail = Email(to="ann@example.uz", subject="Reset your password", body=f"Open {link}")

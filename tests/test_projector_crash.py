@@ -17,10 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from api.bootstrap import Container, build
-from api.seed import seed_games
 from application.actor import Actor
-from application.settings import Settings
 from tests.conftest import (
     PgSchemas,
     audit_passes,
@@ -32,6 +29,9 @@ from tests.conftest import (
 from tests.ledger import settled
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from tests.test_http_server import free_port, wait_until_serving
+from wibestore.container import Container, build
+from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PASSWORD = "Sup3r-Secret!"
@@ -45,11 +45,11 @@ class Shop:
 
     def projector(self, log: Any) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"], env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", "wibestore.cli", "project"], env=self.env, stdout=log, stderr=log
         )
 
     def position(self) -> int:
-        return self.container.store.positions().get("money", 0)
+        return self.container.store.positions().get("transactions", 0)
 
     def head(self) -> int:
         return self.container.app.recorder.max_notification_id() or 0

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import InsufficientFunds, Wallet, wallet_id
 from tests.test_application import race
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 PRICE = 1_500_000_00

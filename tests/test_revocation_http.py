@@ -9,10 +9,10 @@ from uuid import UUID
 import httpx
 import pytest
 
-from api.bootstrap import build
-from application.settings import Settings
 from tests.test_http_server import PASSWORD, Deployment
 from tests.test_http_server import production as production  # the fixture
+from wibestore.container import build
+from wibestore.settings import Settings
 
 ME = "/api/v1/auth/me/"
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.tokens import LEEWAY, TokenInvalid, Tokens
+from adapters.tokens import LEEWAY, TokenInvalid, Tokens
 
 SECRET = "s" * 40
 

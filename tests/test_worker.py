@@ -14,10 +14,10 @@ import redis
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import Container, build
 from tests.api.conftest import bearer, register
 from tests.conftest import REDIS_URL, FixedClock, make_settings, process_env, require_redis
 from tests.images import encoded
+from wibestore.container import Container, build
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def with_worker(tmp_path: Path, clock: FixedClock) -> Iterator[Container]:
     container.start()
     try:
         deadline = time.monotonic() + 90
-        while not container.celery.control.ping(timeout=0.5):
+        while not container.task_queue.ping(timeout=0.5):
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             assert time.monotonic() < deadline, "the worker never answered"
         yield container
@@ -66,9 +66,6 @@ def with_worker(tmp_path: Path, clock: FixedClock) -> Iterator[Container]:
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-        from workers.celery_app import configure
-
-        configure(make_settings("sqlite", tmp_path))  # later tests run tasks eagerly again
 
 
 @pytest.mark.slow

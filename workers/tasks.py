@@ -1,27 +1,24 @@
-"""Tasks: each one hands its work to a port or the application.
+"""Tasks: each one hands its work to the application or an adapter (no business logic).
 
-A task runs wherever Celery puts it: inside the API process (eager, the embedded default) or in
-a worker process. Either way it uses that process's composition root: the API registers its
-container; a worker builds one from the environment the first time a task needs it.
+A worker builds its composition root from the environment the first time a task needs it
+(``runtime``). The jobs the API enqueues are registered under the names and with the retries of
+wibestore/jobs.py, and do what its ``Work`` does; the API process, in the embedded default,
+runs the same ``Work`` itself (adapters/task_queue.py).
 """
 
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import TYPE_CHECKING
-
-from celery.schedules import crontab
 
 from application.actor import Actor
-from application.images import thumbnail
-from application.ports import Email
 from domain.errors import DomainError
-from projections.runtime import DATABASE_DOWN
+from projections.escrows import due_escrows
+from projections.listings.queries import stale_active_ids
+from projections.subscriptions import due_members
+from wibestore.container import Container, build
+from wibestore.jobs import JOBS
 from workers.celery_app import celery
-
-if TYPE_CHECKING:
-    from api.bootstrap import Container
 
 ARCHIVE_AFTER = timedelta(days=180)
 _container: Container | None = None
@@ -29,6 +26,7 @@ _lock = threading.Lock()
 
 
 def use_container(container: Container) -> None:
+    """Run this process's tasks on ``container`` (a test, or a process that embeds a worker)."""
     global _container
     _container = container
 
@@ -37,37 +35,43 @@ def runtime() -> Container:
     global _container
     with _lock:
         if _container is None:
-            from api.bootstrap import build
-
             _container = build()
         return _container
 
 
 @celery.task(
-    name="wibestore.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+    name=JOBS.send_email.name,
+    autoretry_for=JOBS.send_email.retry_for,
+    retry_backoff=True,
+    max_retries=JOBS.send_email.max_retries,
 )
 def send_email(to: str, subject: str, body: str) -> None:
-    runtime().mailer.send(Email(to=to, subject=subject, body=body))
+    runtime().work.send_email(to, subject, body)
 
 
 @celery.task(
-    name="wibestore.make_thumbnail", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+    name=JOBS.make_thumbnail.name,
+    autoretry_for=JOBS.make_thumbnail.retry_for,
+    retry_backoff=True,
+    max_retries=JOBS.make_thumbnail.max_retries,
 )
 def make_thumbnail(name: str, thumbnail_name: str) -> str:
-    """The thumbnail's URL; "" when the image is gone (its upload was rolled back)."""
-    media = runtime().media
-    try:
-        original = media.read(name)
-    except FileNotFoundError:
-        return ""
-    return media.save(thumbnail_name, thumbnail(original))
+    return runtime().work.make_thumbnail(name, thumbnail_name)
+
+
+@celery.task(
+    name=JOBS.deliver_webhook.name,
+    autoretry_for=JOBS.deliver_webhook.retry_for,
+    retry_backoff=True,
+    max_retries=JOBS.deliver_webhook.max_retries,
+)
+def deliver_webhook(provider: str, body: str, signature: str) -> int:
+    return runtime().work.deliver_webhook(provider, body, signature)
 
 
 @celery.task(name="wibestore.archive_stale_listings")
 def archive_stale_listings() -> int:
     """Active listings unsold 180 days after creation are archived (daily, CONTRACT §3.2)."""
-    from projections.listing_queries import stale_active_ids
-
     container = runtime()
     cutoff = container.clock.now() - ARCHIVE_AFTER
     with container.store.engine.connect() as conn:
@@ -79,25 +83,10 @@ def archive_stale_listings() -> int:
     return len(stale)
 
 
-@celery.task(
-    name="wibestore.deliver_webhook",
-    autoretry_for=(OSError, *DATABASE_DOWN),  # a restarting database must not lose a payment
-    retry_backoff=True,
-    max_retries=8,
-)
-def deliver_webhook(provider: str, body: str, signature: str) -> int:
-    """A provider's webhook, handed to the same handler as POST /payments/webhooks/{provider}/
-    (the sandbox provider sends its reports this way). Returns the HTTP status it got."""
-    status, _ = runtime().webhooks.handle(provider, body.encode(), signature)
-    return status
-
-
 @celery.task(name="wibestore.run_escrow_timers")
 def run_escrow_timers() -> dict[str, int]:
     """Refund purchases the seller did not deliver in time, release deliveries the buyer left
     unconfirmed. Every command is idempotent, so overlapping runs settle each escrow once."""
-    from projections.money_queries import due_escrows
-
     container = runtime()
     with container.store.reader.connect() as conn:
         due = due_escrows(conn, container.clock.now())
@@ -115,8 +104,6 @@ def run_escrow_timers() -> dict[str, int]:
 @celery.task(name="wibestore.renew_subscriptions")
 def renew_subscriptions() -> dict[str, int]:
     """Hourly: subscriptions at their end date renew from the wallet or expire."""
-    from projections.money_queries import due_members
-
     container = runtime()
     with container.store.reader.connect() as conn:
         due = due_members(conn, container.clock.now())
@@ -126,16 +113,3 @@ def renew_subscriptions() -> dict[str, int]:
         if outcome:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
-
-
-celery.conf.beat_schedule = {
-    "archive-stale-listings": {
-        "task": "wibestore.archive_stale_listings",
-        "schedule": crontab(hour=5, minute=0),
-    },
-    "escrow-timers": {"task": "wibestore.run_escrow_timers", "schedule": 60.0},
-    "renew-subscriptions": {
-        "task": "wibestore.renew_subscriptions",
-        "schedule": crontab(minute=0),
-    },
-}

@@ -14,7 +14,6 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 
-from api.accepted import Written
 from api.auth import authenticate, client_address, container_of, token_session
 from api.errors import ApiError
 from api.schemas import (
@@ -38,7 +37,9 @@ from api.schemas import (
     user_from_row,
 )
 from application.accounts import TokenPair
-from application.images import MAX_BYTES, ImageRejected
+from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
+from application.ports import ImageRejected
+from projections.freshness import Written
 from projections.sessions import record_revocation
 from projections.users import active_user_row, user_row
 

@@ -21,7 +21,7 @@ from application.actor import Actor
 from application.catalogue import Catalogue
 from domain.game import COLOR_PATTERN, MAX_NAME, MAX_SLUG, MAX_SORT_ORDER, SLUG_PATTERN
 from projections.games import active_games, category_rows, game_by_slug, games
-from projections.listing_queries import active_counts_by_game
+from projections.listings.queries import active_counts_by_game
 
 Req = Request[Any, Any, Any]
 CATALOGUE_PAGE = 100  # the frontend asks for no limit and expects every game (CONTRACT §2.3)

@@ -67,10 +67,10 @@ class HealthController(Controller):
 
     @staticmethod
     def _celery(container: Any) -> str:
-        if container.celery.conf.task_always_eager:
+        if container.task_queue.in_process:
             return "ok"
         try:
-            replies = container.celery.control.ping(timeout=1.0)
+            replies = container.task_queue.ping(timeout=1.0)
         except Exception as e:
             return f"error: {e}".splitlines()[0][:200]
         return "ok" if replies else "warning: no workers responding"

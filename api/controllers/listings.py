@@ -37,7 +37,7 @@ from api.query import query_of
 from api.schemas import Message
 from application.listings import Listings
 from domain.game import game_id
-from projections import listing_queries as q
+from projections.listings import queries as q
 
 Req = Request[Any, Any, Any]
 REQUIRED_TO_CREATE = ("title", "description", "price")

@@ -23,7 +23,8 @@ from api.money_schemas import (
 )
 from api.pagination import Page, page_of, window
 from api.schemas import Message
-from projections import money_queries as q
+from projections import escrows as escrow_views
+from projections import transactions as transaction_views
 
 Req = Request[Any, Any, Any]
 WITHDRAWALS = "/api/v1/admin-panel/withdrawals/?status=all"
@@ -32,7 +33,7 @@ STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 
 def _pending_withdrawal(request: Req, withdrawal_id: UUID) -> Any:
     with container_of(request).store.reader.connect() as conn:
-        row = q.transaction(conn, withdrawal_id)
+        row = transaction_views.transaction(conn, withdrawal_id)
     if row is None or row.type != "withdrawal":
         raise ApiError(404, "NOT_FOUND", "Withdrawal not found.")
     return row
@@ -47,7 +48,7 @@ class MoneyAdminController(Controller):
         require_staff(request)
         w = window(request)
         with container_of(request).store.reader.connect() as conn:
-            total, rows = q.disputes(conn, w.offset, w.limit)
+            total, rows = escrow_views.disputes(conn, w.offset, w.limit)
         return page_of(request, w, total, [escrow_from_row(r) for r in rows])
 
     @post(
@@ -62,7 +63,7 @@ class MoneyAdminController(Controller):
         staff = require_staff(request)
         container = container_of(request)
         with container.store.reader.connect() as conn:
-            row = q.escrow(conn, escrow_id)
+            row = escrow_views.escrow(conn, escrow_id)
         if row is None or row.status != "disputed":
             raise ApiError(404, "NOT_FOUND", "Dispute not found.")
         if data.action not in ("refund", "release"):
@@ -85,7 +86,7 @@ class MoneyAdminController(Controller):
             raise ApiError(400, "INVALID", "status: Unknown status.", {"status": ["Unknown."]})
         w = window(request)
         with container_of(request).store.reader.connect() as conn:
-            total, rows = q.admin_transactions(
+            total, rows = transaction_views.admin_transactions(
                 conn, w.offset, w.limit, "withdrawal", None if status == "all" else status
             )
         return page_of(request, w, total, [admin_transaction_from_row(r) for r in rows])
@@ -146,11 +147,13 @@ class MoneyAdminController(Controller):
         kind = request.query_params.get("type") or None
         status = request.query_params.get("status") or None
         with container_of(request).store.reader.connect() as conn:
-            total, rows = q.admin_transactions(conn, w.offset, w.limit, kind, status)
+            total, rows = transaction_views.admin_transactions(
+                conn, w.offset, w.limit, kind, status
+            )
         return page_of(request, w, total, [admin_transaction_from_row(r) for r in rows])
 
     @staticmethod
     def _row(request: Req, row_id: UUID) -> Any:
         with container_of(request).store.reader.connect() as conn:
-            _, rows = q.admin_transactions(conn, 0, 1, None, None, row_id=row_id)
+            _, rows = transaction_views.admin_transactions(conn, 0, 1, None, None, row_id=row_id)
         return rows[0]

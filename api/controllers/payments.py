@@ -33,17 +33,19 @@ from api.money_schemas import (
     transaction_from_row,
 )
 from api.pagination import Page, page_of, window
-from api.schemas import Message, money
-from application.sandbox import SIGNATURE_HEADER, SandboxProvider
-from domain.money import parse_amount
-from projections import money_queries as q
+from api.schemas import Message
+from application.ports import SandboxCheckout
+from domain.money import format_amount, parse_amount
+from projections import escrows as escrow_views
+from projections import transactions as transaction_views
+from projections import wallets as wallet_views
 
 Req = Request[Any, Any, Any]
 
 
 def transaction_out(request: Req, row_id: UUID, user_id: UUID) -> Transaction:
     with container_of(request).store.reader.connect() as conn:
-        row = q.transaction(conn, row_id)
+        row = transaction_views.transaction(conn, row_id)
     if row is None or row.user_id != user_id:
         raise ApiError(404, "NOT_FOUND", "Transaction not found.")
     return transaction_from_row(row)
@@ -51,7 +53,7 @@ def transaction_out(request: Req, row_id: UUID, user_id: UUID) -> Transaction:
 
 def escrow_out(request: Req, escrow_id: UUID) -> Escrow:
     with container_of(request).store.reader.connect() as conn:
-        row = q.escrow(conn, escrow_id)
+        row = escrow_views.escrow(conn, escrow_id)
     if row is None:
         raise ApiError(404, "NOT_FOUND", "Escrow not found.")
     return escrow_from_row(row)
@@ -82,14 +84,14 @@ class PaymentsController(Controller):
     def balance(self, request: Req) -> Envelope:
         user = authenticate(request)
         with container_of(request).store.reader.connect() as conn:
-            available, held, pending = q.balance(conn, user.id)
+            available, held, pending = wallet_views.balance(conn, user.id)
         return Envelope(
             success=True,
             data=Balance(
-                balance=money(available),
+                balance=format_amount(available),
                 currency="UZS",
-                held=money(held),
-                pending_withdrawal=money(pending),
+                held=format_amount(held),
+                pending_withdrawal=format_amount(pending),
             ),
         )
 
@@ -120,7 +122,7 @@ class PaymentsController(Controller):
             row = None
             if written.caught_up:
                 with container.store.reader.connect() as conn:
-                    row = q.transaction(conn, deposit.id)
+                    row = transaction_views.transaction(conn, deposit.id)
             return 201, Envelope(
                 success=True,
                 message="Deposit created. Awaiting payment.",
@@ -206,7 +208,7 @@ class PaymentsController(Controller):
         user = authenticate(request)
         w = window(request)
         with container_of(request).store.reader.connect() as conn:
-            total, rows = q.transactions_of(conn, user.id, w.offset, w.limit)
+            total, rows = transaction_views.transactions_of(conn, user.id, w.offset, w.limit)
         return page_of(request, w, total, [transaction_from_row(r) for r in rows])
 
     @get("/transactions/{row_id:uuid}/", operation_id="transaction", sync_to_thread=True)
@@ -311,8 +313,8 @@ class PaymentsController(Controller):
     @post("/webhooks/{provider:str}/", operation_id="payment_webhook", opt={"raw_body": True})
     async def webhook(self, request: Req, provider: FromPath[str]) -> Response[Any]:
         body = await request.body()
-        signature = request.headers.get(SIGNATURE_HEADER)
         webhooks = container_of(request).webhooks
+        signature = request.headers.get(webhooks.signature_header)
         status, payload = await to_thread.run_sync(webhooks.handle, provider, body, signature)
         return Response(payload, status_code=status, media_type=MediaType.JSON)
 
@@ -330,7 +332,7 @@ class SandboxCheckoutController(Controller):
         self, request: Req, deposit_id: FromPath[UUID], token: FromQuery[str] = ""
     ) -> Response[str]:
         deposit = self._deposit(request, deposit_id, token)
-        amount = html.escape(money(deposit.amount))
+        amount = html.escape(format_amount(deposit.amount))
         body = CHECKOUT_PAGE.format(
             amount=amount, status=html.escape(deposit.status), deposit=deposit.id
         )
@@ -353,7 +355,7 @@ class SandboxCheckoutController(Controller):
         provider = _sandbox(request)
         body, signature = provider.webhook(deposit, data.action == "confirm")
         with container.read_your_writes():
-            container.send_webhook(provider.name, body, signature)
+            container.task_queue.deliver_webhook(provider.name, body, signature)
         done = "confirmed" if data.action == "confirm" else "cancelled"
         return Message(success=True, message=f"Payment {done}.")
 
@@ -361,12 +363,12 @@ class SandboxCheckoutController(Controller):
     def _deposit(request: Req, deposit_id: UUID, token: str) -> Any:
         if not token.isascii():  # a checkout token is hex: anything else is a malformed link
             raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
-        if not _sandbox(request).signer.check_token("checkout", deposit_id, token):
+        if not _sandbox(request).opens_checkout(deposit_id, token):
             raise ApiError(404, "NOT_FOUND", "Payment not found.")
         return container_of(request).payments.deposit(deposit_id)
 
 
-def _sandbox(request: Req) -> SandboxProvider:
+def _sandbox(request: Req) -> SandboxCheckout:
     """The sandbox provider; its checkout pages do not exist where it is not configured."""
     provider = container_of(request).payment_provider
     if provider is None:

@@ -21,13 +21,14 @@ from api.money_schemas import (
     EscrowCard,
     SubscriptionPlan,
     SubscriptionPurchaseBody,
+    dashboard_of,
     escrow_card_from_row,
     subscription_from_row,
 )
 from api.pagination import Page, page_of, window
-from api.schemas import money
-from projections import listing_queries
-from projections import money_queries as q
+from projections import escrows as escrow_views
+from projections import subscriptions as subscription_views
+from projections.listings import queries as listing_views
 
 Req = Request[Any, Any, Any]
 MY = "/api/v1/subscriptions/my/"
@@ -37,7 +38,7 @@ def my_subscription(request: Req, user_id: UUID) -> dict[str, Any]:
     container = container_of(request)
     now = container.clock.now()
     with container.store.reader.connect() as conn:
-        row = q.current_subscription(conn, user_id, now)
+        row = subscription_views.current_subscription(conn, user_id, now)
     if row is None:
         return {"success": True, "data": None, "plan": "free"}
     return {"success": True, "data": subscription_from_row(row, now), "plan": row.plan}
@@ -79,7 +80,7 @@ class SubscriptionsController(Controller):
             unless_caught_up(written, MY, message, id=subscription_id, status="active")
             now = container.clock.now()
             with container.store.reader.connect() as conn:
-                row = q.subscription(conn, subscription_id)
+                row = subscription_views.subscription(conn, subscription_id)
             return 201, {
                 "success": True,
                 "message": message,
@@ -113,7 +114,7 @@ class SubscriptionsController(Controller):
     ) -> dict[str, Any]:
         user = authenticate(request)
         with container_of(request).store.reader.connect() as conn:
-            row = q.subscription(conn, subscription_id)
+            row = subscription_views.subscription(conn, subscription_id)
         if row is None or row.user_id != user.id:
             raise ApiError(404, "NOT_FOUND", "Subscription not found.")
         return self._cancel(request, data)
@@ -129,7 +130,7 @@ class SubscriptionsController(Controller):
         message = "Subscription cancelled. You can still use it until the end date."
         unless_caught_up(written, MY, message, id=subscription_id, status="cancelled")
         with container.store.reader.connect() as conn:
-            row = q.subscription(conn, subscription_id)
+            row = subscription_views.subscription(conn, subscription_id)
         return {
             "success": True,
             "message": message,
@@ -137,24 +138,19 @@ class SubscriptionsController(Controller):
         }
 
 
-def escrow_cards(request: Req, rows: list[Any], viewer_id: UUID) -> list[EscrowCard]:
-    base = str(request.base_url)
-    with container_of(request).store.reader.connect() as conn:
-        cards = []
-        for row in rows:
-            listing = listing_queries.detail(conn, row.listing_id, viewer_id)
-            card = listing_from_row(listing, base) if listing is not None else None
-            cards.append(escrow_card_from_row(row, card))
-    return cards
-
-
 def escrow_page(request: Req, escrows_of: Callable[..., Any]) -> Page[EscrowCard]:
-    """A page of the caller's escrows (as buyer or as seller), as cards."""
+    """A page of the caller's escrows (as buyer or as seller), each with its listing's card:
+    three queries whatever the page's size (the count, the escrows, their listings)."""
     user = authenticate(request)
     w = window(request)
     with container_of(request).store.reader.connect() as conn:
         total, rows = escrows_of(conn, user.id, w.offset, w.limit)
-    return page_of(request, w, total, escrow_cards(request, rows, user.id))
+        found = listing_views.cards_of(conn, {row.listing_id for row in rows}, user.id)
+    base = str(request.base_url)
+    cards = {listing_id: listing_from_row(row, base) for listing_id, row in found.items()}
+    return page_of(
+        request, w, total, [escrow_card_from_row(row, cards.get(row.listing_id)) for row in rows]
+    )
 
 
 class ProfileMoneyController(Controller):
@@ -163,16 +159,16 @@ class ProfileMoneyController(Controller):
 
     @get("/purchases/", operation_id="profile_purchases", sync_to_thread=True)
     def purchases(self, request: Req) -> Page[EscrowCard]:
-        return escrow_page(request, q.purchases_of)
+        return escrow_page(request, escrow_views.purchases_of)
 
     @get("/sales/", operation_id="profile_sales", sync_to_thread=True)
     def sales(self, request: Req) -> Page[EscrowCard]:
-        return escrow_page(request, q.sales_of)
+        return escrow_page(request, escrow_views.sales_of)
 
     @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
     def dashboard(self, request: Req) -> dict[str, Any]:
         user = authenticate(request)
         with container_of(request).store.reader.connect() as conn:
-            numbers = q.dashboard(conn, user.id)
-        numbers["total_sales_amount"] = money(numbers["total_sales_amount"])
-        return numbers
+            listed = listing_views.seller_counts(conn, user.id)
+            sold = escrow_views.seller_sales(conn, user.id)
+        return dashboard_of(listed, sold)

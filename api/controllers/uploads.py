@@ -21,9 +21,9 @@ from api.errors import ApiError
 from api.listing_schemas import ListingImage
 from api.schemas import Body, Message, absolute
 from application.actor import Actor
-from application.images import MAX_BYTES
 from application.listings import ListingImage as StoredImage
 from application.listings import Listings
+from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
 from application.uploads import RefusedImage, UploadedImage, Uploads
 from domain.listing import MAX_IMAGES
 

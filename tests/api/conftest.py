@@ -7,8 +7,8 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import Container
-from api.seed import seed_games
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
 from tests.api.conftest import PASSWORD, bearer, error, register
 from tests.conftest import FixedClock, read_mail
+from wibestore.container import Container
 
 
 def login(client: TestClient[Any], password: str, email: str = "ann@example.uz") -> Any:

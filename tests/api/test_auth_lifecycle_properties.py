@@ -16,7 +16,6 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import build
 from tests.conftest import (
     REDIS_URL,
     FixedClock,
@@ -25,6 +24,7 @@ from tests.conftest import (
     require_postgres,
     require_redis,
 )
+from wibestore.container import build
 
 EMAILS = st.sampled_from(["ann@example.uz", "bob@example.uz", "cat@example.uz"])
 PASSWORDS = st.sampled_from(["Sup3r-Secret!", "An0ther-Secret!", "Thi3rd-Secret!"])

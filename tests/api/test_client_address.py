@@ -11,10 +11,10 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import build
 from api.proxies import TrustedProxies
 from tests.api.conftest import PASSWORD, error
 from tests.conftest import FixedClock, PgSchemas, make_settings
+from wibestore.container import build
 
 PROXY = "10.0.0.2"
 WRONG = "Wrong-Secret1"

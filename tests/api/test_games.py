@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
-from api.seed import GAMES, SEED, seed_games
 from tests.api.conftest import PASSWORD, bearer, error, register
+from wibestore.container import Container
+from wibestore.seed import GAMES, SEED, seed_games
 
 GAME_LIST_FIELDS = {
     "id",

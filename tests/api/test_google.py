@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import build
 from tests.api.conftest import error, register
 from tests.conftest import FixedClock, PgSchemas, make_settings
 from tests.fake_google import CLIENT_ID, FakeGoogle
+from wibestore.container import build
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
-from application.settings import Settings
 from tests.api.conftest import bearer, error, register
 from tests.conftest import PgSchemas, make_settings
+from wibestore.container import Container
+from wibestore.settings import Settings
 
 HEALTH_TOKEN = "health-token-for-monitoring-0123"
 

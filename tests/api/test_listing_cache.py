@@ -7,10 +7,10 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
 from api.listing_cache import ListingResponses, responses_for
 from projections.runtime import PositionBoard
 from tests.api.test_listings import approved
+from wibestore.container import Container
 
 PUBLIC = ("/api/v1/listings/?page=1&limit=24", "/api/v1/games/pubg-mobile/listings/")
 

@@ -9,10 +9,10 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
 from application.actor import Actor
 from tests.api.conftest import error
 from tests.conftest import FixedClock
+from wibestore.container import Container
 
 NEW = {
     "game": "pubg-mobile",
@@ -406,14 +406,16 @@ def test_game_listings_are_the_games_active_listings(
 def test_the_daily_task_archives_listings_unsold_after_180_days(
     client: TestClient[Any], market: dict[str, Any], clock: FixedClock, container: Container
 ) -> None:
-    from workers.tasks import archive_stale_listings
+    from workers.tasks import archive_stale_listings, use_container
+
+    use_container(container)
 
     old = approved(client, market, title="Old")
     clock.advance(days=100)
     young = approved(client, market, title="Young")
     clock.advance(days=81)
     with container.read_your_writes():  # the task runs eagerly, in this thread
-        assert archive_stale_listings.delay().get() == 1
+        assert archive_stale_listings() == 1
     assert client.get(f"/api/v1/listings/{old}/").json()["status"] == "archived"
     assert client.get(f"/api/v1/listings/{young}/").json()["status"] == "active"
-    assert archive_stale_listings.delay().get() == 0
+    assert archive_stale_listings() == 0

@@ -14,12 +14,12 @@ from litestar import Litestar, Request, post
 from litestar.params import JSONBody
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
 from api.errors import EXCEPTION_HANDLERS
-from api.logs import configure_logging
 from tests.api.conftest import bearer, error
 from tests.api.test_listings import approved
 from tests.api.test_payments import pay
+from wibestore.container import Container
+from wibestore.logs import configure_logging
 
 Client = TestClient[Any]
 PASSWORD = "Hunter2-Secret-Pw"

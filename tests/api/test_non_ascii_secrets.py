@@ -10,10 +10,10 @@ from urllib.parse import quote, urlsplit
 
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
-from application.sandbox import SIGNATURE_HEADER
+from adapters.sandbox import SIGNATURE_HEADER
 from tests.api.conftest import error
 from tests.api.test_payments import deposit
+from wibestore.container import Container
 
 Client = TestClient[Any]
 NON_ASCII = ["é", "ПАРОЛЬ", "a" * 31 + "ß", "\u00ff" * 32, "\U0001f600"]

@@ -21,8 +21,8 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 
 from api.app import create_app
-from api.bootstrap import Container
 from tests.api.conftest import PASSWORD
+from wibestore.container import Container
 
 EXAMPLES_PER_OPERATION = 6  # x ~80 operations x 2 roles x 2 backends: about a minute in all
 CHECKS = [

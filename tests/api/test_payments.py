@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
-from application.sandbox import SIGNATURE_HEADER
+from adapters.sandbox import SIGNATURE_HEADER
 from tests.api.conftest import error
 from tests.api.test_listings import approved
 from tests.conftest import FixedClock
+from wibestore.container import Container
 
 Client = TestClient[Any]
 
@@ -473,6 +473,8 @@ def test_the_beat_timers_refund_and_release_due_escrows(
     client: Client, market: dict[str, Any], container: Container, clock: FixedClock
 ) -> None:
     from workers import tasks
+
+    tasks.use_container(container)
 
     pay(client, market["buyer"], "4000000")
     escrows = []

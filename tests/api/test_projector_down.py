@@ -7,17 +7,16 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from api.bootstrap import Container
 from projections.sessions import revoked_sessions
 from tests.api.conftest import PASSWORD, bearer
 from tests.api.test_listings import NEW, approved
 from tests.api.test_payments import pay
 from tests.rebuild import assert_read_models_equal_a_rebuild
+from wibestore.container import Container
 
 Client = TestClient[Any]
 SHORT_WAIT = 0.2
@@ -30,9 +29,7 @@ def stop_projectors(container: Container) -> Any:
 
     def stop() -> None:
         container.stop_projectors()
-        container.settings = msgspec.structs.replace(
-            container.settings, read_your_writes_timeout=SHORT_WAIT
-        )
+        container.read_your_writes.timeout = SHORT_WAIT
 
     return stop
 
@@ -190,7 +187,7 @@ def test_once_a_wait_runs_out_commands_do_not_wait_again_until_a_projector_moves
     client: Client, market: dict[str, Any], container: Container, stop_projectors: Any
 ) -> None:
     stop_projectors()
-    container.settings = msgspec.structs.replace(container.settings, read_your_writes_timeout=2)
+    container.read_your_writes.timeout = 2
     body = {"amount": "500000", "payment_method": "visa"}
 
     def deposit_seconds() -> float:

@@ -11,11 +11,11 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import build
 from api.ratelimit import parse_limits
 from tests.api.conftest import PASSWORD, bearer, error
 from tests.conftest import FixedClock, PgSchemas, make_settings
 from tests.images import encoded
+from wibestore.container import build
 
 
 @pytest.fixture
@@ -106,12 +106,13 @@ def test_two_workers_share_one_count_in_redis(limit: int, slack: int) -> None:
     import asyncio
     import uuid
 
+    from adapters.request_counts import RequestCounts
     from api.errors import ApiError
     from api.ratelimit import RateLimiter
     from tests.conftest import REDIS_URL, require_redis
 
     require_redis()
-    workers = [RateLimiter({"anon": limit}, REDIS_URL) for _ in range(2)]
+    workers = [RateLimiter({"anon": limit}, RequestCounts(REDIS_URL)) for _ in range(2)]
     who = f"ip:{uuid.uuid4()}"
 
     async def hammer() -> int:

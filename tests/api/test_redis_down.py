@@ -16,11 +16,11 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import Container, build
-from api.seed import seed_games
 from tests.api.conftest import PASSWORD, bearer, error, register
 from tests.conftest import FixedClock, PgSchemas, make_settings
 from tests.images import encoded
+from wibestore.container import Container, build
+from wibestore.seed import seed_games
 
 HEALTH_TOKEN = "monitoring-token-0123456789"
 MONITORING = {"X-Health-Token": HEALTH_TOKEN}

@@ -9,9 +9,9 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from api.bootstrap import Container
 from projections.users import users
 from tests.api.conftest import PASSWORD, bearer, error, register
+from wibestore.container import Container
 
 USER_FIELDS = {
     "id",

@@ -8,10 +8,10 @@ from typing import Any
 import jwt
 from litestar.testing import TestClient
 
-from api.bootstrap import Container
 from tests.api.conftest import PASSWORD, bearer, error, register
 from tests.api.test_account import reset_token
 from tests.conftest import FixedClock
+from wibestore.container import Container
 
 ME = "/api/v1/auth/me/"
 

@@ -12,8 +12,8 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.bootstrap import build
 from tests.conftest import FixedClock, PgSchemas, make_settings
+from wibestore.container import build
 
 Client = TestClient[Any]
 EXPECTED = {

@@ -12,9 +12,6 @@ import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
-from api.bootstrap import Container
-from api.seed import seed_games
-from application.settings import Settings
 from tests.api.conftest import bearer, error, register
 from tests.images import (
     POLYGLOT_MARKER,
@@ -25,6 +22,9 @@ from tests.images import (
     polyglot_gif,
     tiny_animation,
 )
+from wibestore.container import Container
+from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 
 @pytest.fixture

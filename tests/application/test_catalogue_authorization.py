@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Container
-from api.seed import SEED
 from application.actor import Actor, NotAllowed
 from domain.game import Game, game_id
+from wibestore.container import Container
+from wibestore.seed import SEED
 
 PASSWORD = "Sup3r-Secret!"
 

@@ -8,10 +8,10 @@ from uuid import UUID
 
 import pytest
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor, NotAllowed
 from domain.listing import Listing
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor, NotAllowed
-from application.settings import Settings
 from domain.errors import Forbidden, NotFound
 from domain.listing import Listing, NotTheOwner
 from tests.images import encoded
+from wibestore.container import Container
+from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 OFFER = {"title": "Conqueror account", "description": "Glacier M416", "price": 1_500_000}

@@ -1,4 +1,5 @@
-"""One strict grammar for every amount on the wire (domain/money.py ``parse_amount``)."""
+"""One strict grammar for every amount on the wire, read by domain/money.py ``parse_amount``
+and written by its ``format_amount``."""
 
 from __future__ import annotations
 
@@ -68,3 +69,11 @@ def test_more_than_two_places_or_fifteen_digits_are_refused_with_their_own_messa
 def test_every_formatted_amount_parses_back_to_itself() -> None:
     for tiyin in (0, 1, 99, 100, 15_000_000, 10**15 - 1):
         assert parse_amount(format_amount(tiyin)) == tiyin
+
+
+@pytest.mark.parametrize(
+    ("tiyin", "wire"),
+    [(15_000_000, "150000.00"), (0, "0.00"), (5, "0.05"), (710, "7.10"), (-150, "-1.50")],
+)
+def test_tiyin_are_written_with_two_places(tiyin: int, wire: str) -> None:
+    assert format_amount(tiyin) == wire

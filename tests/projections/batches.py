@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Table, select
 
-from api.bootstrap import Container
+from wibestore.container import Container
 
 BATCH_SIZES = (2, 3, 7, 1000)
 

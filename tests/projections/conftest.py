@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.bootstrap import Container, build
-from application.settings import Settings
 from tests.conftest import FixedClock
+from wibestore.container import Container, build
+from wibestore.settings import Settings
 
 
 @pytest.fixture

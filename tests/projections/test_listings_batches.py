@@ -8,12 +8,12 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor
 from projections.listings import favorites, listing_games, listing_sellers, listings
 from tests.conftest import FixedClock
 from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 OFFER = {"title": "Conqueror account", "description": "Glacier M416", "price": 1_500_000}

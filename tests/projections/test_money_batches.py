@@ -7,19 +7,23 @@ import uuid
 
 import pytest
 
-from api.bootstrap import Container
-from api.seed import seed_games
 from application.actor import Actor
+from projections.escrows import escrows
 from projections.held import HeldRows
-from projections.money import escrows, subscriptions, transactions, wallets
+from projections.subscriptions import subscriptions
+from projections.transactions import transaction_wallets, transactions
 from projections.users import escrow_sellers, users
+from projections.wallets import wallets
 from tests.conftest import FixedClock
 from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
 CREDENTIALS = {"account_email": "acc@game.uz", "account_password": "hunter2"}
-TABLES = (wallets, transactions, escrows, subscriptions, users, escrow_sellers)
+TABLES = (wallets, transactions, transaction_wallets, escrows, subscriptions, users, escrow_sellers)
+MONEY = ("wallets", "transactions", "escrows", "subscriptions")
 
 
 def a_busy_ledger(container: Container, clock: FixedClock) -> None:
@@ -93,7 +97,7 @@ def test_any_batch_size_projects_what_one_event_at_a_time_does(
     statuses = {row[6] for row in one_at_a_time["escrows"]}
     assert statuses == {"confirmed", "refunded"}
     assert [row[17] for row in one_at_a_time["escrows"] if row[17]] == [2]  # two reveals
-    assert_every_batch_size_agrees(idle_container, ["users", "money"], TABLES, one_at_a_time)
+    assert_every_batch_size_agrees(idle_container, ["users", *MONEY], TABLES, one_at_a_time)
 
 
 def test_a_column_is_either_set_or_counted_within_a_batch() -> None:

@@ -7,19 +7,23 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
-from api.bootstrap import Container, build
-from api.seed import SEED
-from application.settings import Settings
+from projections.registry import PROJECTORS
 from projections.runtime import PositionBoard, ProjectionRunner, tracking
 from projections.users import UsersProjector, users
 from tests.conftest import FixedClock, PgSchemas, make_settings, process_env
+from tests.projections.batches import rows_of
+from wibestore.container import Container, build
+from wibestore.seed import SEED
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
+READ_MODELS = tuple(p.name for p in PROJECTORS)
 
 
 def make_backlog(container: Container, users_count: int, updates: int) -> list[Any]:
@@ -51,7 +55,7 @@ def test_a_projector_killed_mid_batch_resumes_to_exactly_a_rebuild(
     for _ in range(3):
         before = position(idle_container)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"],
+            [sys.executable, "-m", "wibestore.cli", "project"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -66,7 +70,7 @@ def test_a_projector_killed_mid_batch_resumes_to_exactly_a_rebuild(
     assert kills >= 1, "every run finished before it could be killed; make the backlog larger"
 
     finisher = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "project"],
+        [sys.executable, "-m", "wibestore.cli", "project"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -139,6 +143,39 @@ def test_a_new_projector_version_rebuilds_its_read_model(idle_container: Contain
     assert version == UsersV2.version
 
 
+def test_read_models_split_from_a_retired_one_are_rebuilt_on_an_existing_database(
+    idle_container: Container,
+) -> None:
+    """The money read models were one projector, "money": a database it wrote gets the four
+    read models that replace it rebuilt from 0, and loses the retired tracking row."""
+    app, store = idle_container.app, idle_container.store
+    buyer, seller = make_backlog(idle_container, users_count=2, updates=0)
+    idle_container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000_00)
+    idle_container.payments.credit_deposit(seller, uuid.uuid4(), 100_000_00)
+    idle_container.subscriptions.subscribe(seller, "premium", "monthly")
+    runner = idle_container.runners[0]
+    runner.catch_up()
+    split = [p for p in runner.projectors if "money" in p.replaces]
+    tables = [table for p in split for table in p.tables]
+    projected = rows_of(idle_container, tables)
+    head = app.recorder.max_notification_id()
+    with store.writing() as conn:  # as the last release left it
+        conn.execute(tracking.delete().where(tracking.c.name.in_([p.name for p in split])))
+        conn.execute(tracking.insert().values(name="money", position=head, version=1))
+
+    fresh = ProjectionRunner([p() for p in PROJECTORS], app.recorder, app.mapper, store)
+    fresh.ensure_schema()
+    positions = store.positions()
+    assert "money" not in positions
+    assert {p.name: positions[p.name] for p in split} == dict.fromkeys(
+        ("wallets", "transactions", "escrows", "subscriptions"), 0
+    )
+    assert rows_of(idle_container, tables) == {name: [] for name in projected}
+    fresh.catch_up()
+    assert rows_of(idle_container, tables) == projected
+    assert set(store.positions().values()) == {head}
+
+
 def test_two_runners_of_one_projection_never_apply_an_event_twice(
     idle_container: Container,
 ) -> None:
@@ -206,7 +243,7 @@ def test_the_project_command_rebuilds_on_request(
 ) -> None:
     make_backlog(idle_container, users_count=3, updates=3)
     out = subprocess.run(
-        [sys.executable, "-m", "api.cli", "project", "--rebuild", "users"],
+        [sys.executable, "-m", "wibestore.cli", "project", "--rebuild", "users"],
         env=process_env(settings),
         capture_output=True,
         text=True,
@@ -258,7 +295,7 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
         t.join()
     lag = container.projection_lag()
     outcome = {name: (v["lag_events"], v["failures"]) for name, v in lag.items()}
-    assert outcome == dict.fromkeys(("users", "games", "listings", "money", "sessions"), (0, 0))
+    assert outcome == dict.fromkeys(READ_MODELS, (0, 0))
 
 
 def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) -> None:
@@ -271,11 +308,8 @@ def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) ->
     head = idle_container.app.recorder.max_notification_id()
     runner.rebuild_schema(["users"])
     assert idle_container.store.positions() == {
+        **dict.fromkeys(READ_MODELS, head),
         "users": 0,
-        "games": head,
-        "listings": head,
-        "money": head,
-        "sessions": head,
     }
     runner.catch_up()  # a second Game.Added for the games table would break its primary key
     assert table_rows(idle_container) == users_before

@@ -1,4 +1,5 @@
-"""Image uploads (CONTRACT §5), checked by what the bytes are, not by what the client says.
+"""Image uploads (CONTRACT §5) with Pillow (the ImageProcessor port), checked by what the bytes
+are, not by what the client says.
 
 Every accepted image is decoded and encoded again: EXIF orientation is applied, metadata is
 dropped, and anything hidden after or around the image data (a polyglot's other half) is gone.
@@ -21,10 +22,11 @@ import warnings
 from collections.abc import Iterator
 from datetime import date
 
-import msgspec
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_BYTES = 5 * 1024 * 1024
+from application.ports import MAX_IMAGE_BYTES, CleanImage, ImageRejected
+
+MAX_BYTES = MAX_IMAGE_BYTES
 MAX_WIDTH, MAX_HEIGHT = 1920, 1080
 MAX_FRAMES = 200
 MAX_ANIMATION_PIXELS = 16_000_000  # frames x width x height: 7 full-size frames, 200 of 282x282
@@ -38,21 +40,6 @@ FORMATS = {
     "WEBP": ("webp", "image/webp"),
     "GIF": ("gif", "image/gif"),
 }
-
-
-class ImageRejected(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class CleanImage(msgspec.Struct, frozen=True):
-    name: str  # uploads/YYYY/MM/DD/<hex>.<ext>
-    thumbnail_name: str
-    data: bytes
-    width: int
-    height: int
-    content_type: str
 
 
 def clean(raw: bytes, today: date) -> CleanImage:
@@ -149,3 +136,15 @@ def thumbnail(data: bytes) -> bytes:
         out = io.BytesIO()
         small.save(out, format="JPEG", quality=85)
         return out.getvalue()
+
+
+class PillowImages:
+    """The ImageProcessor port (application/ports.py)."""
+
+    @staticmethod
+    def clean(raw: bytes, today: date) -> CleanImage:
+        return clean(raw, today)
+
+    @staticmethod
+    def thumbnail(data: bytes) -> bytes:
+        return thumbnail(data)

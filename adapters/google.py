@@ -10,15 +10,10 @@ import google.auth.transport.requests
 import requests
 from google.oauth2 import id_token
 
+from application.errors import GoogleRejected
 from application.ports import GoogleAccount
 
 GOOGLE_ISSUERS = frozenset({"accounts.google.com", "https://accounts.google.com"})
-
-
-class GoogleRejected(Exception):
-    def __init__(self, message: str = "Invalid Google access token.") -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class GoogleAuthClient:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Connection, Row, Uuid, and_, bindparam, exists, false, func, select
+from sqlalchemy import Connection, Row, Uuid, and_, bindparam, case, exists, false, func, select
 
 from projections.games import games
-from projections.listings import favorites, listings
+from projections.listings.tables import favorites, listings
 from projections.users import users
 
 ORDERABLE = {
@@ -141,6 +142,17 @@ def detail(
     return conn.execute(query, params).first()
 
 
+def cards_of(
+    conn: Connection, listing_ids: Collection[UUID], viewer_id: UUID | None = None
+) -> dict[UUID, Row[Any]]:
+    """The cards of ``listing_ids`` by id, in one query (a deleted listing has none)."""
+    if not listing_ids:
+        return {}
+    cards, params = _card_query(viewer_id)
+    query = cards.where(listings.c.id.in_(listing_ids), listings.c.status != "deleted")
+    return {row.id: row for row in conn.execute(query, params)}
+
+
 def favorites_of(
     conn: Connection, user_id: UUID, offset: int, limit: int
 ) -> tuple[int, list[Row[Any]]]:
@@ -178,3 +190,18 @@ def stale_active_ids(conn: Connection, created_before: Any) -> list[UUID]:
         listings.c.status == "active", listings.c.created_at < created_before
     )
     return list(conn.execute(query).scalars())
+
+
+def seller_counts(conn: Connection, seller_id: UUID) -> tuple[int, int, int]:
+    """``seller_id``'s active listings, sold listings, and the views of the active ones."""
+    active, sold, views = conn.execute(
+        select(
+            func.count().filter(listings.c.status == "active"),
+            func.count().filter(listings.c.status == "sold"),
+            func.coalesce(
+                func.sum(case((listings.c.status == "active", listings.c.views_count), else_=0)),
+                0,
+            ),
+        ).where(listings.c.seller_id == seller_id)
+    ).one()
+    return int(active), int(sold), int(views)

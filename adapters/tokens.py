@@ -1,4 +1,5 @@
-"""JSON Web Tokens: short-lived access tokens and rotating refresh tokens (HS256, pinned)."""
+"""JSON Web Tokens (PyJWT): short-lived access tokens and rotating refresh tokens (HS256,
+pinned). The TokenIssuer port (application/ports.py)."""
 
 from __future__ import annotations
 
@@ -10,28 +11,14 @@ from typing import Any
 from uuid import UUID
 
 import jwt
-import msgspec
+
+from application.errors import TokenInvalid
+from application.ports import Claims
 
 ALGORITHM = "HS256"
 ISSUER = "wibestore"
 LEEWAY = 5  # seconds of clock skew between API hosts
 VERIFIED_KEPT = 10_000  # verified tokens remembered per process (a few MB at most)
-
-
-class TokenInvalid(Exception):
-    """The token is missing, malformed, tampered with, expired, of the wrong type or revoked."""
-
-    def __init__(self, message: str = "Token is invalid or expired") -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class Claims(msgspec.Struct, frozen=True):
-    user_id: UUID
-    token_type: str
-    jti: str
-    issued_at: float
-    session_id: UUID | None = None
 
 
 class Tokens:

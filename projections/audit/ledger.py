@@ -2,7 +2,7 @@
 invariants of DESIGN.md §4 and writes one row per money movement.
 
 It is independent of the aggregates' own bookkeeping (it recomputes every balance from the
-events) and of the read models (which ``compare`` checks against it afterwards).
+events) and of the read models (which the audit's report compares with it: report.py).
 
 1. Conservation: all wallets' available + held + pending == deposits credited - withdrawals paid.
 2. No balance (available, held, pending) is ever negative, after any event.
@@ -17,7 +17,6 @@ events) and of the read models (which ``compare`` checks against it afterwards).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -145,11 +144,6 @@ class Ledger:
         self._causes: list[tuple[int, str, UUID, UUID, int]] = []  # checked at the end
 
     # --- replay -----------------------------------------------------------------------------
-    def replay(self, events: Iterable[tuple[int, Any]]) -> Ledger:
-        for position, event in events:
-            self.apply(position, event)
-        return self
-
     def apply(self, position: int, e: Any) -> None:
         self.events += 1
         self.last_position = position

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
@@ -11,16 +10,16 @@ from pathlib import Path
 
 import psycopg
 
-from api.bootstrap import build
-from api.seed import GAMES, seed_games, seed_users
-from application.settings import Settings
 from domain.errors import DomainError
 from projections.audit import run_audit
 from projections.runtime import ProjectionRunner, run_all
+from wibestore.container import build
+from wibestore.seed import GAMES, seed_games, seed_users
+from wibestore.settings import Settings
 
 
-def migrate(_: argparse.Namespace) -> int:
-    container = build()
+def migrate(args: argparse.Namespace) -> int:
+    container = build(args.settings)
     try:
         container.migrate()
         print("event store and read models ready")
@@ -29,12 +28,12 @@ def migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-def seed(_: argparse.Namespace) -> int:
+def seed(args: argparse.Namespace) -> int:
     """Demo data for the embedded default: the games catalogue and two users (idempotent).
 
     Refused in production: the demo staff account's password is published (it is printed here
     and in the README) and the demo user's balance is money nobody paid."""
-    settings = Settings.from_env()
+    settings: Settings = args.settings
     if settings.is_production:
         print(
             "error: `wibestore seed` creates demo accounts with published passwords and is "
@@ -57,9 +56,9 @@ def seed(_: argparse.Namespace) -> int:
     return 0
 
 
-def seed_catalogue(_: argparse.Namespace) -> int:
+def seed_catalogue(args: argparse.Namespace) -> int:
     """The games catalogue and its categories, and nothing else (idempotent; production too)."""
-    container = build()
+    container = build(args.settings)
     try:
         container.start()
         with container.read_your_writes():
@@ -73,17 +72,17 @@ def seed_catalogue(_: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    port = int(args.port or os.environ.get("PORT", "8000"))
+    settings: Settings = args.settings
     uvicorn.run(
-        "api.app:create_app",
+        "api.app:create_app",  # each worker process builds its own container
         factory=True,
-        host=args.host,
-        port=port,
-        workers=args.workers,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.web_concurrency,
         log_level="info",
         proxy_headers=True,
         # uvicorn trusts 127.0.0.1 by default: a local client could then spoof its address.
-        forwarded_allow_ips=list(Settings.from_env().trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
     return 0
 
@@ -111,9 +110,9 @@ def project(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if not wait_for_database(Settings.from_env(), stop):
+    if not wait_for_database(args.settings, stop):
         return 0
-    container = build()
+    container = build(args.settings)
     try:
         container.migrate()
         runner = container.runners[0]
@@ -155,7 +154,7 @@ def audit(args: argparse.Namespace) -> int:
     models agree with the replay."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    container = build()
+    container = build(args.settings)
     try:
         container.migrate()
         with Progress(
@@ -196,7 +195,7 @@ def audit(args: argparse.Namespace) -> int:
 
 
 def user_create(args: argparse.Namespace) -> int:
-    container = build()
+    container = build(args.settings)
     try:
         container.start()
         with container.read_your_writes():
@@ -214,9 +213,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wibestore", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve the API with uvicorn")
-    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    s.add_argument("--port", type=int, default=None)
-    s.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    s.add_argument("--host", help="default: HOST (127.0.0.1)")
+    s.add_argument("--port", type=int, help="default: PORT (8000)")
+    s.add_argument("--workers", type=int, help="default: WEB_CONCURRENCY (1)")
     s.set_defaults(func=serve)
     sub.add_parser("migrate", help="create the event store and read-model schema").set_defaults(
         func=migrate
@@ -252,8 +251,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    Settings.from_env()  # fail early and clearly on bad configuration
     args = parser().parse_args(argv)
+    args.settings = Settings.from_env()  # once; bad configuration fails here, clearly
     result: int = args.func(args)
     return result
 

@@ -1,9 +1,10 @@
 """``wibestore audit``: replay the event log from position 0 through the Ledger, compare it with
 the money read models, and write audit-report.json, audit-summary.txt and escrow-ledger.csv.
 
-The read models are read in one snapshot together with their tracking position P; the replay
-compares its own state at P with that snapshot, then goes on to the end of the log for the
-invariants. So a projector that keeps running during the audit never causes a false mismatch.
+The read models are read in one snapshot together with their tracking positions; the replay
+compares its own state at each read model's position P with that read model, then goes on to
+the end of the log for the invariants. So a projector that keeps running during the audit never
+causes a false mismatch.
 """
 
 from __future__ import annotations
@@ -12,44 +13,32 @@ import csv
 import gc
 import json
 import time
-from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID, SafeUUID
+from uuid import UUID
 
-import msgspec
-from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.utils import get_topic, resolve_topic
-from psycopg import sql
-from psycopg.rows import tuple_row
+from eventsourcing.persistence import ApplicationRecorder, Mapper
 from sqlalchemy import select
 
-from application.group_commit import GroupCommitRecorder
-from application.ledger import INVARIANTS, LEDGER_FIELDS, LISTING_EVENTS, MONEY_TYPES, Ledger
 from domain.money import format_amount
-from projections.money import escrows, transactions, wallets
+from projections.audit.ledger import INVARIANTS, LEDGER_FIELDS, Ledger
+from projections.audit.log import Scan, money_events
+from projections.escrows import EscrowsProjector, escrows
 from projections.runtime import ReadStore, tracking
+from projections.transactions import TransactionsProjector, transactions
+from projections.wallets import WalletsProjector, wallets
 
-BATCH = 5000
-
-
-def money_topics() -> list[str]:
-    topics = [get_topic(cls) for cls in LISTING_EVENTS]
-    for aggregate in MONEY_TYPES:
-        for value in vars(aggregate).values():
-            if isinstance(value, type) and issubclass(value, aggregate.Event):
-                topics.append(get_topic(value))
-    return sorted(set(topics))
+Check = Callable[[Ledger], list[str]]
 
 
 @dataclass
 class Snapshot:
-    """The money read models at one tracking position."""
+    """The money read models, read in one transaction, each at its own tracking position
+    (the positions are equal unless a read model is being rebuilt)."""
 
-    position: int
+    positions: dict[str, int]
     balances: dict[UUID, tuple[int, int, int]]
     escrows: dict[UUID, tuple[str, int, int]]
     deposits: dict[UUID, str]
@@ -59,12 +48,14 @@ class Snapshot:
         engine = store.engine
         if store.is_postgres:
             engine = engine.execution_options(isolation_level="REPEATABLE READ")
+        names = (WalletsProjector.name, EscrowsProjector.name, TransactionsProjector.name)
         with engine.connect() as conn, conn.begin():
-            position = conn.execute(
-                select(tracking.c.position).where(tracking.c.name == "money")
-            ).scalar()
+            tracked = {
+                r.name: r.position
+                for r in conn.execute(select(tracking).where(tracking.c.name.in_(names)))
+            }
             return cls(
-                position=position or 0,
+                positions={name: tracked.get(name, 0) for name in names},
                 balances={
                     r.owner_id: (r.available, r.held, r.pending_withdrawal)
                     for r in conn.execute(select(wallets))
@@ -87,7 +78,23 @@ class Snapshot:
                 },
             )
 
-    def differences(self, ledger: Ledger) -> list[str]:
+    @property
+    def position(self) -> int:
+        """Where the earliest of the money read models stands."""
+        return min(self.positions.values())
+
+    def checks(self) -> list[tuple[int, Check]]:
+        """Each read model's comparison, to run once the replay has reached its position."""
+        return sorted(
+            [
+                (self.positions[WalletsProjector.name], self.balance_differences),
+                (self.positions[EscrowsProjector.name], self.escrow_differences),
+                (self.positions[TransactionsProjector.name], self.deposit_differences),
+            ],
+            key=lambda check: check[0],
+        )
+
+    def balance_differences(self, ledger: Ledger) -> list[str]:
         found: list[str] = []
         replayed = ledger.balances()
         for owner in sorted(set(replayed) | set(self.balances), key=str):
@@ -96,6 +103,10 @@ class Snapshot:
                     f"wallet of {owner}: replay {replayed.get(owner)}, "
                     f"read model {self.balances.get(owner)}"
                 )
+        return found
+
+    def escrow_differences(self, ledger: Ledger) -> list[str]:
+        found: list[str] = []
         for escrow_id in sorted(set(ledger.escrows) | set(self.escrows), key=str):
             s = ledger.escrows.get(escrow_id)
             mine = (s.status, s.price, s.commission) if s else None
@@ -103,6 +114,10 @@ class Snapshot:
                 found.append(
                     f"escrow {escrow_id}: replay {mine}, read model {self.escrows.get(escrow_id)}"
                 )
+        return found
+
+    def deposit_differences(self, ledger: Ledger) -> list[str]:
+        found: list[str] = []
         for deposit_id in sorted(set(ledger.deposit_status) | set(self.deposits), key=str):
             if ledger.deposit_status.get(deposit_id) != self.deposits.get(deposit_id):
                 found.append(
@@ -217,10 +232,13 @@ def run_audit(
     snapshot = Snapshot.read(store)
     log_end = recorder.max_notification_id() or 0
     ledger = Ledger(production=production)
-    differences: list[str] | None = None
+    checks = snapshot.checks()
+    differences: list[str] = []
     notes: list[str] = []
-    if snapshot.position > log_end:
-        notes.append(f"read models claim position {snapshot.position} beyond the log's end")
+    if max(snapshot.positions.values()) > log_end:
+        notes.append(
+            f"read models claim position {max(snapshot.positions.values())} beyond the log's end"
+        )
     scan = Scan()
     # The replay keeps every movement (for the CSV) and allocates a few objects per event and
     # nothing cyclic: the cyclic collector's passes over that growing heap cost more than the
@@ -228,15 +246,15 @@ def run_audit(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for position, event in _events(recorder, mapper, log_end, progress, scan):
-            if differences is None and position > snapshot.position:
-                differences = snapshot.differences(ledger)
+        for position, event in money_events(recorder, mapper, log_end, progress, scan):
+            while checks and position > checks[0][0]:
+                differences += checks.pop(0)[1](ledger)
             ledger.apply(position, event)
     finally:
         if collecting:
             gc.enable()
-    if differences is None:
-        differences = snapshot.differences(ledger)
+    for _, check in checks:
+        differences += check(ledger)
     if snapshot.position < log_end:
         notes.append(
             f"read models were at position {snapshot.position} of {log_end}: compared there"
@@ -244,135 +262,3 @@ def run_audit(
     ledger.finish()
     seconds = time.perf_counter() - started
     return Audit(ledger, log_end, scan.scanned, snapshot.position, differences, seconds, notes)
-
-
-@dataclass
-class Scan:
-    scanned: int = 0
-
-
-def _uuid_from_hex(data: str) -> UUID:
-    """``UUID(hex)`` without its argument parsing (a third of the decoding time): the same
-    two slots ``UUID.__init__`` sets, from 32 hex digits the transcoder wrote."""
-    value = int(data, 16)
-    if len(data) != 32 or value >> 128:
-        return UUID(data)
-    u = object.__new__(UUID)
-    object.__setattr__(u, "int", value)
-    object.__setattr__(u, "is_safe", SafeUUID.unknown)
-    return u
-
-
-LogRow = tuple[int, Any, int, str, bytes]  # notification id, originator id, version, topic, state
-
-
-class FastDecoder:
-    """Domain events from stored JSON, several times cheaper than the mapper's json + hook:
-    msgspec parses, and only the values the transcoder tagged (``{"_type_", "_data_"}``) are
-    revived. Stores with a cipher or a compressor go through the mapper."""
-
-    def __init__(self, mapper: Mapper[Any]) -> None:
-        self.mapper = mapper
-        self.usable = not mapper.cipher and not mapper.compressor
-        self.names = mapper.transcoder.names  # type: ignore[attr-defined]
-        self.leaves = {name: t.decode for name, t in self.names.items()}
-        if "uuid_hex" in self.leaves:
-            self.leaves["uuid_hex"] = _uuid_from_hex
-        self.json = msgspec.json.Decoder()
-        self.classes: dict[str, type] = {}
-
-    def __call__(self, row: LogRow) -> Any:
-        _, originator_id, originator_version, topic, state_bytes = row
-        if not self.usable:
-            return self.mapper.to_domain_event(
-                StoredEvent(originator_id, originator_version, topic, state_bytes)
-            )
-        cls = self.classes.get(topic)
-        if cls is None:
-            cls = self.classes[topic] = resolve_topic(topic)
-        state = self.json.decode(state_bytes)
-        for key, value in state.items():
-            kind = type(value)
-            if kind is dict:
-                tag = value.get("_type_")
-                if tag is not None and len(value) == 2 and type(value["_data_"]) is str:
-                    state[key] = self.leaves[tag](value["_data_"])  # a UUID, a datetime...
-                else:
-                    state[key] = self._revive(value)
-            elif kind is list:
-                state[key] = self._revive(value)
-        state["originator_id"] = originator_id
-        state["originator_version"] = originator_version
-        class_version = getattr(cls, "class_version", 1)
-        from_version = state.pop("class_version", 1)
-        while from_version < class_version:  # upcast old events as the mapper would
-            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-            from_version += 1
-        event = object.__new__(cls)
-        object.__setattr__(event, "__dict__", state)
-        return event
-
-    def _revive(self, value: Any) -> Any:
-        if type(value) is list:
-            return [self._revive(v) for v in value]
-        if type(value) is dict:
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                return self.names[value["_type_"]].decode(self._revive(value["_data_"]))
-            return {k: self._revive(v) for k, v in value.items()}
-        return value
-
-
-def _batches(recorder: ApplicationRecorder, log_end: int) -> Generator[list[LogRow], None, None]:
-    """The log up to ``log_end`` in batches of plain rows. On PostgreSQL one server-side
-    cursor streams them (as cheap as a raw scan); elsewhere the recorder's own pages."""
-    if isinstance(recorder, GroupCommitRecorder):
-        recorder = recorder.inner
-    if isinstance(recorder, PostgresApplicationRecorder):
-        datastore = recorder.datastore
-        query = sql.SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            "FROM {}.{} WHERE notification_id <= %s ORDER BY notification_id"
-        ).format(sql.Identifier(datastore.schema), sql.Identifier(recorder.events_table_name))
-        with (
-            datastore.get_connection() as conn,
-            conn.transaction(),
-            conn.cursor(name="wibestore_audit", row_factory=tuple_row, binary=True) as cursor,
-        ):
-            cursor.execute(query, (log_end,))
-            while rows := cursor.fetchmany(BATCH):
-                yield rows
-        return
-    start = 1
-    while start <= log_end:
-        page = recorder.select_notifications(start, BATCH, stop=log_end)
-        if not page:
-            return
-        yield [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in page]
-        start = page[-1].id + 1
-
-
-def _events(
-    recorder: ApplicationRecorder,
-    mapper: Mapper[Any],
-    log_end: int,
-    progress: Callable[[int, int], None] | None,
-    counter: Scan,
-) -> Iterator[tuple[int, Any]]:
-    """Every event of the log is read (the audit sees all of it); only money events are
-    decoded. A reader thread fetches the next batch while this one is checked."""
-    topics = frozenset(money_topics())
-    decode = FastDecoder(mapper)
-    batches = _batches(recorder, log_end)
-    with ThreadPoolExecutor(1, thread_name_prefix="audit-read") as reader:
-        pending = reader.submit(next, batches, None)
-        while (batch := pending.result()) is not None:
-            pending = reader.submit(next, batches, None)
-            counter.scanned += len(batch)
-            for row in batch:
-                if row[3] in topics:
-                    yield row[0], decode(row)
-            if progress is not None:
-                progress(batch[-1][0], log_end)
-        reader.submit(batches.close).result()  # the cursor closes in the thread that used it
-    if progress is not None:
-        progress(log_end, log_end)

@@ -11,8 +11,8 @@ from typing import Any
 
 import structlog
 
+from adapters.sandbox import SIGNATURE_HEADER, Signer, WebhookRejected
 from application.payments import Payments
-from application.sandbox import Signer, WebhookRejected
 from domain.deposit import DepositClosed
 from domain.errors import DomainError, NotFound
 from domain.money import parse_amount
@@ -25,6 +25,7 @@ class Webhooks:
         self.payments = payments
         self.signer = signer
         self.providers = providers  # the webhook paths this deployment answers
+        self.signature_header = SIGNATURE_HEADER
 
     def handle(
         self, provider: str, body: bytes, signature: str | None

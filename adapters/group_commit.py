@@ -23,8 +23,9 @@ from eventsourcing.persistence import (
     StoredEvent,
     Subscription,
 )
+from eventsourcing.postgres import PostgresDatastore
 
-from application.event_store_guard import unreachable
+from adapters.event_store_guard import OutageGuard, unreachable
 
 
 class _Save:
@@ -126,3 +127,13 @@ class GroupCommitRecorder(ApplicationRecorder):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+def wrap_recorder(recorder: ApplicationRecorder) -> ApplicationRecorder:
+    """The event store's recorder as the application uses it: on PostgreSQL, failing fast while
+    the server is down (event_store_guard.py, installed on its datastore), and with concurrent
+    saves grouped into shared transactions. Its ``inner`` is the store's own recorder."""
+    datastore = getattr(recorder, "datastore", None)
+    if isinstance(datastore, PostgresDatastore):
+        OutageGuard(datastore)
+    return GroupCommitRecorder(recorder)

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import redis
 
-from application.outage import Outage
+from adapters.outage import Outage
 
 T = TypeVar("T")
 

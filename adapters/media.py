@@ -1,25 +1,10 @@
-"""Where uploaded files live: the MediaStore port and its local-disk adapter (MEDIA_ROOT,
-served at /media/). An S3 adapter would implement the same four methods."""
+"""Uploaded files on local disk (MEDIA_ROOT, served at /media/): the MediaStore port
+(application/ports.py). An S3 adapter would implement the same four methods."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path, PurePosixPath
-from typing import Protocol
-
-
-class MediaStore(Protocol):
-    def save(self, name: str, data: bytes) -> str:
-        """Store ``data`` under ``name`` (a relative POSIX path); return its URL."""
-        ...
-
-    def read(self, name: str) -> bytes: ...
-
-    def url(self, name: str) -> str: ...
-
-    def delete(self, name: str) -> None:
-        """Remove ``name`` if it is there."""
-        ...
 
 
 class LocalMediaStore:

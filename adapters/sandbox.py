@@ -1,4 +1,4 @@
-"""Payment providers behind one port, and the sandbox provider we ship.
+"""The sandbox payment provider we ship (the PaymentProvider port, application/ports.py).
 
 A provider takes the payer to a checkout page and later reports the outcome with a webhook.
 Our webhooks are signed like Stripe's: header ``X-Signature: t=<unix time>,v1=<hex>``, where
@@ -13,7 +13,7 @@ import hmac
 import json
 import time
 import uuid
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from domain.deposit import Deposit
@@ -28,12 +28,6 @@ PROVIDERS = ("sandbox", *CARD_PROVIDERS)
 
 class WebhookRejected(DomainError):
     """A webhook we will not act on; answered 400 ``{"error": message}``."""
-
-
-class PaymentProvider(Protocol):
-    name: str
-
-    def checkout_url(self, deposit: Deposit, base_url: str) -> str: ...
 
 
 class Signer:
@@ -98,6 +92,9 @@ class SandboxProvider:
         return (
             f"{base_url.rstrip('/')}/api/v1/payments/sandbox/checkout/{deposit.id}/?token={token}"
         )
+
+    def opens_checkout(self, deposit_id: UUID, token: str) -> bool:
+        return self.signer.check_token("checkout", deposit_id, token)
 
     def webhook(self, deposit: Deposit, confirmed: bool) -> tuple[bytes, str]:
         """The provider's report of the payer's choice: (raw body, signature header)."""

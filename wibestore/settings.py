@@ -1,10 +1,21 @@
-"""Settings, read once from the environment (see README "Configuration" and .env.example)."""
+"""Settings: one object, read from the environment once (README "Configuration", .env.example).
+
+Every default is written once, on its field. ``from_env`` reads each field from the variable of
+the same name in upper case (``redis_timeout`` <- ``REDIS_TIMEOUT``), or from the names in
+``ENV_NAMES`` (aliases in order); an unset or empty variable keeps the field's default, or the
+derived default in ``DERIVED`` (tasks run eagerly without Redis, say). This is the one module
+that reads ``os.environ``; development secrets are written under the data dir only when
+``from_env`` runs, never at import.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+import types
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, Union, get_args, get_origin
 from urllib.parse import unquote, urlsplit
 
 import msgspec
@@ -18,7 +29,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_schema: str = "read"
     redis_url: str | None = None
     redis_timeout: float = 0.2  # per attempt (connect, answer); at most 4 attempts a call
-    celery_eager: bool = True
+    celery_eager: bool = True  # from the environment: true without REDIS_URL
     run_projectors: bool = True  # in the API process; production runs `wibestore project`
     jwt_secret: str = ""
     access_minutes: int = 15
@@ -35,7 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     google_userinfo_url: str = "https://www.googleapis.com/oauth2/v3/userinfo"
     login_max_failures: int = 5
     login_lock_seconds: int = 900
-    login_account_max_failures: int = 20  # per e-mail, across addresses (application/throttle.py)
+    login_account_max_failures: int = 20  # per e-mail, across addresses (adapters/throttle.py)
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed
     read_your_writes_timeout: float = 2.0
     projection_batch_size: int = 1000
@@ -54,6 +65,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     allow_sandbox_payments_in_production: bool = False  # a staging deployment's play money
     production_ledger: bool = False  # the audit fails sandbox- or demo-credited deposits
     health_token: str = ""  # shows /health/detailed/ in full to monitoring (staff see it too)
+    host: str = "127.0.0.1"  # `wibestore serve`: the address to listen on
+    port: int = 8000
+    web_concurrency: int = 1  # uvicorn worker processes
 
     def __post_init__(self) -> None:
         """Checked however the settings are made (the environment, a test, a script)."""
@@ -70,10 +84,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             )
 
     @property
-    def uses_postgres(self) -> bool:
-        return self.database_url is not None
-
-    @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
@@ -84,89 +94,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.is_production and self.payment_provider == "sandbox"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings of this process (``os.environ``, or ``env``). Production refuses to
+        start without its secrets; development makes them once and keeps them under the data
+        dir, so tokens survive a restart."""
         env = dict(os.environ if env is None else env)
-        data_dir = Path(env.get("WIBESTORE_DATA_DIR", "var"))
-        environment = env.get("WIBESTORE_ENV", "development")
-        database_url = env.get("DATABASE_URL") or None
-        jwt_secret = env.get("JWT_SECRET") or env.get("SECRET_KEY") or ""
-        credentials_key = env.get("CREDENTIALS_KEY", "")
-        webhook_secret = env.get("PAYMENT_WEBHOOK_SECRET", "")
-        if environment == "production":
-            missing = [
-                k
-                for k, v in (
-                    ("JWT_SECRET", jwt_secret),
-                    ("DATABASE_URL", database_url),
-                    ("CREDENTIALS_KEY", credentials_key),
-                    ("PAYMENT_WEBHOOK_SECRET", webhook_secret),
-                )
-                if not v
-            ]
+        values: dict[str, Any] = {}
+        for field in msgspec.structs.fields(cls):
+            raw = next((env[n] for n in env_names(field.name) if env.get(n)), None)
+            if raw is not None:
+                values[field.name] = _parse(field.type, raw)
+            elif field.name in DERIVED:
+                values[field.name] = DERIVED[field.name](values)
+            else:
+                values[field.name] = field.default
+        if values["environment"] == "production":
+            missing = [env_names(name)[0] for name in REQUIRED_IN_PRODUCTION if not values[name]]
             if missing:
                 raise RuntimeError(f"production needs {', '.join(missing)} in the environment")
         else:
-            jwt_secret = jwt_secret or _local_secret(data_dir, "jwt_secret")
-            credentials_key = credentials_key or _local_secret(data_dir, "credentials_key")
-            webhook_secret = webhook_secret or _local_secret(data_dir, "payment_webhook_secret")
-        redis_url = env.get("REDIS_URL") or None
-        provider = env.get("PAYMENT_PROVIDER") or (
-            "none" if environment == "production" else "sandbox"
-        )
-        allow_sandbox = _flag(env.get("ALLOW_SANDBOX_PAYMENTS_IN_PRODUCTION"), default=False)
-        return cls(
-            environment=environment,
-            data_dir=data_dir,
-            database_url=database_url,
-            database_schema=env.get("DATABASE_SCHEMA", "public"),
-            read_schema=env.get("READ_SCHEMA", "read"),
-            redis_url=redis_url,
-            redis_timeout=float(env.get("REDIS_TIMEOUT", "0.2")),
-            celery_eager=_flag(env.get("CELERY_EAGER"), default=redis_url is None),
-            run_projectors=_flag(env.get("RUN_PROJECTORS"), default=True),
-            jwt_secret=jwt_secret,
-            access_minutes=int(env.get("JWT_ACCESS_TOKEN_LIFETIME", "15")),
-            refresh_minutes=int(env.get("JWT_REFRESH_TOKEN_LIFETIME", "10080")),
-            credentials_key=credentials_key,
-            cors_origins=_list(env.get("CORS_ALLOWED_ORIGINS"))
-            or ("http://localhost:5173", "http://localhost:3000"),
-            mailer=env.get("MAILER", "console"),
-            mail_dir=Path(env["MAIL_DIR"]) if env.get("MAIL_DIR") else None,
-            smtp_url=env.get("SMTP_URL") or None,
-            mail_from=env.get("MAIL_FROM", "WibeStore <no-reply@wibestore.uz>"),
-            frontend_url=env.get("FRONTEND_URL", "https://wibestore.uz"),
-            google_client_ids=_list(env.get("GOOGLE_CLIENT_IDS") or env.get("GOOGLE_CLIENT_ID")),
-            google_certs_url=env.get(
-                "GOOGLE_CERTS_URL", "https://www.googleapis.com/oauth2/v1/certs"
-            ),
-            google_userinfo_url=env.get(
-                "GOOGLE_USERINFO_URL", "https://www.googleapis.com/oauth2/v3/userinfo"
-            ),
-            login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
-            login_lock_seconds=int(env.get("LOGIN_LOCK_SECONDS", "900")),
-            login_account_max_failures=int(env.get("LOGIN_ACCOUNT_MAX_FAILURES", "20")),
-            trusted_proxies=_list(env.get("TRUSTED_PROXIES")),
-            read_your_writes_timeout=float(env.get("READ_YOUR_WRITES_TIMEOUT", "2.0")),
-            projection_batch_size=int(env.get("PROJECTION_BATCH_SIZE", "1000")),
-            media_root=Path(env["MEDIA_ROOT"]) if env.get("MEDIA_ROOT") else None,
-            rate_limits=env.get("RATE_LIMITS", ""),
-            postgres_pool_size=int(env.get("POSTGRES_POOL_SIZE", "10")),
-            postgres_max_overflow=int(env.get("POSTGRES_MAX_OVERFLOW", "10")),
-            postgres_pool_timeout=int(env.get("POSTGRES_POOL_TIMEOUT", "5")),
-            read_pool_size=int(env.get("READ_POOL_SIZE", "10")),
-            read_max_overflow=int(env.get("READ_MAX_OVERFLOW", "20")),
-            database_retry_after=int(env.get("DATABASE_RETRY_AFTER", "5")),
-            escrow_delivery_hours=float(env.get("ESCROW_DELIVERY_HOURS", "24")),
-            escrow_auto_release_hours=float(env.get("ESCROW_AUTO_RELEASE_HOURS", "24")),
-            payment_webhook_secret=webhook_secret,
-            payment_provider=provider,
-            allow_sandbox_payments_in_production=allow_sandbox,
-            production_ledger=_flag(
-                env.get("PRODUCTION_LEDGER"),
-                default=environment == "production" and provider != "sandbox",
-            ),
-            health_token=env.get("HEALTH_TOKEN", ""),
-        )
+            for name in LOCAL_SECRETS:
+                values[name] = values[name] or _local_secret(values["data_dir"], name)
+        return cls(**values)
 
     def event_store_env(self) -> dict[str, str]:
         """The eventsourcing library's own settings for the Marketplace application.
@@ -214,15 +163,51 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 PAYMENT_PROVIDERS = ("sandbox", "none")
 
+# Fields read from other names than their own in upper case; the first name is the documented one.
+ENV_NAMES: dict[str, tuple[str, ...]] = {
+    "environment": ("WIBESTORE_ENV",),
+    "data_dir": ("WIBESTORE_DATA_DIR",),
+    "jwt_secret": ("JWT_SECRET", "SECRET_KEY"),
+    "access_minutes": ("JWT_ACCESS_TOKEN_LIFETIME",),
+    "refresh_minutes": ("JWT_REFRESH_TOKEN_LIFETIME",),
+    "cors_origins": ("CORS_ALLOWED_ORIGINS",),
+    "google_client_ids": ("GOOGLE_CLIENT_IDS", "GOOGLE_CLIENT_ID"),
+}
 
-def _flag(value: str | None, *, default: bool) -> bool:
-    if value is None or value == "":
-        return default
+# Defaults that depend on fields read before them (in field order), when the variable is unset.
+DERIVED: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "celery_eager": lambda v: v["redis_url"] is None,
+    "payment_provider": lambda v: "none" if v["environment"] == "production" else "sandbox",
+    "production_ledger": lambda v: (
+        v["environment"] == "production" and v["payment_provider"] != "sandbox"
+    ),
+}
+
+REQUIRED_IN_PRODUCTION = ("jwt_secret", "database_url", "credentials_key", "payment_webhook_secret")
+LOCAL_SECRETS = ("jwt_secret", "credentials_key", "payment_webhook_secret")  # development only
+
+
+def env_names(field: str) -> tuple[str, ...]:
+    return ENV_NAMES.get(field, (field.upper(),))
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    """A variable's text as the field's type (``X | None`` as ``X``)."""
+    if get_origin(kind) in (Union, types.UnionType):
+        kind = next(k for k in get_args(kind) if k is not type(None))
+    if kind is bool:
+        return _flag(raw)
+    if get_origin(kind) is tuple:
+        return _list(raw)
+    return kind(raw)  # str, int, float, Path
+
+
+def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "y", "on"}
 
 
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
 def _local_secret(data_dir: Path, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Mailer adapters: console (default), file (one .eml per message) and SMTP."""
+"""The Mailer port's adapters: console (default), file (one .eml per message) and SMTP."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from uuid import uuid4
 import structlog
 
 from application.ports import Email
-from application.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -72,11 +71,3 @@ class SmtpMailer:
             if self.url.username:
                 client.login(unquote(self.url.username), unquote(self.url.password or ""))
             client.send_message(_message(email, self.sender))
-
-
-def build_mailer(settings: Settings) -> ConsoleMailer | FileMailer | SmtpMailer:
-    if settings.mailer == "smtp" and settings.smtp_url:
-        return SmtpMailer(settings.smtp_url, settings.mail_from)
-    if settings.mailer == "file":
-        return FileMailer(settings.mail_dir or settings.data_dir / "mail", settings.mail_from)
-    return ConsoleMailer(settings.mail_from, show_body=not settings.is_production)

@@ -1,8 +1,5 @@
-"""The listings read model: search, cards, details, favourites and views.
-
-It keeps its own small copies of seller and game names (from User and Game events), so its
-search text is rebuilt from its own events alone and a rebuild never reads another read model.
-"""
+"""The listings projector: listings from Listing events, favourites and views, and the seller and
+game names of the search text from User and Game events."""
 
 from __future__ import annotations
 
@@ -11,96 +8,24 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Connection,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    Uuid,
-    select,
-    update,
-)
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import DBAPIError
 
 from domain.game import Game
-from domain.listing import Listing
+from domain.listing import Listing, without_image
 from domain.listing_activity import Favorite, ListingView
-from domain.user import User
+from domain.user import User, display_name
 from projections.held import HeldRows
-from projections.runtime import Projector, ReadStore, metadata
+from projections.listings.tables import (
+    favorites,
+    listing_games,
+    listing_sellers,
+    listings,
+    search_text,
+)
+from projections.runtime import Projector, ReadStore
 
 log = structlog.get_logger(__name__)
-
-listings = Table(
-    "listings",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("seller_id", Uuid, nullable=False),
-    Column("game_id", Uuid, nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("description", Text, nullable=False),
-    Column("price", BigInteger, nullable=False),
-    Column("original_price", BigInteger),
-    Column("status", String(16), nullable=False),
-    Column("is_premium", Boolean, nullable=False),
-    Column("views_count", Integer, nullable=False),
-    Column("favorites_count", Integer, nullable=False),
-    Column("warranty_days", Integer, nullable=False),
-    Column("sale_percent", Integer),
-    Column("sale_ends_at", DateTime(timezone=True)),
-    Column("login_method", String(16), nullable=False),
-    Column("level", String(50), nullable=False),
-    Column("rank", String(50), nullable=False),
-    Column("skins_count", Integer, nullable=False),
-    Column("features", JSON, nullable=False),
-    Column("images", JSON, nullable=False),
-    Column("primary_image", String(500)),
-    Column("reject_reason", Text),
-    Column("search_text", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Index("ix_listings_public_order", "status", "is_premium", "created_at"),
-    Index("ix_listings_game", "game_id", "status"),
-    Index("ix_listings_seller", "seller_id", "status"),
-    Index("ix_listings_price", "status", "price"),
-)
-
-listing_sellers = Table(
-    "listing_sellers",
-    metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("name", String(200), nullable=False),
-)
-
-listing_games = Table(
-    "listing_games",
-    metadata,
-    Column("game_id", Uuid, primary_key=True),
-    Column("name", String(100), nullable=False),
-)
-
-favorites = Table(
-    "favorites",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("listing_id", Uuid, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("user_id", "listing_id", name="uq_favorites_user_listing"),
-    Index("ix_favorites_user", "user_id", "created_at"),
-)
-
-
-def search_text(title: str, description: str, game: str, seller: str) -> str:
-    return " ".join((title, description, game, seller)).lower()
 
 
 def primary_image(images: list[dict[str, Any]]) -> str | None:
@@ -113,7 +38,7 @@ MAX_NAMES = 200_000  # sellers' names kept between batches (a few MB at most)
 
 class ListingsProjector(Projector):
     name = "listings"
-    version = 1
+    version = 2  # 2: sellers' names are their display names, kept with the parts they come from
     tables = (listings, listing_sellers, listing_games, favorites)
 
     def __init__(self) -> None:
@@ -157,22 +82,38 @@ class ListingsProjector(Projector):
     # --- names used by search -----------------------------------------------------------
     @apply.register
     def _(self, e: User.Registered, conn: Connection) -> None:
-        name = e.full_name or e.username or e.email.split("@", 1)[0]
-        conn.execute(listing_sellers.insert().values(user_id=e.originator_id, name=name))
+        name = display_name(e.full_name, e.username, e.email)
+        conn.execute(
+            listing_sellers.insert().values(
+                user_id=e.originator_id,
+                name=name,
+                full_name=e.full_name,
+                username=e.username,
+                email=e.email,
+            )
+        )
         self.sellers[e.originator_id] = name
 
     @apply.register
     def _(self, e: User.ProfileUpdated, conn: Connection) -> None:
-        if "full_name" in e.changes or "username" in e.changes:
-            name = e.changes.get("full_name") or e.changes.get("username")
-            if name:
-                conn.execute(
-                    update(listing_sellers)
-                    .where(listing_sellers.c.user_id == e.originator_id)
-                    .values(name=name)
-                )
-                self.sellers[e.originator_id] = name
-                self._refresh_search(conn, listings.c.seller_id == e.originator_id)
+        named = {k: e.changes[k] for k in ("full_name", "username") if k in e.changes}
+        if not named:
+            return
+        seller = conn.execute(
+            select(listing_sellers).where(listing_sellers.c.user_id == e.originator_id)
+        ).first()
+        if seller is None:
+            return
+        parts = {"full_name": seller.full_name, "username": seller.username, **named}
+        name = display_name(email=seller.email, **parts)
+        conn.execute(
+            update(listing_sellers)
+            .where(listing_sellers.c.user_id == e.originator_id)
+            .values(name=name, **parts)
+        )
+        self.sellers[e.originator_id] = name
+        if name != seller.name:
+            self._refresh_search(conn, listings.c.seller_id == e.originator_id)
 
     @apply.register
     def _(self, e: Game.Added, conn: Connection) -> None:
@@ -278,9 +219,7 @@ class ListingsProjector(Projector):
 
     @apply.register
     def _(self, e: Listing.ImageRemoved, conn: Connection) -> None:
-        images = [dict(i) for i in self._images(conn, e.originator_id) if i["id"] != e.image_id]
-        if images and not any(i["is_primary"] for i in images):
-            images[0]["is_primary"] = True
+        images = without_image(self._images(conn, e.originator_id), e.image_id)
         self._set(conn, e, images=images, primary_image=primary_image(images))
 
     # --- favourites and views -----------------------------------------------------------
