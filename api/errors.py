@@ -28,6 +28,7 @@ from application.errors import (
     Throttled,
     TokenInvalid,
 )
+from application.ports import ImageRejected
 from domain.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.wallet import InsufficientFunds
 from projections.runtime import DATABASE_DOWN
@@ -121,6 +122,13 @@ def google_rejected(_: Request[Any, Any, Any], exc: GoogleRejected) -> Response[
     return envelope(400, "BUSINESS_LOGIC_ERROR", exc.message)
 
 
+def image_rejected(request: Request[Any, Any, Any], exc: ImageRejected) -> Response[Any]:
+    """An uploaded file that is not an image we take: 400, under the form field it came in
+    (the route's ``opt["files"]``, e.g. ``image`` or ``images``)."""
+    field = request.route_handler.opt.get("files", "image")
+    return envelope(400, "INVALID", exc.message, {field: [exc.message]})
+
+
 def api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
     return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
@@ -159,6 +167,8 @@ def validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Res
             key, message = _field_message(
                 str(item.get("key") or ""), str(item.get("message", "Invalid value."))
             )
+            if item.get("source") == "query":
+                message = _query_message(message)
             details.setdefault(key, []).append(message)
     if details:
         field, messages = next(iter(details.items()))
@@ -200,6 +210,19 @@ def _plain(field: str, message: str) -> str:
     return message
 
 
+def _query_message(message: str) -> str:
+    """A query parameter's type error in the words these parameters always answered with."""
+    for pattern, words in _QUERY_WORDS:
+        if pattern.match(message):
+            return words
+    return message
+
+
+_QUERY_WORDS = (
+    (re.compile(r"Expected `int( \| null)?`"), "A valid integer is required."),
+    (re.compile(r"Expected `bool( \| null)?`"), "Must be true or false."),
+    (re.compile(r"Invalid UUID"), "Must be a valid UUID."),
+)
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 _AT_PATH = re.compile(r"\s*-\s*at `\$\.?([^`]*)`$")
@@ -257,6 +280,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
     TokenInvalid: token_invalid,
     GoogleRejected: google_rejected,
+    ImageRejected: image_rejected,
     IntegrityError: integrity_error,
     **dict.fromkeys(DATABASE_DOWN, database_unavailable),
     ValidationException: validation_error,

@@ -1,4 +1,7 @@
-"""Wire shapes of listings (CONTRACT §2.0 Listing, ListingCompact, ListingWrite, Favorite)."""
+"""Wire shapes of listings (CONTRACT §2.0 Listing, ListingCompact, ListingWrite, Favorite).
+
+The request's bounds are the domain's (domain/listing.py): a body that breaks one is refused
+before any command runs, with the field named, and the domain checks the same numbers."""
 
 from __future__ import annotations
 
@@ -9,15 +12,26 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from api.schemas import Body, UserPublic, absolute, iso, public_user_from_row
-from domain.listing import DESCRIPTION_FIELDS, PRICE_FIELDS, discount_percentage
+from domain.listing import (
+    DESCRIPTION_FIELDS,
+    MAX_DESCRIPTION,
+    MAX_FEATURE,
+    MAX_FEATURES,
+    MAX_SHORT,
+    MAX_SKINS,
+    MAX_TITLE,
+    MAX_WARRANTY_DAYS,
+    PRICE_FIELDS,
+    LoginMethod,
+    discount_percentage,
+)
 from domain.money import format_amount, parse_amount
 
 Amount = Annotated[str, Meta(max_length=32)] | int | float
-LoginMethod = Literal["email", "phone", "username", "social", "google", "facebook"]
-Short = Annotated[str, Meta(max_length=50)]
+Short = Annotated[str, Meta(max_length=MAX_SHORT)]
 GameRef = Annotated[str, Meta(min_length=1, max_length=120)]
 Secret = Annotated[str, Meta(max_length=500)]
-Feature = Annotated[str, Meta(max_length=200)]
+Feature = Annotated[str, Meta(max_length=MAX_FEATURE)]
 
 
 class ListingImage(msgspec.Struct):
@@ -104,11 +118,11 @@ class ListingFields(Body):
 
     game: GameRef | UnsetType = UNSET
     game_id: GameRef | UnsetType = UNSET
-    title: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=10_000)] | UnsetType = UNSET
+    title: Annotated[str, Meta(max_length=MAX_TITLE)] | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=MAX_DESCRIPTION)] | UnsetType = UNSET
     price: Amount | UnsetType = UNSET
     original_price: Amount | UnsetType | None = UNSET
-    warranty_days: Annotated[int, Meta(ge=0, le=32767)] | UnsetType = UNSET
+    warranty_days: Annotated[int, Meta(ge=0, le=MAX_WARRANTY_DAYS)] | UnsetType = UNSET
     sale_percent: Annotated[int, Meta(ge=0, le=100)] | UnsetType | None = UNSET
     sale_ends_at: datetime | UnsetType | None = UNSET
     login_method: LoginMethod | UnsetType = UNSET
@@ -117,8 +131,8 @@ class ListingFields(Body):
     account_additional_info: dict[str, Any] | UnsetType = UNSET
     level: Short | UnsetType = UNSET
     rank: Short | UnsetType = UNSET
-    skins_count: Annotated[int, Meta(ge=0, le=1_000_000)] | UnsetType = UNSET
-    features: Annotated[list[Feature], Meta(max_length=50)] | UnsetType = UNSET
+    skins_count: Annotated[int, Meta(ge=0, le=MAX_SKINS)] | UnsetType = UNSET
+    features: Annotated[list[Feature], Meta(max_length=MAX_FEATURES)] | UnsetType = UNSET
     weapon_type: Short | UnsetType = UNSET
 
     def game_ref(self) -> str | None:

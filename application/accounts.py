@@ -301,7 +301,7 @@ class Accounts:
         actor.id()  # the platform has no avatar: refused before anything is stored
         with self.uploads.kept_only_if_done() as stored:
             try:
-                stored.append(self.uploads.upload_image(raw))
+                stored.append(self.uploads.upload_image(actor, raw))
             except ImageRejected as e:
                 raise AvatarRejected(e.message) from e
             self.update_profile(actor, {**changes, "avatar": stored[0].url})

@@ -48,11 +48,28 @@ def staff_member(app: Marketplace, actor: Actor) -> UUID:
     return user.id
 
 
+def platform_only(actor: Actor) -> str:
+    """For commands only the platform's own processes run (timers, provider webhooks): what
+    acts; NotAllowed for any user, staff included."""
+    if actor.system is None:
+        raise NotAllowed
+    return actor.system
+
+
 def staff_or_system(app: Marketplace, actor: Actor) -> UUID | None:
     """For commands staff and the platform's own processes may run: the staff id, or None."""
     if actor.is_system:
         return None
     return staff_member(app, actor)
+
+
+def active_user(app: Marketplace, actor: Actor) -> UUID:
+    """The id of the user acting, who must exist and be active (not banned, not deleted);
+    NotAllowed for anyone else and for the platform, which offers and keeps nothing."""
+    user = app.find(actor.user_id, User) if actor.user_id is not None else None
+    if user is None or not user.is_active:
+        raise NotAllowed
+    return user.id
 
 
 class NotAllowed(Forbidden):

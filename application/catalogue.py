@@ -1,4 +1,5 @@
-"""Catalogue: the games listings are filed under (staff curate it)."""
+"""Catalogue: the games listings are filed under. Staff curate it; the platform seeds it
+(``wibestore seed-catalogue``, acting as ``Actor.platform("seed")``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from application.actor import Actor, staff_or_system
 from application.marketplace import Marketplace
 from domain.errors import Conflict
 from domain.game import Category, Game, category_id, game_id, slugify
@@ -16,7 +18,8 @@ class Catalogue:
     def __init__(self, app: Marketplace) -> None:
         self.app = app
 
-    def add_game(self, name: str, **details: Any) -> UUID:
+    def add_game(self, actor: Actor, name: str, **details: Any) -> UUID:
+        staff_or_system(self.app, actor)
         game = Game.add(name, **details)
         try:
             self.app.save(game)
@@ -27,8 +30,9 @@ class Catalogue:
         return game.id
 
     def add_category(
-        self, name: str, *, slug: str | None = None, parent_slug: str | None = None
+        self, actor: Actor, name: str, *, slug: str | None = None, parent_slug: str | None = None
     ) -> UUID:
+        staff_or_system(self.app, actor)
         if parent_slug is not None:
             self.app.load(category_id(parent_slug), Category, "Parent category not found.")
         category = Category.add(name, slug=slug, parent_slug=parent_slug)
@@ -43,20 +47,21 @@ class Catalogue:
     def has_category(self, slug: str) -> bool:
         return self.app.find(category_id(slug), Category) is not None
 
-    def edit_game(self, slug: str, changes: dict[str, Any]) -> None:
+    def edit_game(
+        self, actor: Actor, slug: str, changes: dict[str, Any], *, active: bool | None = None
+    ) -> None:
+        """Change a game's details and, when ``active`` says so, (de)activate it: one save."""
+        staff_or_system(self.app, actor)
         game = self.game(slug)
         game.edit(changes)
+        if active is True:
+            game.reactivate()
+        elif active is False:
+            game.deactivate()
         self.app.save(game)
 
-    def deactivate_game(self, slug: str) -> None:
-        game = self.game(slug)
-        game.deactivate()
-        self.app.save(game)
-
-    def reactivate_game(self, slug: str) -> None:
-        game = self.game(slug)
-        game.reactivate()
-        self.app.save(game)
+    def deactivate_game(self, actor: Actor, slug: str) -> None:
+        self.edit_game(actor, slug, {}, active=False)
 
     def game(self, slug: str) -> Game:
         return self.app.load(game_id(slug), Game, "Game not found.")

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from application.actor import Actor
 from application.listings import Listings
 from application.marketplace import Marketplace
 from application.payments import Payments
@@ -93,7 +94,9 @@ class Escrows:
             escrow.check_party(seller_id)
             given = credentials
             if given is None:
-                given = self.listings.listing_credentials(escrow.listing_id)
+                # opened for the escrow's seller; the escrow refuses anyone else as deliverer
+                seller = Actor.user(escrow.seller_id)
+                given = self.listings.listing_credentials(seller, escrow.listing_id)
                 if given is None:
                     raise NoCredentials
             sealed = self.vault.seal(given, escrow.id)

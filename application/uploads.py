@@ -1,4 +1,8 @@
-"""Uploads: images checked and cleaned, stored, and thumbnailed by a task."""
+"""Uploads: images checked and cleaned, stored, and thumbnailed by a task.
+
+Only a user uploads (the platform owns no files). A stored image belongs to nothing until a
+command that checks its own actor (a listing's images, a profile's avatar) refers to it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from contextlib import contextmanager
 
 import msgspec
 
+from application.actor import Actor
 from application.ports import CleanImage, Clock, ImageProcessor, ImageRejected, MediaStore
 
 
@@ -19,6 +24,12 @@ class UploadedImage(msgspec.Struct, frozen=True):
     content_type: str
     name: str
     thumbnail_name: str
+
+
+class RefusedImage(msgspec.Struct, frozen=True):
+    """One file of several that was not stored, and why (ImageRejected's message)."""
+
+    reason: str
 
 
 class Uploads:
@@ -38,8 +49,10 @@ class Uploads:
         self.images = images
         self.request_thumbnail = request_thumbnail
 
-    def upload_image(self, raw: bytes) -> UploadedImage:
-        """Store a cleaned copy of an uploaded image; its thumbnail is made by a task."""
+    def upload_image(self, actor: Actor, raw: bytes) -> UploadedImage:
+        """Store a cleaned copy of an uploaded image; its thumbnail is made by a task.
+        ImageRejected when it is not an image we take."""
+        actor.id()  # a user: the platform uploads nothing
         return self.store_image(self.check_image(raw))
 
     def check_image(self, raw: bytes) -> CleanImage:
@@ -64,15 +77,16 @@ class Uploads:
             thumbnail_name=image.thumbnail_name,
         )
 
-    def upload_images(self, raws: list[bytes]) -> list[UploadedImage | ImageRejected]:
+    def upload_images(self, actor: Actor, raws: list[bytes]) -> list[UploadedImage | RefusedImage]:
         """Each image stored, or why it was refused; all or none when storing fails."""
+        actor.id()
         with self.kept_only_if_done() as stored:
-            outcomes: list[UploadedImage | ImageRejected] = []
+            outcomes: list[UploadedImage | RefusedImage] = []
             for raw in raws:
                 try:
-                    image = self.upload_image(raw)
+                    image = self.store_image(self.check_image(raw))
                 except ImageRejected as e:
-                    outcomes.append(e)
+                    outcomes.append(RefusedImage(reason=e.message))
                     continue
                 stored.append(image)
                 outcomes.append(image)

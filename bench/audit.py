@@ -55,7 +55,9 @@ def trade_all(container: Any, trades: int) -> None:
         seller, buyer = pairs[n % len(pairs)]
         container.payments.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
         listing = container.listings.create_listing(
-            seller, "pubg-mobile", {"title": f"T{n}", "description": "D", "price": 40_000 * UZS}
+            Actor.user(seller),
+            "pubg-mobile",
+            {"title": f"T{n}", "description": "D", "price": 40_000 * UZS},
         )
         container.listings.approve_listing(Actor.user(staff), listing)
         escrow = container.escrows.purchase(buyer, listing)

@@ -233,7 +233,7 @@ def seed(container: Container, args: argparse.Namespace) -> Seeded:
 
     def one(spec: Spec) -> UUID:
         listing_id = container.listings.create_listing(
-            sellers[spec.seller], spec.game, dict(spec.fields)
+            Actor.user(sellers[spec.seller]), spec.game, dict(spec.fields)
         )
         container.listings.approve_listing(Actor.user(staff), listing_id)
         if spec.premium:

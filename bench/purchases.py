@@ -129,7 +129,7 @@ def setup(container: Any, clients: int, per_client: int) -> list[tuple[Any, Any,
         listings = []
         for n in range(per_client):
             listing = container.listings.create_listing(
-                seller,
+                Actor.user(seller),
                 "pubg-mobile",
                 {"title": f"Account {i}-{n}", "description": "Bench", "price": int(PRICE) * 100},
                 credentials={"account_email": "a@b.uz", "account_password": "p"},

@@ -14,7 +14,13 @@ from domain.errors import DomainError
 
 NAMESPACE = uuid.UUID("9b0f3c5e-2c43-4d7e-8f0e-6a8d1f9c2b17")
 EDITABLE = frozenset({"name", "icon", "image", "color", "description", "sort_order"})
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# The rules of a game's fields (the API's request schema is built from them).
+COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+SLUG_PATTERN = r"^[a-z0-9-]+$"
+MAX_NAME, MAX_SLUG = 100, 120
+MAX_SORT_ORDER = 100_000
+_COLOR = re.compile(COLOR_PATTERN)
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 def slugify(name: str) -> str:
@@ -62,8 +68,10 @@ class Game(Aggregate):
         description: str = "",
         sort_order: int = 0,
     ) -> Game:
-        slug = slug or slugify(name)
         check_game_fields({"name": name, "color": color, "sort_order": sort_order})
+        if slug and (len(slug) > MAX_SLUG or not _SLUG.match(slug)):
+            raise InvalidGame("A slug is lower-case letters, digits and '-'.", field="slug")
+        slug = slug or slugify(name)
         if not slug:
             raise InvalidGame("A game needs a name made of letters or digits.", field="name")
         return cls._create(
@@ -131,10 +139,12 @@ class Game(Aggregate):
 def check_game_fields(fields: dict[str, Any]) -> None:
     if "name" in fields and not str(fields["name"]).strip():
         raise InvalidGame("A game needs a name.", field="name")
+    if "name" in fields and len(fields["name"]) > MAX_NAME:
+        raise InvalidGame(f"A game's name has at most {MAX_NAME} characters.", field="name")
     if "color" in fields and not _COLOR.match(str(fields["color"])):
         raise InvalidGame("Color must look like #RRGGBB.", field="color")
-    if "sort_order" in fields and not 0 <= int(fields["sort_order"]) <= 100_000:
-        raise InvalidGame("Sort order must be between 0 and 100000.", field="sort_order")
+    if "sort_order" in fields and not 0 <= int(fields["sort_order"]) <= MAX_SORT_ORDER:
+        raise InvalidGame(f"Sort order must be between 0 and {MAX_SORT_ORDER}.", field="sort_order")
 
 
 class InvalidGame(DomainError):

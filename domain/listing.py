@@ -10,14 +10,22 @@ any state but reserved and sold --delete--> deleted (soft)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import DomainError, Forbidden, NotFound
 
-LOGIN_METHODS = frozenset({"email", "phone", "username", "social", "google", "facebook"})
+LoginMethod = Literal["email", "phone", "username", "social", "google", "facebook"]
+LOGIN_METHODS = frozenset(get_args(LoginMethod))
+# The bounds of a listing's fields (the API's request schema is built from them).
+MAX_TITLE = 200
+MAX_DESCRIPTION = 10_000
+MAX_WARRANTY_DAYS = 32767
+MAX_SKINS = 1_000_000
+MAX_SHORT = 50  # level, rank
+MAX_FEATURES, MAX_FEATURE = 50, 200  # features, and the length of each
 # What a seller writes about the account, taken as is (the API's ListingWrite has the same
 # names), and its prices in tiyin.
 DESCRIPTION_FIELDS = (
@@ -318,26 +326,38 @@ class Listing(Aggregate):
 
 def check_listing_fields(f: dict[str, Any]) -> None:
     """The rules every version of a listing keeps."""
-    if not str(f.get("title", "")).strip():
-        raise InvalidListing("This field may not be blank.", "title")
-    if len(f["title"]) > 200:
-        raise InvalidListing("Ensure this field has no more than 200 characters.", "title")
-    if not str(f.get("description", "")).strip():
-        raise InvalidListing("This field may not be blank.", "description")
+    for name, longest in (("title", MAX_TITLE), ("description", MAX_DESCRIPTION)):
+        if not str(f.get(name, "")).strip():
+            raise InvalidListing("This field may not be blank.", name)
+        if len(f[name]) > longest:
+            raise InvalidListing(f"Ensure this field has no more than {longest} characters.", name)
+    for name in ("level", "rank"):
+        if len(f.get(name, "")) > MAX_SHORT:
+            raise InvalidListing(
+                f"Ensure this field has no more than {MAX_SHORT} characters.", name
+            )
+    features = f.get("features", [])
+    if len(features) > MAX_FEATURES or any(len(x) > MAX_FEATURE for x in features):
+        raise InvalidListing(
+            f"At most {MAX_FEATURES} features of at most {MAX_FEATURE} characters each.",
+            "features",
+        )
     if f["price"] <= 0:
         raise InvalidListing("The price must be greater than zero.", "price")
     if f.get("original_price") is not None and f["original_price"] <= 0:
         raise InvalidListing("The original price must be greater than zero.", "original_price")
-    if not 0 <= f.get("warranty_days", 0) <= 32767:
-        raise InvalidListing("Warranty must be between 0 and 32767 days.", "warranty_days")
+    if not 0 <= f.get("warranty_days", 0) <= MAX_WARRANTY_DAYS:
+        raise InvalidListing(
+            f"Warranty must be between 0 and {MAX_WARRANTY_DAYS} days.", "warranty_days"
+        )
     if f.get("sale_percent") is not None and not 0 <= f["sale_percent"] <= 100:
         raise InvalidListing("Sale percent must be between 0 and 100.", "sale_percent")
     if f.get("login_method", "email") not in LOGIN_METHODS:
         raise InvalidListing(
             f"Login method must be one of {', '.join(sorted(LOGIN_METHODS))}.", "login_method"
         )
-    if f.get("skins_count", 0) < 0:
-        raise InvalidListing("Ensure this value is greater than or equal to 0.", "skins_count")
+    if not 0 <= f.get("skins_count", 0) <= MAX_SKINS:
+        raise InvalidListing(f"Skins count must be between 0 and {MAX_SKINS}.", "skins_count")
 
 
 def without_image(images: list[dict[str, Any]], image_id: str) -> list[dict[str, Any]]:

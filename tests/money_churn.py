@@ -28,7 +28,7 @@ def main() -> int:
     while True:
         container.payments.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
         listing = container.listings.create_listing(
-            seller,
+            Actor.user(seller),
             "pubg-mobile",
             {"title": f"Round {rounds}", "description": "D", "price": 30_000 * UZS},
         )

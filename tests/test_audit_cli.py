@@ -46,7 +46,9 @@ def test_the_audit_passes_a_clean_ledger_and_fails_a_tampered_read_model(
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
     listing = container.listings.create_listing(
-        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
+        Actor.user(seller),
+        "pubg-mobile",
+        {"title": "Acc", "description": "D", "price": 100_000 * UZS},
     )
     container.listings.approve_listing(Actor.user(staff), listing)
     escrow = container.escrows.purchase(buyer, listing)

@@ -304,7 +304,9 @@ def test_both_workers_show_a_listing_as_soon_as_its_approval_is_answered(
                     assert http.get("/api/v1/listings/").json()["count"] == n - 1
                 with container.read_your_writes():
                     listing_id = container.listings.create_listing(
-                        seller, "dota2", {"title": f"No. {n}", "description": "-", "price": 9}
+                        Actor.user(seller),
+                        "dota2",
+                        {"title": f"No. {n}", "description": "-", "price": 9},
                     )
                     container.listings.approve_listing(Actor.user(staff), listing_id)
                 for _ in range(4):

@@ -16,6 +16,8 @@ from domain.listing import Listing
 from projections.listings import favorites, listings
 from tests.market_machine import MarketMachine
 
+ARCHIVER = Actor.platform("listing-archiver")
+
 STATUSES = {"pending", "active", "rejected", "reserved", "sold", "archived", "deleted"}
 
 
@@ -39,7 +41,7 @@ class ListingLifecycle(MarketMachine):
     def create(self, seller: int, price: int, game: str) -> uuid.UUID:
         with self.container.read_your_writes():
             return self.container.listings.create_listing(
-                self.users[seller],
+                Actor.user(self.users[seller]),
                 game,
                 {"title": f"Account {price}", "description": "Nice", "price": price},
             )
@@ -55,7 +57,10 @@ class ListingLifecycle(MarketMachine):
     @rule(listing_id=listing_ids, who=st.integers(0, 2), price=st.integers(-5, 10**6))
     def edit(self, listing_id: uuid.UUID, who: int, price: int) -> None:
         self._do(
-            self.container.listings.edit_listing, self.users[who], listing_id, {"price": price}
+            self.container.listings.edit_listing,
+            Actor.user(self.users[who]),
+            listing_id,
+            {"price": price},
         )
 
     @rule(listing_id=listing_ids, who=st.integers(0, 2))
@@ -91,21 +96,23 @@ class ListingLifecycle(MarketMachine):
 
     @rule(listing_id=listing_ids)
     def archive(self, listing_id: uuid.UUID) -> None:
-        self._do(self.container.listings.archive_listing, listing_id)
+        self._do(self.container.listings.archive_listing, ARCHIVER, listing_id)
 
     @rule(listing_id=listing_ids, who=st.integers(0, 2), on=st.booleans())
     def favorite(self, listing_id: uuid.UUID, who: int, on: bool) -> None:
         command = self.container.listings.favorite if on else self.container.listings.unfavorite
-        self._do(command, self.users[who], listing_id)
+        self._do(command, Actor.user(self.users[who]), listing_id)
 
     @rule(
         listing_id=listing_ids,
-        viewer=st.sampled_from(["ip:1", "ip:2", "user:x"]),
+        viewer=st.sampled_from([None, 0, 1]),
+        address=st.sampled_from(["10.0.0.1", "10.0.0.2"]),
         days=st.integers(0, 2),
     )
-    def view(self, listing_id: uuid.UUID, viewer: str, days: int) -> None:
+    def view(self, listing_id: uuid.UUID, viewer: int | None, address: str, days: int) -> None:
         self.clock.advance(days=days)
-        self._do(self.container.listings.record_view, listing_id, viewer, self.clock.now())
+        actor = None if viewer is None else Actor.user(self.users[viewer])
+        self._do(self.container.listings.record_view, actor, listing_id, address)
 
     @invariant()
     def the_read_model_equals_a_replay(self) -> None:

@@ -38,7 +38,7 @@ def shop(container: Container) -> dict[str, Any]:
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     listing = container.listings.create_listing(
-        seller,
+        Actor.user(seller),
         "pubg-mobile",
         {"title": "Acc", "description": "D", "price": PRICE},
         credentials=CREDENTIALS,
@@ -221,7 +221,9 @@ def test_a_purchase_refuses_what_cannot_be_bought(
     with pytest.raises(Conflict, match="already been bought"):
         container.escrows.purchase(shop["buyer"], shop["listing"])
     pending = container.listings.create_listing(
-        shop["seller"], "pubg-mobile", {"title": "New", "description": "D", "price": PRICE}
+        Actor.user(shop["seller"]),
+        "pubg-mobile",
+        {"title": "New", "description": "D", "price": PRICE},
     )
     with pytest.raises(NotFound):
         container.escrows.purchase(shop["buyer"], pending)
@@ -235,7 +237,7 @@ def test_a_purchase_refuses_what_cannot_be_bought(
 
 
 def _approved(container: Container, shop: dict[str, Any], fields: dict[str, Any]) -> uuid.UUID:
-    listing = container.listings.create_listing(shop["seller"], "pubg-mobile", fields)
+    listing = container.listings.create_listing(Actor.user(shop["seller"]), "pubg-mobile", fields)
     container.listings.approve_listing(Actor.user(shop["staff"]), listing)
     return listing
 

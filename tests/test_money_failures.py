@@ -85,7 +85,9 @@ def shop(container: Container) -> dict[str, Any]:
 
     def listing() -> uuid.UUID:
         new = container.listings.create_listing(
-            seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
+            Actor.user(seller),
+            "pubg-mobile",
+            {"title": "Acc", "description": "D", "price": 100_000 * UZS},
         )
         container.listings.approve_listing(Actor.user(staff), new)
         return new

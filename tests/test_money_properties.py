@@ -90,7 +90,7 @@ class Marketplace(MarketMachine):
         credentials = {"account_email": "a@b.uz", "account_password": "p"} if stored else None
         with self.container.read_your_writes():
             listing = self.container.listings.create_listing(
-                self.users[seller],
+                Actor.user(self.users[seller]),
                 "pubg-mobile",
                 {"title": "Account", "description": "D", "price": price},
                 credentials=credentials,

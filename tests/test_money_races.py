@@ -58,7 +58,9 @@ def delivered(container: Container, clock: FixedClock) -> Any:
 
     def make() -> Escrow:
         listing = container.listings.create_listing(
-            seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
+            Actor.user(seller),
+            "pubg-mobile",
+            {"title": "Acc", "description": "D", "price": 100_000 * UZS},
         )
         container.listings.approve_listing(Actor.user(staff), listing)
         escrow = container.escrows.purchase(buyer, listing)

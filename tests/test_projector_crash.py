@@ -144,7 +144,9 @@ def test_a_projector_killed_mid_batch_under_http_load_resumes_to_a_rebuild_and_t
         shelf = []
         for i in range(LISTINGS_PER_BUYER):
             listing_id = shop.container.listings.create_listing(
-                seller, "pubg-mobile", {"title": f"{n}-{i}", "description": "-", "price": 9_000_000}
+                Actor.user(seller),
+                "pubg-mobile",
+                {"title": f"{n}-{i}", "description": "-", "price": 9_000_000},
             )
             shop.container.listings.approve_listing(Actor.user(staff), listing_id)
             shelf.append(str(listing_id))

@@ -27,7 +27,7 @@ def shop(container: Container) -> dict[str, Any]:
     )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     listing = container.listings.create_listing(
-        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": PRICE}
+        Actor.user(seller), "pubg-mobile", {"title": "Acc", "description": "D", "price": PRICE}
     )
     container.listings.approve_listing(Actor.user(staff), listing)
     return {"seller": seller, "listing": listing}

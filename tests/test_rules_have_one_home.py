@@ -41,7 +41,7 @@ def test_the_escrows_read_model_keeps_the_seller_earnings_the_domain_computes(
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     container.payments.credit_deposit(buyer, uuid.uuid4(), 10_000_000)
     listing = container.listings.create_listing(
-        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 123_457}
+        Actor.user(seller), "pubg-mobile", {"title": "Acc", "description": "D", "price": 123_457}
     )
     container.listings.approve_listing(Actor.user(staff), listing)
     with container.read_your_writes():
@@ -66,7 +66,7 @@ def test_listings_find_a_seller_by_the_display_name_the_domain_gives_as_the_prof
     )
     seller = container.accounts.register("boss@example.uz", PASSWORD, full_name="Ann Lee")
     listing = container.listings.create_listing(
-        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
+        Actor.user(seller), "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
     )
     container.listings.approve_listing(Actor.user(staff), listing)
 
@@ -103,9 +103,11 @@ def test_the_listings_read_model_promotes_the_primary_image_as_the_listing_does(
     seed_games(container.catalogue)
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     listing = container.listings.create_listing(
-        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
+        Actor.user(seller), "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000}
     )
-    container.listings.attach_listing_images(seller, listing, [encoded("PNG") for _ in range(3)])
+    container.listings.attach_listing_images(
+        Actor.user(seller), listing, [encoded("PNG") for _ in range(3)]
+    )
 
     def images() -> tuple[list[dict[str, Any]], str | None]:
         settled(container)
@@ -119,11 +121,11 @@ def test_the_listings_read_model_promotes_the_primary_image_as_the_listing_does(
     first, second, third = images()[0]
     assert images()[1] == first["url"]
     container.listings.remove_listing_image(
-        seller, listing, second["id"]
+        Actor.user(seller), listing, second["id"]
     )  # not the primary: nothing moves
     assert images()[1] == first["url"]
     container.listings.remove_listing_image(
-        seller, listing, first["id"]
+        Actor.user(seller), listing, first["id"]
     )  # the primary: the next one is
     kept, primary = images()
     assert [(i["id"], i["is_primary"]) for i in kept] == [(third["id"], True)]

@@ -69,14 +69,17 @@ CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
+SEED = Actor.platform("seed")
+
+
 def seed_games(catalogue: Catalogue) -> int:
     for slug, name, parent in CATEGORIES:
         if not catalogue.has_category(slug):
-            catalogue.add_category(name, slug=slug, parent_slug=parent)
+            catalogue.add_category(SEED, name, slug=slug, parent_slug=parent)
     added = 0
     for order, (slug, name, icon, color) in enumerate(GAMES):
         if not catalogue.has_game(slug):
-            catalogue.add_game(name, slug=slug, icon=icon, color=color, sort_order=order)
+            catalogue.add_game(SEED, name, slug=slug, icon=icon, color=color, sort_order=order)
             added += 1
     return added
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+from application.actor import Actor
 from domain.errors import DomainError
 from projections.escrows import due_escrows
 from projections.listings.queries import stale_active_ids
@@ -75,8 +76,10 @@ def archive_stale_listings() -> int:
     cutoff = container.clock.now() - ARCHIVE_AFTER
     with container.store.engine.connect() as conn:
         stale = stale_active_ids(conn, cutoff)
+    archiver = Actor.platform("listing-archiver")
     for listing_id in stale:
-        container.listings.archive_listing(listing_id)  # idempotent: skips one no longer active
+        # idempotent: skips one no longer active
+        container.listings.archive_listing(archiver, listing_id)
     return len(stale)
 
 

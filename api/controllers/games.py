@@ -11,19 +11,25 @@ from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import select
 
 from api.accepted import ACCEPTED, unless_caught_up
-from api.auth import container_of, require_staff
+from api.auth import container_of
+from api.dependencies import Inject, ReadYourWrites, staff_only
 from api.errors import ApiError
-from api.pagination import Page, page_of, window
+from api.pagination import PAGING_DOC, Page, Paging, page_of
+from api.query import query_of
 from api.schemas import Body, absolute, iso
+from application.actor import Actor
+from application.catalogue import Catalogue
+from domain.game import COLOR_PATTERN, MAX_NAME, MAX_SLUG, MAX_SORT_ORDER, SLUG_PATTERN
 from projections.games import active_games, category_rows, game_by_slug, games
 from projections.listings.queries import active_counts_by_game
 
 Req = Request[Any, Any, Any]
-Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9-]+$")]
-Name = Annotated[str, Meta(min_length=1, max_length=100)]
+CATALOGUE_PAGE = 100  # the frontend asks for no limit and expects every game (CONTRACT §2.3)
+Slug = Annotated[str, Meta(min_length=1, max_length=MAX_SLUG, pattern=SLUG_PATTERN)]
+Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
 Icon = Annotated[str, Meta(max_length=500)]
-Color = Annotated[str, Meta(pattern=r"^#[0-9A-Fa-f]{6}$")]
-SortOrder = Annotated[int, Meta(ge=0, le=100_000)]
+Color = Annotated[str, Meta(pattern=COLOR_PATTERN)]
+SortOrder = Annotated[int, Meta(ge=0, le=MAX_SORT_ORDER)]
 Description = Annotated[str, Meta(max_length=5000)]
 Url = Annotated[str, Meta(max_length=500)]
 
@@ -137,10 +143,10 @@ class GamesController(Controller):
     path = "/api/v1/games"
     tags = ["games"]
 
-    @get("/", operation_id="games", sync_to_thread=True)
+    @get("/", operation_id="games", sync_to_thread=True, operation_class=PAGING_DOC)
     def list_games(self, request: Req) -> Page[GameList]:
         """All active games (the frontend expects the whole catalogue on one page)."""
-        w = window(request, default_limit=100)
+        w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
         with container_of(request).store.reader.connect() as conn:
             rows = active_games(conn)
             counts = active_counts_by_game(conn)
@@ -150,9 +156,14 @@ class GamesController(Controller):
         ]
         return page_of(request, w, len(rows), page)
 
-    @get("/categories/", operation_id="game_categories", sync_to_thread=True)
+    @get(
+        "/categories/",
+        operation_id="game_categories",
+        sync_to_thread=True,
+        operation_class=PAGING_DOC,
+    )
     def categories(self, request: Req) -> Page[Category]:
-        w = window(request, default_limit=100)
+        w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
         with container_of(request).store.reader.connect() as conn:
             roots = category_tree(category_rows(conn))
         return page_of(request, w, len(roots), roots[w.offset : w.offset + w.limit])
@@ -165,11 +176,11 @@ class GamesController(Controller):
 class AdminGamesController(Controller):
     path = "/api/v1/admin-panel/games"
     tags = ["admin"]
+    guards = [staff_only]
 
-    @get("/", operation_id="admin_games", sync_to_thread=True)
+    @get("/", operation_id="admin_games", sync_to_thread=True, operation_class=PAGING_DOC)
     def list_games(self, request: Req) -> Page[GameDetail]:
-        require_staff(request)
-        w = window(request, default_limit=100)
+        w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
         with container_of(request).store.reader.connect() as conn:
             rows = list(conn.execute(select(games).order_by(games.c.sort_order, games.c.name)))
             counts = active_counts_by_game(conn)
@@ -182,11 +193,17 @@ class AdminGamesController(Controller):
     @post(
         "/", status_code=201, operation_id="admin_add_game", sync_to_thread=True, responses=ACCEPTED
     )
-    def add(self, request: Req, data: JSONBody[NewGame]) -> GameDetail:
-        require_staff(request)
-        container = container_of(request)
-        with container.read_your_writes() as written:
-            container.catalogue.add_game(
+    def add(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        catalogue: Inject[Catalogue],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[NewGame],
+    ) -> GameDetail:
+        with read_your_writes() as written:
+            catalogue.add_game(
+                actor,
                 data.name,
                 slug=data.slug,
                 icon=data.icon,
@@ -195,28 +212,35 @@ class AdminGamesController(Controller):
                 description=data.description,
                 sort_order=data.sort_order,
             )
-        slug = data.slug or container.catalogue.game_slug(data.name)
+        slug = data.slug or catalogue.game_slug(data.name)
         unless_caught_up(written, f"/api/v1/games/{slug}/", "Game added.", slug=slug)
         return _detail_of(request, slug, include_inactive=True)
 
     @patch("/{slug:str}/", operation_id="admin_edit_game", sync_to_thread=True, responses=ACCEPTED)
-    def edit(self, request: Req, slug: FromPath[str], data: JSONBody[GameChanges]) -> GameDetail:
-        require_staff(request)
-        container = container_of(request)
-        with container.read_your_writes() as written:
-            container.catalogue.edit_game(slug, data.changes())
-            if data.is_active is True:
-                container.catalogue.reactivate_game(slug)
-            elif data.is_active is False:
-                container.catalogue.deactivate_game(slug)
+    def edit(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        catalogue: Inject[Catalogue],
+        read_your_writes: Inject[ReadYourWrites],
+        slug: FromPath[str],
+        data: JSONBody[GameChanges],
+    ) -> GameDetail:
+        active = None if data.is_active is UNSET else data.is_active
+        with read_your_writes() as written:
+            catalogue.edit_game(actor, slug, data.changes(), active=active)
         unless_caught_up(written, f"/api/v1/games/{slug}/", "Game updated.", slug=slug)
         return _detail_of(request, slug, include_inactive=True)
 
     @delete(
         "/{slug:str}/", status_code=204, operation_id="admin_deactivate_game", sync_to_thread=True
     )
-    def deactivate(self, request: Req, slug: FromPath[str]) -> None:
-        require_staff(request)
-        container = container_of(request)
-        with container.read_your_writes():
-            container.catalogue.deactivate_game(slug)
+    def deactivate(
+        self,
+        actor: Inject[Actor],
+        catalogue: Inject[Catalogue],
+        read_your_writes: Inject[ReadYourWrites],
+        slug: FromPath[str],
+    ) -> None:
+        with read_your_writes():
+            catalogue.deactivate_game(actor, slug)

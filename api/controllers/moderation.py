@@ -10,17 +10,18 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from api.accepted import ACCEPTED, unless_caught_up
-from api.auth import container_of, require_staff
-from api.controllers.listings import (
-    any_status_filter,
-    listing_detail,
-    listing_filter,
-    listing_location,
-    listing_page,
+from api.controllers.listings import listing_detail, listing_location, listing_page
+from api.dependencies import Caller, Inject, ReadYourWrites, staff_only
+from api.listing_query import (
+    OLDEST_FIRST,
+    OWN_OR_STAFF_DOC,
+    SEARCH_DOC,
+    ListingSearch,
+    OwnOrStaffSearch,
 )
-from api.dependencies import Inject, ReadYourWrites, staff_only
 from api.listing_schemas import Listing, ModerationBody, RejectBody
 from api.pagination import Page
+from api.query import query_of
 from api.schemas import Message
 from application.actor import Actor
 from application.listings import Listings
@@ -33,17 +34,27 @@ class ModerationController(Controller):
     tags = ["admin"]
     guards = [staff_only]
 
-    @get("/", operation_id="admin_listings", sync_to_thread=True)
-    def all_listings(self, request: Req) -> Page[Listing]:
-        staff = require_staff(request)
-        return listing_page(request, any_status_filter(request), staff)
+    @get(
+        "/",
+        operation_id="admin_listings",
+        sync_to_thread=True,
+        operation_class=OWN_OR_STAFF_DOC,
+    )
+    def all_listings(self, request: Req, caller: Inject[Caller]) -> Page[Listing]:
+        query = query_of(request, OwnOrStaffSearch)
+        return listing_page(request, query.of_any_status(), query.window(), caller)
 
-    @get("/pending/", operation_id="admin_pending_listings", sync_to_thread=True)
-    def pending(self, request: Req) -> Page[Listing]:
-        staff = require_staff(request)
-        f = listing_filter(request, ("pending",))
-        f.ordering = (("created_at", False),)  # oldest first: the moderation queue
-        return listing_page(request, f, staff)
+    @get(
+        "/pending/",
+        operation_id="admin_pending_listings",
+        sync_to_thread=True,
+        operation_class=SEARCH_DOC,
+    )
+    def pending(self, request: Req, caller: Inject[Caller]) -> Page[Listing]:
+        query = query_of(request, ListingSearch)
+        f = query.filter(("pending",))
+        f.ordering = OLDEST_FIRST  # the moderation queue, whatever ``ordering`` says
+        return listing_page(request, f, query.window(), caller)
 
     @post(
         "/{listing_id:uuid}/approve/",
@@ -87,18 +98,21 @@ class ModerationController(Controller):
         responses=ACCEPTED,
     )
     def moderate(
-        self, request: Req, listing_id: FromPath[UUID], data: JSONBody[ModerationBody]
+        self,
+        request: Req,
+        caller: Inject[Caller],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+        data: JSONBody[ModerationBody],
     ) -> Listing:
-        staff = require_staff(request)
-        container = container_of(request)
-        with container.read_your_writes() as written:
-            if data.status == "active":
-                container.listings.approve_listing(Actor.user(staff.id), listing_id)
-            elif data.status == "rejected":
-                container.listings.reject_listing(Actor.user(staff.id), listing_id, data.reason)
-            if data.is_premium is not UNSET:
-                container.listings.set_listing_premium(
-                    Actor.user(staff.id), listing_id, data.is_premium
-                )
+        with read_your_writes() as written:
+            listings.moderate_listing(
+                caller.actor,
+                listing_id,
+                status=None if data.status is UNSET else data.status,
+                reason=data.reason,
+                is_premium=None if data.is_premium is UNSET else data.is_premium,
+            )
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
-        return listing_detail(request, listing_id, staff)
+        return listing_detail(request, listing_id, caller)

@@ -1,4 +1,8 @@
-"""CONTRACT §5 uploads and L9 listing images: multipart in, cleaned images out."""
+"""CONTRACT §5 uploads and L9 listing images: multipart in, cleaned images out.
+
+A file that is not an image we take raises ImageRejected, which api/errors.py answers 400
+under the form field the route reads its files from (``opt["files"]``).
+"""
 
 from __future__ import annotations
 
@@ -12,16 +16,24 @@ from litestar import Controller, Request, delete, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 
-from api.auth import authenticate, container_of
+from api.dependencies import Inject, ReadYourWrites, signed_in
 from api.errors import ApiError
 from api.listing_schemas import ListingImage
-from api.schemas import Body, absolute
+from api.schemas import Body, Message, absolute
+from application.actor import Actor
+from application.listings import ListingImage as StoredImage
+from application.listings import Listings
 from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
-from application.ports import ImageRejected
+from application.uploads import RefusedImage, UploadedImage, Uploads
+from domain.listing import MAX_IMAGES
 
 Req = Request[Any, Any, Any]
 MAX_FILES = 5
-MULTIPART = {"multipart": True}
+
+
+def files(field: str) -> dict[str, Any]:
+    """A route's ``opt``: it takes multipart, its files come in form field ``field``."""
+    return {"multipart": True, "files": field}
 
 
 class Uploaded(msgspec.Struct):
@@ -57,21 +69,23 @@ class RemoveImage(Body):
     image_id: str
 
 
-async def files_of(request: Req, field: str, limit: int) -> list[UploadFile]:
+async def files_of(request: Req, limit: int) -> list[UploadFile]:
+    """The files of the route's form field (``opt["files"]``): at least one, at most ``limit``."""
+    field = request.route_handler.opt["files"]
     form = await request.form()
-    files = [f for f in form.getall(field) if isinstance(f, UploadFile)] if field in form else []
-    if not files:
+    found = [f for f in form.getall(field) if isinstance(f, UploadFile)] if field in form else []
+    if not found:
         raise ApiError(
             400, "INVALID", f"{field}: No file was submitted.", {field: ["No file was submitted."]}
         )
-    if len(files) > limit:
+    if len(found) > limit:
         raise ApiError(
             400,
             "INVALID",
             f"{field}: At most {limit} files at once.",
             {field: [f"At most {limit} files at once."]},
         )
-    return files
+    return found
 
 
 async def read_bounded(file: UploadFile) -> bytes:
@@ -82,40 +96,37 @@ async def read_bounded(file: UploadFile) -> bytes:
 class UploadController(Controller):
     path = "/api/v1/upload"
     tags = ["uploads"]
+    guards = [signed_in]
 
     @post(
         "/image/",
         status_code=201,
         operation_id="upload_image",
-        opt=MULTIPART,
+        opt=files("image"),
         request_max_body_size=MAX_BYTES + 64 * 1024,
     )
-    async def image(self, request: Req) -> Uploaded:
-        await run_sync(authenticate, request)
-        file = (await files_of(request, "image", 1))[0]
-        raw = await read_bounded(file)
-        try:
-            stored = await run_sync(container_of(request).uploads.upload_image, raw)
-        except ImageRejected as e:
-            raise ApiError(400, "INVALID", e.message, {"image": [e.message]}) from e
+    async def image(self, request: Req, actor: Inject[Actor], uploads: Inject[Uploads]) -> Uploaded:
+        raw = await read_bounded((await files_of(request, 1))[0])
+        stored = await run_sync(uploads.upload_image, actor, raw)
         return _uploaded(request, stored)
 
     @post(
         "/images/",
         status_code=201,
         operation_id="upload_images",
-        opt=MULTIPART,
+        opt=files("images"),
         request_max_body_size=MAX_FILES * MAX_BYTES + 256 * 1024,
     )
-    async def images(self, request: Req) -> UploadedMany:
-        await run_sync(authenticate, request)
-        files = await files_of(request, "images", MAX_FILES)
-        raws = [await read_bounded(file) for file in files]
-        outcomes = await run_sync(container_of(request).uploads.upload_images, raws)
+    async def images(
+        self, request: Req, actor: Inject[Actor], uploads: Inject[Uploads]
+    ) -> UploadedMany:
+        given = await files_of(request, MAX_FILES)
+        raws = [await read_bounded(file) for file in given]
+        outcomes = await run_sync(uploads.upload_images, actor, raws)
         uploaded, failed = [], []
-        for index, (file, outcome) in enumerate(zip(files, outcomes, strict=True)):
-            if isinstance(outcome, ImageRejected):
-                failed.append(Failure(index=index, filename=file.filename, error=outcome.message))
+        for index, (file, outcome) in enumerate(zip(given, outcomes, strict=True)):
+            if isinstance(outcome, RefusedImage):
+                failed.append(Failure(index=index, filename=file.filename, error=outcome.reason))
             else:
                 uploaded.append(_uploaded(request, outcome))
         if not uploaded:
@@ -130,7 +141,7 @@ class UploadController(Controller):
         )
 
 
-def _uploaded(request: Req, stored: Any) -> Uploaded:
+def _uploaded(request: Req, stored: UploadedImage) -> Uploaded:
     base = str(request.base_url)
     return Uploaded(
         id=str(uuid.uuid4()),
@@ -146,37 +157,38 @@ def _uploaded(request: Req, stored: Any) -> Uploaded:
 class ListingImagesController(Controller):
     path = "/api/v1/listings"
     tags = ["listings"]
+    guards = [signed_in]
 
     @post(
         "/{listing_id:uuid}/images/",
         status_code=201,
         operation_id="add_listing_images",
-        opt=MULTIPART,
-        request_max_body_size=10 * MAX_BYTES + 512 * 1024,
+        opt=files("images"),
+        request_max_body_size=MAX_IMAGES * MAX_BYTES + 512 * 1024,
     )
-    async def add(self, request: Req, listing_id: FromPath[UUID]) -> ListingImages:
-        user = await run_sync(authenticate, request)
-        files = await files_of(request, "images", 10)
-        raws = [await read_bounded(f) for f in files]
-        container = container_of(request)
+    async def add(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+    ) -> ListingImages:
+        raws = [await read_bounded(f) for f in await files_of(request, MAX_IMAGES)]
 
-        def attach() -> list[dict[str, Any]]:
-            with container.read_your_writes():
-                return container.listings.attach_listing_images(user.id, listing_id, raws)
+        def attach() -> list[StoredImage]:
+            with read_your_writes():
+                return listings.attach_listing_images(actor, listing_id, raws)
 
-        try:
-            added = await run_sync(attach)
-        except ImageRejected as e:
-            raise ApiError(400, "INVALID", e.message, {"images": [e.message]}) from e
         base = str(request.base_url)
         data = [
             ListingImage(
-                id=i["id"],
-                image=absolute(i["url"], base) or i["url"],
-                is_primary=i["is_primary"],
-                sort_order=i["sort_order"],
+                id=image.id,
+                image=absolute(image.url, base) or image.url,
+                is_primary=image.is_primary,
+                sort_order=image.sort_order,
             )
-            for i in added
+            for image in await run_sync(attach)
         ]
         return ListingImages(success=True, message=f"{len(data)} image(s) uploaded.", data=data)
 
@@ -187,10 +199,13 @@ class ListingImagesController(Controller):
         sync_to_thread=True,
     )
     def remove(
-        self, request: Req, listing_id: FromPath[UUID], data: JSONBody[RemoveImage]
-    ) -> dict[str, Any]:
-        user = authenticate(request)
-        container = container_of(request)
-        with container.read_your_writes():
-            container.listings.remove_listing_image(user.id, listing_id, data.image_id)
-        return {"success": True, "message": "Image deleted."}
+        self,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+        data: JSONBody[RemoveImage],
+    ) -> Message:
+        with read_your_writes():
+            listings.remove_listing_image(actor, listing_id, data.image_id)
+        return Message(success=True, message="Image deleted.")

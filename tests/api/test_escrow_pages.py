@@ -47,7 +47,9 @@ def purchases(container: Container, buyer: uuid.UUID, seller: uuid.UUID, n: int)
     for i in range(n):
         with container.read_your_writes():
             listing = container.listings.create_listing(
-                seller, "pubg-mobile", {"title": f"Acc {i}", "description": "D", "price": 1000}
+                Actor.user(seller),
+                "pubg-mobile",
+                {"title": f"Acc {i}", "description": "D", "price": 1000},
             )
             container.listings.approve_listing(Actor.user(staff), listing)
             container.escrows.purchase(buyer, listing)

@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 from application.actor import Actor
 from tests.api.conftest import PASSWORD, bearer, error, register
 from wibestore.container import Container
-from wibestore.seed import GAMES, seed_games
+from wibestore.seed import GAMES, SEED, seed_games
 
 GAME_LIST_FIELDS = {
     "id",
@@ -165,4 +165,4 @@ def test_a_category_under_an_unknown_parent_is_refused(container: Container) -> 
     from domain.errors import NotFound
 
     with pytest.raises(NotFound):
-        container.catalogue.add_category("Orphans", parent_slug="nowhere")
+        container.catalogue.add_category(SEED, "Orphans", parent_slug="nowhere")

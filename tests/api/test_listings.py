@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 from litestar.testing import TestClient
 
+from application.actor import Actor
 from tests.api.conftest import error
 from tests.conftest import FixedClock
 from wibestore.container import Container
@@ -62,7 +63,8 @@ def test_creating_a_listing_returns_it_pending_without_credentials(
     assert "account_email" not in listing
     stored = container.app.recorder.select_notifications(start=1, limit=10_000)
     assert not any(b"hunter2-secret" in n.state for n in stored)  # encrypted at rest
-    assert container.listings.listing_credentials(UUID(listing["id"])) == {
+    seller = Actor.user(UUID(listing["seller"]["id"]))
+    assert container.listings.listing_credentials(seller, UUID(listing["id"])) == {
         "account_email": "acc@mail.uz",
         "account_password": "hunter2-secret",
     }

@@ -20,7 +20,7 @@ def a_pending_listing(container: Container) -> tuple[UUID, UUID]:
     seed_games(container.catalogue)
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     listing = container.listings.create_listing(
-        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000_00}
+        Actor.user(seller), "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000_00}
     )
     return seller, listing
 

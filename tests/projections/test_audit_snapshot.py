@@ -26,7 +26,9 @@ def a_sale(container: Container) -> uuid.UUID:
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
     container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
     listing = container.listings.create_listing(
-        seller, "pubg-mobile", {"title": "Acc", "description": "D", "price": 100_000 * UZS}
+        Actor.user(seller),
+        "pubg-mobile",
+        {"title": "Acc", "description": "D", "price": 100_000 * UZS},
     )
     container.listings.approve_listing(Actor.user(staff), listing)
     escrow = container.escrows.purchase(buyer, listing)

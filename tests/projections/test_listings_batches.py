@@ -31,15 +31,21 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
 
     def offer(title: str, game: str = "pubg-mobile") -> UUID:
         clock.advance(seconds=1)
-        return container.listings.create_listing(seller, game, {**OFFER, "title": title})
+        return container.listings.create_listing(
+            Actor.user(seller), game, {**OFFER, "title": title}
+        )
 
     first, second, third, fourth = (offer(f"Listing {n}") for n in range(4))
     for listing_id in (first, second, third):
         container.listings.approve_listing(Actor.user(staff), listing_id)
     container.listings.set_listing_premium(Actor.user(staff), second, True)
-    container.listings.edit_listing(seller, first, {"title": "Legendary account", "price": 990_000})
+    container.listings.edit_listing(
+        Actor.user(seller), first, {"title": "Legendary account", "price": 990_000}
+    )
     container.listings.reject_listing(Actor.user(staff), fourth, "blurry")
-    container.listings.edit_listing(seller, fourth, {"description": "Sharp pictures now"})
+    container.listings.edit_listing(
+        Actor.user(seller), fourth, {"description": "Sharp pictures now"}
+    )
     container.listings.approve_listing(Actor.user(staff), fourth)
     listing = container.listings.listing(second)
     listing.add_images(
@@ -50,21 +56,21 @@ def a_busy_market(container: Container, clock: FixedClock) -> None:
     listing = container.listings.listing(second)
     listing.remove_image(seller, "img0")
     app.save(listing)
-    container.listings.favorite(buyer, first)
-    container.listings.favorite(buyer, second)
-    container.listings.unfavorite(buyer, first)
-    container.listings.favorite(buyer, first)
-    container.listings.record_view(first, "ip:1", clock.now())
-    container.listings.record_view(first, "ip:2", clock.now())
-    container.listings.delete_listing(seller, third)
+    container.listings.favorite(Actor.user(buyer), first)
+    container.listings.favorite(Actor.user(buyer), second)
+    container.listings.unfavorite(Actor.user(buyer), first)
+    container.listings.favorite(Actor.user(buyer), first)
+    container.listings.record_view(None, first, address="10.0.0.1")
+    container.listings.record_view(Actor.user(buyer), first, address="10.0.0.2")
+    container.listings.delete_listing(Actor.user(seller), third)
     container.accounts.update_profile(Actor.user(seller), {"full_name": "Samuel Seller"})
-    container.catalogue.edit_game("pubg-mobile", {"name": "PUBG: Mobile"})
+    container.catalogue.edit_game(Actor.user(staff), "pubg-mobile", {"name": "PUBG: Mobile"})
     fifth = offer("After the renames")
     container.listings.approve_listing(Actor.user(staff), fifth)
     container.listings.set_listing_premium(Actor.user(staff), fifth, True)
     container.listings.set_listing_premium(Actor.user(staff), fifth, False)
-    container.listings.edit_listing(seller, fifth, {"game": "dota2"})
-    container.listings.archive_listing(fourth)
+    container.listings.edit_listing(Actor.user(seller), fifth, {"game": "dota2"})
+    container.listings.archive_listing(Actor.platform("listing-archiver"), fourth)
     offer("Last")
     container.accounts.update_profile(
         Actor.user(seller), {"full_name": "Sam the Seller"}
@@ -98,7 +104,7 @@ def test_names_kept_from_a_batch_that_rolled_back_are_not_used(
     seed_games(container.catalogue)
     seller = container.accounts.register("seller@example.uz", PASSWORD, full_name="Before")
     runner.catch_up()
-    listing_id = container.listings.create_listing(seller, "dota2", OFFER)
+    listing_id = container.listings.create_listing(Actor.user(seller), "dota2", OFFER)
     container.accounts.update_profile(Actor.user(seller), {"full_name": "Rolled Back"})
 
     def crash(i: int) -> None:

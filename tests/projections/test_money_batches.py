@@ -37,7 +37,7 @@ def a_busy_ledger(container: Container, clock: FixedClock) -> None:
 
     def listing(title: str) -> uuid.UUID:
         made = container.listings.create_listing(
-            seller,
+            Actor.user(seller),
             "pubg-mobile",
             {"title": title, "description": "D", "price": 100_000 * UZS},
             credentials=CREDENTIALS,

@@ -20,6 +20,7 @@ from projections.users import UsersProjector, users
 from tests.conftest import FixedClock, PgSchemas, make_settings, process_env
 from tests.projections.batches import rows_of
 from wibestore.container import Container, build
+from wibestore.seed import SEED
 from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
@@ -286,7 +287,7 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
         for n in range(15):
             with container.read_your_writes():
                 container.accounts.update_profile(Actor.user(ids[i]), {"bio": f"{i}-{n}"})
-                container.catalogue.add_game(f"Game {i} {n}")
+                container.catalogue.add_game(SEED, f"Game {i} {n}")
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:
@@ -301,7 +302,7 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
 def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) -> None:
     make_backlog(idle_container, users_count=3, updates=10)
     for i in range(3):
-        idle_container.catalogue.add_game(f"Game {i}")
+        idle_container.catalogue.add_game(SEED, f"Game {i}")
     runner = idle_container.runners[0]
     runner.catch_up()
     users_before = table_rows(idle_container)
