@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from application.actor import Actor
 from application.catalogue import Catalogue
 from application.services import Services
 
@@ -92,7 +93,7 @@ def seed_users(services: Services) -> list[tuple[str, str, bool]]:
             )
             if not staff:  # something to buy with in the demo (a deposit like any other)
                 services.payments.credit_deposit(
-                    user_id, uuid.uuid4(), DEMO_BALANCE, provider="demo"
+                    Actor.platform("seed"), user_id, uuid.uuid4(), DEMO_BALANCE, provider="demo"
                 )
         out.append((email, password, staff))
     return out

@@ -16,7 +16,7 @@ import uuid
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.deposit import Deposit
+from application.payments import DepositSummary
 from domain.errors import DomainError
 from domain.money import format_amount
 
@@ -33,7 +33,7 @@ class WebhookRejected(DomainError):
 class PaymentProvider(Protocol):
     name: str
 
-    def checkout_url(self, deposit: Deposit, base_url: str) -> str: ...
+    def checkout_url(self, deposit: DepositSummary, base_url: str) -> str: ...
 
 
 class Signer:
@@ -93,13 +93,13 @@ class SandboxProvider:
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
 
-    def checkout_url(self, deposit: Deposit, base_url: str) -> str:
+    def checkout_url(self, deposit: DepositSummary, base_url: str) -> str:
         token = self.signer.token("checkout", deposit.id)
         return (
             f"{base_url.rstrip('/')}/api/v1/payments/sandbox/checkout/{deposit.id}/?token={token}"
         )
 
-    def webhook(self, deposit: Deposit, confirmed: bool) -> tuple[bytes, str]:
+    def webhook(self, deposit: DepositSummary, confirmed: bool) -> tuple[bytes, str]:
         """The provider's report of the payer's choice: (raw body, signature header)."""
         body = json.dumps(
             {

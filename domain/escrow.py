@@ -22,12 +22,41 @@ from domain.errors import DomainError, NotFound
 
 COMMISSION_RATES = {"free": Decimal("0.10"), "premium": Decimal("0.08"), "pro": Decimal("0.05")}
 OPEN = frozenset({"paid", "delivered", "disputed"})
+RESOLUTIONS = {"refund": True, "release": False}  # staff's answer to a dispute: refund it?
 
 
 def commission_for(price: int, plan: str) -> int:
     """The platform's cut of ``price`` (tiyin) for a seller on ``plan``, half-even to the tiyin."""
     rate = COMMISSION_RATES.get(plan, COMMISSION_RATES["free"])
     return int((Decimal(price) * rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def seller_earnings(price: int, commission: int) -> int:
+    """What the seller is credited when a purchase is released: the price less the commission."""
+    return price - commission
+
+
+# --- rules that also hold where only a read model's row is at hand -------------------------
+def check_visible_to(viewer: UUID, buyer_id: UUID, seller_id: UUID, *, staff: bool) -> None:
+    """A purchase is seen by its buyer, its seller and staff; to anyone else it does not exist."""
+    if viewer not in (buyer_id, seller_id) and not staff:
+        raise NotAParty
+
+
+def dispute_reason(reason: str) -> str:
+    """A dispute says what went wrong."""
+    if not reason.strip():
+        raise DomainError("Dispute reason is required.", field="reason")
+    return reason.strip()
+
+
+def refunds(action: str) -> bool:
+    """Staff resolve a dispute by refunding the buyer ("refund") or paying the seller
+    ("release"); True for a refund."""
+    try:
+        return RESOLUTIONS[action]
+    except KeyError:
+        raise InvalidResolution from None
 
 
 class Escrow(Aggregate):
@@ -113,16 +142,24 @@ class Escrow(Aggregate):
 
     @property
     def seller_earnings(self) -> int:
-        return self.price - self.commission
+        return seller_earnings(self.price, self.commission)
 
     @property
     def is_settled(self) -> bool:
         return self.status not in OPEN
 
     # --- rules ---------------------------------------------------------------------------
-    def check_party(self, user_id: UUID, *, staff: bool = False) -> None:
-        if user_id not in (self.buyer_id, self.seller_id) and not staff:
+    def check_seller(self, user_id: UUID) -> None:
+        if user_id != self.seller_id:
             raise NotAParty
+
+    def check_buyer(self, user_id: UUID) -> None:
+        if user_id != self.buyer_id:
+            raise NotAParty
+
+    def check_disputed(self) -> None:
+        if self.status != "disputed":
+            raise NoOpenDispute
 
     def check_status(self, *allowed: str, action: str) -> None:
         if self.status not in allowed:
@@ -132,8 +169,7 @@ class Escrow(Aggregate):
     def deliver(
         self, by: UUID, sealed_credentials: str, at: datetime, confirmation_window: timedelta
     ) -> None:
-        if by != self.seller_id:
-            raise NotAParty
+        self.check_seller(by)
         self.check_status("paid", action="delivered")
         self._delivered(sealed_credentials, at, at + confirmation_window)
 
@@ -158,18 +194,14 @@ class Escrow(Aggregate):
         pass
 
     def confirm(self, by: UUID, at: datetime) -> None:
-        if by != self.buyer_id:
-            raise NotAParty
+        self.check_buyer(by)
         self.check_status("paid", "delivered", action="confirmed")
         self._released("buyer", "", at)
 
     def dispute(self, by: UUID, reason: str, at: datetime) -> None:
-        if by != self.buyer_id:
-            raise NotAParty
+        self.check_buyer(by)
         self.check_status("paid", "delivered", action="disputed")
-        if not reason.strip():
-            raise DomainError("Tell us what went wrong.", field="reason")
-        self._disputed(reason.strip(), at)
+        self._disputed(dispute_reason(reason), at)
 
     @event(Disputed)
     def _disputed(self, reason: str, at: datetime) -> None:
@@ -178,7 +210,7 @@ class Escrow(Aggregate):
 
     # --- staff and timers ----------------------------------------------------------------
     def resolve(self, refund: bool, resolution: str, at: datetime) -> None:
-        self.check_status("disputed", action="resolved")
+        self.check_disputed()
         if refund:
             self._refunded("staff", resolution, at)
         else:
@@ -216,3 +248,15 @@ class NotAParty(NotFound):
 
 class EscrowStateError(DomainError):
     pass
+
+
+class NoOpenDispute(EscrowStateError, NotFound):
+    """Resolving a purchase that is not (or no longer) in dispute: there is no dispute."""
+
+    def __init__(self) -> None:
+        super().__init__("Dispute not found.")
+
+
+class InvalidResolution(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Invalid action.", field="action")

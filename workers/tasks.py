@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from celery.schedules import crontab
 
+from application.actor import Actor
 from application.images import thumbnail
 from application.ports import Email
 from domain.errors import DomainError
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from api.bootstrap import Container
 
 ARCHIVE_AFTER = timedelta(days=180)
+ESCROW_TIMER = Actor.platform("escrow-timer")
+RENEWALS = Actor.platform("subscription-renewals")
 _container: Container | None = None
 _lock = threading.Lock()
 
@@ -101,7 +104,7 @@ def run_escrow_timers() -> dict[str, int]:
     outcomes: dict[str, int] = {}
     for escrow_id in due:
         try:
-            outcome = container.escrows.run_escrow_timers(escrow_id)
+            outcome = container.escrows.run_escrow_timers(ESCROW_TIMER, escrow_id)
         except DomainError:  # settled meanwhile by the buyer or staff
             continue
         if outcome:
@@ -119,7 +122,7 @@ def renew_subscriptions() -> dict[str, int]:
         due = due_members(conn, container.clock.now())
     outcomes: dict[str, int] = {}
     for user_id in due:
-        outcome = container.subscriptions.renew_or_expire(user_id)
+        outcome = container.subscriptions.renew_or_expire(RENEWALS, user_id)
         if outcome:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes

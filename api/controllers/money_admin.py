@@ -23,6 +23,7 @@ from api.money_schemas import (
 )
 from api.pagination import Page, page_of, window
 from api.schemas import Message
+from application.actor import Actor
 from projections import money_queries as q
 
 Req = Request[Any, Any, Any]
@@ -61,15 +62,9 @@ class MoneyAdminController(Controller):
     ) -> Message:
         staff = require_staff(request)
         container = container_of(request)
-        with container.store.reader.connect() as conn:
-            row = q.escrow(conn, escrow_id)
-        if row is None or row.status != "disputed":
-            raise ApiError(404, "NOT_FOUND", "Dispute not found.")
-        if data.action not in ("refund", "release"):
-            raise ApiError(400, "INVALID", "Invalid action.", {"action": ["Invalid action."]})
         with container.read_your_writes():
             container.escrows.resolve_dispute(
-                staff.id, escrow_id, data.action == "refund", data.resolution
+                Actor.user(staff.id), escrow_id, data.action, data.resolution
             )
         return Message(
             success=True,
@@ -102,7 +97,7 @@ class MoneyAdminController(Controller):
         container = container_of(request)
         row = _pending_withdrawal(request, withdrawal_id)
         with container.read_your_writes() as written:
-            container.payments.approve_withdrawal(staff.id, row.user_id, withdrawal_id)
+            container.payments.approve_withdrawal(Actor.user(staff.id), row.user_id, withdrawal_id)
         message = "Withdrawal approved."
         unless_caught_up(written, WITHDRAWALS, message, id=withdrawal_id, status="completed")
         return Envelope(
@@ -124,12 +119,12 @@ class MoneyAdminController(Controller):
         withdrawal_id: FromPath[UUID],
         data: JSONBody[WithdrawalRejectBody | None] = None,
     ) -> Envelope:
-        require_staff(request)
+        staff = require_staff(request)
         container = container_of(request)
         row = _pending_withdrawal(request, withdrawal_id)
         with container.read_your_writes() as written:
             container.payments.reject_withdrawal(
-                row.user_id, withdrawal_id, data.reason if data else ""
+                Actor.user(staff.id), row.user_id, withdrawal_id, data.reason if data else ""
             )
         message = "Withdrawal rejected."
         unless_caught_up(written, WITHDRAWALS, message, id=withdrawal_id, status="failed")

@@ -34,7 +34,10 @@ from api.money_schemas import (
 )
 from api.pagination import Page, page_of, window
 from api.schemas import Message, money
+from application.actor import Actor
+from application.payments import DepositSummary
 from application.sandbox import SIGNATURE_HEADER, SandboxProvider
+from domain.escrow import check_visible_to
 from domain.money import parse_amount
 from projections import money_queries as q
 
@@ -68,10 +71,12 @@ def escrow_state(escrow: Any) -> dict[str, Any]:
 
 def visible_escrow(request: Req, escrow_id: UUID, user: Any) -> Escrow:
     """The escrow when the caller is its buyer, its seller or staff; 404 otherwise."""
-    escrow = escrow_out(request, escrow_id)
-    if str(user.id) not in (escrow.buyer, escrow.seller) and not user.is_staff:
+    with container_of(request).store.reader.connect() as conn:
+        row = q.escrow(conn, escrow_id)
+    if row is None:
         raise ApiError(404, "NOT_FOUND", "Escrow not found.")
-    return escrow
+    check_visible_to(user.id, row.buyer_id, row.seller_id, staff=bool(user.is_staff))
+    return escrow_from_row(row)
 
 
 class PaymentsController(Controller):
@@ -114,7 +119,7 @@ class PaymentsController(Controller):
             amount = parse_amount(data.amount, "amount")
             with container.read_your_writes() as written:
                 deposit = container.payments.request_deposit(
-                    user.id, amount, data.payment_method, provider.name
+                    Actor.user(user.id), amount, data.payment_method, provider.name
                 )
             url = provider.checkout_url(deposit, str(request.base_url))
             row = None
@@ -140,7 +145,7 @@ class PaymentsController(Controller):
             amount = parse_amount(data.amount, "amount")
             with container.read_your_writes() as written:
                 withdrawal = container.payments.request_withdrawal(
-                    user.id, amount, data.payment_method
+                    Actor.user(user.id), amount, data.payment_method
                 )
             unless_caught_up(
                 written,
@@ -167,9 +172,8 @@ class PaymentsController(Controller):
     def cancel_withdrawal(self, request: Req, withdrawal_id: FromPath[UUID]) -> Envelope:
         user = authenticate(request)
         container = container_of(request)
-        transaction_out(request, withdrawal_id, user.id)  # 404 unless it is the caller's
         with container.read_your_writes() as written:
-            container.payments.cancel_withdrawal(user.id, withdrawal_id)
+            container.payments.cancel_withdrawal(Actor.user(user.id), withdrawal_id)
         unless_caught_up(
             written,
             f"/api/v1/payments/transactions/{withdrawal_id}/",
@@ -190,7 +194,7 @@ class PaymentsController(Controller):
 
         def command() -> tuple[int, Envelope]:
             with container.read_your_writes() as written:
-                escrow = container.escrows.purchase(user.id, data.listing_id)
+                escrow = container.escrows.purchase(Actor.user(user.id), data.listing_id)
             message = "Purchase created. Payment held in escrow."
             unless_caught_up(written, escrow_location(escrow.id), message, **escrow_state(escrow))
             return 201, Envelope(
@@ -235,7 +239,7 @@ class PaymentsController(Controller):
         container = container_of(request)
         credentials = data.credentials() if data else None
         with container.read_your_writes() as written:
-            escrow = container.escrows.deliver(user.id, escrow_id, credentials)
+            escrow = container.escrows.deliver(Actor.user(user.id), escrow_id, credentials)
         message = "Account details delivered to the buyer."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
@@ -252,9 +256,7 @@ class PaymentsController(Controller):
     def credentials(self, request: Req, escrow_id: FromPath[UUID]) -> Envelope:
         user = authenticate(request)
         container = container_of(request)
-        revealed = container.escrows.reveal_credentials(
-            user.id, escrow_id, staff=bool(user.is_staff)
-        )
+        revealed = container.escrows.reveal_credentials(Actor.user(user.id), escrow_id)
         return Envelope(success=True, data=revealed)
 
     @post(
@@ -268,7 +270,7 @@ class PaymentsController(Controller):
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes() as written:
-            escrow = container.escrows.confirm_purchase(user.id, escrow_id)
+            escrow = container.escrows.confirm_purchase(Actor.user(user.id), escrow_id)
         message = "Delivery confirmed. Payment will be released to seller."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
@@ -289,16 +291,9 @@ class PaymentsController(Controller):
     ) -> Envelope:
         user = authenticate(request)
         container = container_of(request)
-        reason = (data.reason or "").strip() if data else ""
-        if not reason:
-            raise ApiError(
-                400,
-                "INVALID",
-                "Dispute reason is required.",
-                {"reason": ["Dispute reason is required."]},
-            )
+        reason = (data.reason or "") if data else ""
         with container.read_your_writes() as written:
-            escrow = container.escrows.dispute(user.id, escrow_id, reason)
+            escrow = container.escrows.dispute(Actor.user(user.id), escrow_id, reason)
         message = "Dispute opened. Our team will review it."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
@@ -347,9 +342,8 @@ class SandboxCheckoutController(Controller):
         token: FromQuery[str] = "",
     ) -> Message:
         container = container_of(request)
-        deposit = self._deposit(request, deposit_id, token)
-        if deposit.status != "pending":
-            raise ApiError(409, "RESOURCE_CONFLICT", f"This payment is already {deposit.status}.")
+        self._check_token(request, deposit_id, token)
+        deposit = container.payments.awaiting_payment(deposit_id)
         provider = _sandbox(request)
         body, signature = provider.webhook(deposit, data.action == "confirm")
         with container.read_your_writes():
@@ -358,12 +352,15 @@ class SandboxCheckoutController(Controller):
         return Message(success=True, message=f"Payment {done}.")
 
     @staticmethod
-    def _deposit(request: Req, deposit_id: UUID, token: str) -> Any:
+    def _check_token(request: Req, deposit_id: UUID, token: str) -> None:
         if not token.isascii():  # a checkout token is hex: anything else is a malformed link
             raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
         if not _sandbox(request).signer.check_token("checkout", deposit_id, token):
             raise ApiError(404, "NOT_FOUND", "Payment not found.")
-        return container_of(request).payments.deposit(deposit_id)
+
+    def _deposit(self, request: Req, deposit_id: UUID, token: str) -> DepositSummary:
+        self._check_token(request, deposit_id, token)
+        return container_of(request).payments.deposit_summary(deposit_id)
 
 
 def _sandbox(request: Req) -> SandboxProvider:

@@ -26,6 +26,7 @@ from api.money_schemas import (
 )
 from api.pagination import Page, page_of, window
 from api.schemas import money
+from application.actor import Actor
 from projections import listing_queries
 from projections import money_queries as q
 
@@ -73,7 +74,7 @@ class SubscriptionsController(Controller):
                 )
             with container.read_your_writes() as written:
                 subscription_id = container.subscriptions.subscribe(
-                    user.id, plan, data.billing_period
+                    Actor.user(user.id), plan, data.billing_period
                 )
             message = "Subscription purchased successfully!"
             unless_caught_up(written, MY, message, id=subscription_id, status="active")
@@ -111,20 +112,17 @@ class SubscriptionsController(Controller):
         subscription_id: FromPath[UUID],
         data: JSONBody[CancelBody | None] = None,
     ) -> dict[str, Any]:
-        user = authenticate(request)
-        with container_of(request).store.reader.connect() as conn:
-            row = q.subscription(conn, subscription_id)
-        if row is None or row.user_id != user.id:
-            raise ApiError(404, "NOT_FOUND", "Subscription not found.")
-        return self._cancel(request, data)
+        return self._cancel(request, data, subscription_id)
 
     @staticmethod
-    def _cancel(request: Req, data: CancelBody | None) -> dict[str, Any]:
+    def _cancel(
+        request: Req, data: CancelBody | None, subscription_id: UUID | None = None
+    ) -> dict[str, Any]:
         user = authenticate(request)
         container = container_of(request)
         with container.read_your_writes() as written:
             subscription_id = container.subscriptions.cancel_subscription(
-                user.id, data.reason if data else ""
+                Actor.user(user.id), data.reason if data else "", subscription_id
             )
         message = "Subscription cancelled. You can still use it until the end date."
         unless_caught_up(written, MY, message, id=subscription_id, status="cancelled")
