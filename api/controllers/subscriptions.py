@@ -4,44 +4,51 @@ dashboard)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
+from sqlalchemy import Connection, Engine, Row
 
-from api import idempotency
-from api.accepted import ACCEPTED, unless_caught_up
-from api.auth import authenticate, container_of
+from api.accepted import ACCEPTED, Written, unless_caught_up
+from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
 from api.errors import ApiError
+from api.idempotency import Store as IdempotencyStore
+from api.idempotency import once
 from api.listing_schemas import listing_from_row
 from api.money_schemas import (
     PLANS_OUT,
     CancelBody,
+    Dashboard,
+    Envelope,
     EscrowCard,
+    MySubscription,
     SubscriptionPlan,
     SubscriptionPurchaseBody,
+    UserSubscription,
     escrow_card_from_row,
     subscription_from_row,
 )
 from api.pagination import Page, page_of, window
 from api.schemas import money
 from application.actor import Actor
+from application.ports import Clock
+from application.subscriptions import Subscriptions
 from projections import listing_queries
 from projections import money_queries as q
+from projections.listings import listings
 
 Req = Request[Any, Any, Any]
 MY = "/api/v1/subscriptions/my/"
+SIGNED_IN = [signed_in]
 
 
-def my_subscription(request: Req, user_id: UUID) -> dict[str, Any]:
-    container = container_of(request)
-    now = container.clock.now()
-    with container.store.reader.connect() as conn:
-        row = q.current_subscription(conn, user_id, now)
-    if row is None:
-        return {"success": True, "data": None, "plan": "free"}
-    return {"success": True, "data": subscription_from_row(row, now), "plan": row.plan}
+def subscription_out(reader: Engine, subscription_id: UUID, now: datetime) -> UserSubscription:
+    with reader.connect() as conn:
+        row = q.subscription(conn, subscription_id)
+    return subscription_from_row(row, now)
 
 
 class SubscriptionsController(Controller):
@@ -52,18 +59,36 @@ class SubscriptionsController(Controller):
     def plans(self, request: Req) -> Page[SubscriptionPlan]:
         return page_of(request, window(request), len(PLANS_OUT), PLANS_OUT)
 
-    @get("/my/", operation_id="my_subscription", sync_to_thread=True)
-    def my(self, request: Req) -> dict[str, Any]:
-        return my_subscription(request, authenticate(request).id)
+    @get("/my/", operation_id="my_subscription", guards=SIGNED_IN, sync_to_thread=True)
+    def my(
+        self, caller: Inject[Caller], reader: Inject[Engine], clock: Inject[Clock]
+    ) -> MySubscription:
+        now = clock.now()
+        with reader.connect() as conn:
+            row = q.current_subscription(conn, caller.id, now)
+        if row is None:
+            return MySubscription(success=True, data=None, plan="free")
+        return MySubscription(success=True, data=subscription_from_row(row, now), plan=row.plan)
 
     @post(
-        "/purchase/", operation_id="purchase_subscription", sync_to_thread=True, responses=ACCEPTED
+        "/purchase/",
+        operation_id="purchase_subscription",
+        guards=SIGNED_IN,
+        sync_to_thread=True,
+        responses=ACCEPTED,
     )
-    def purchase(self, request: Req, data: JSONBody[SubscriptionPurchaseBody]) -> Response[Any]:
-        user = authenticate(request)
-        container = container_of(request)
-
-        def command() -> tuple[int, dict[str, Any]]:
+    def purchase(
+        self,
+        request: Req,
+        caller: Inject[Caller],
+        subscriptions: Inject[Subscriptions],
+        idempotency: Inject[IdempotencyStore],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        clock: Inject[Clock],
+        data: JSONBody[SubscriptionPurchaseBody],
+    ) -> Response[Envelope[UserSubscription]]:
+        def command() -> tuple[int, Envelope[UserSubscription]]:
             plan = data.plan_slug or data.plan_id
             if not plan:
                 raise ApiError(
@@ -72,105 +97,124 @@ class SubscriptionsController(Controller):
                     "Subscription plan not found.",
                     {"plan_slug": ["This field is required."]},
                 )
-            with container.read_your_writes() as written:
-                subscription_id = container.subscriptions.subscribe(
-                    Actor.user(user.id), plan, data.billing_period
-                )
+            with read_your_writes() as written:
+                subscription_id = subscriptions.subscribe(caller.actor, plan, data.billing_period)
             message = "Subscription purchased successfully!"
             unless_caught_up(written, MY, message, id=subscription_id, status="active")
-            now = container.clock.now()
-            with container.store.reader.connect() as conn:
-                row = q.subscription(conn, subscription_id)
-            return 201, {
-                "success": True,
-                "message": message,
-                "data": subscription_from_row(row, now),
-            }
+            return 201, Envelope(
+                success=True,
+                message=message,
+                data=subscription_out(reader, subscription_id, clock.now()),
+            )
 
-        return idempotency.once(container.idempotency, request, user.id, data, command)
+        return once(idempotency, request, caller.id, data, command)
 
     @post(
         "/cancel/",
         status_code=200,
         operation_id="cancel_subscription",
+        guards=SIGNED_IN,
         sync_to_thread=True,
         responses=ACCEPTED,
     )
-    def cancel(self, request: Req, data: JSONBody[CancelBody | None] = None) -> dict[str, Any]:
-        return self._cancel(request, data)
+    def cancel(
+        self,
+        actor: Inject[Actor],
+        subscriptions: Inject[Subscriptions],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        clock: Inject[Clock],
+        data: JSONBody[CancelBody | None] = None,
+    ) -> Envelope[UserSubscription]:
+        with read_your_writes() as written:
+            cancelled = subscriptions.cancel_subscription(actor, data.reason if data else "")
+        return self._cancelled(written, reader, clock, cancelled)
 
     @post(
         "/{subscription_id:uuid}/cancel/",
         status_code=200,
         operation_id="cancel_subscription_by_id",
+        guards=SIGNED_IN,
         sync_to_thread=True,
         responses=ACCEPTED,
     )
     def cancel_by_id(
         self,
-        request: Req,
+        actor: Inject[Actor],
+        subscriptions: Inject[Subscriptions],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        clock: Inject[Clock],
         subscription_id: FromPath[UUID],
         data: JSONBody[CancelBody | None] = None,
-    ) -> dict[str, Any]:
-        return self._cancel(request, data, subscription_id)
+    ) -> Envelope[UserSubscription]:
+        with read_your_writes() as written:
+            cancelled = subscriptions.cancel_subscription(
+                actor, data.reason if data else "", subscription_id
+            )
+        return self._cancelled(written, reader, clock, cancelled)
 
     @staticmethod
-    def _cancel(
-        request: Req, data: CancelBody | None, subscription_id: UUID | None = None
-    ) -> dict[str, Any]:
-        user = authenticate(request)
-        container = container_of(request)
-        with container.read_your_writes() as written:
-            subscription_id = container.subscriptions.cancel_subscription(
-                Actor.user(user.id), data.reason if data else "", subscription_id
-            )
+    def _cancelled(
+        written: Written, reader: Engine, clock: Clock, subscription_id: UUID
+    ) -> Envelope[UserSubscription]:
         message = "Subscription cancelled. You can still use it until the end date."
         unless_caught_up(written, MY, message, id=subscription_id, status="cancelled")
-        with container.store.reader.connect() as conn:
-            row = q.subscription(conn, subscription_id)
-        return {
-            "success": True,
-            "message": message,
-            "data": subscription_from_row(row, container.clock.now()),
-        }
+        return Envelope(
+            success=True,
+            message=message,
+            data=subscription_out(reader, subscription_id, clock.now()),
+        )
 
 
-def escrow_cards(request: Req, rows: list[Any], viewer_id: UUID) -> list[EscrowCard]:
-    base = str(request.base_url)
-    with container_of(request).store.reader.connect() as conn:
-        cards = []
-        for row in rows:
-            listing = listing_queries.detail(conn, row.listing_id, viewer_id)
-            card = listing_from_row(listing, base) if listing is not None else None
-            cards.append(escrow_card_from_row(row, card))
-    return cards
+def listing_cards(conn: Connection, rows: list[Any], viewer_id: UUID) -> dict[UUID, Row[Any]]:
+    """The listing card of each escrow on a page, in one query (``listing_queries.detail``'s
+    SELECT for a set of ids)."""
+    ids = {row.listing_id for row in rows}
+    if not ids:
+        return {}
+    query = listing_queries.VIEWER_CARDS.where(
+        listings.c.id.in_(ids), listings.c.status != "deleted"
+    )
+    return {card.id: card for card in conn.execute(query, {"viewer_id": viewer_id})}
 
 
-def escrow_page(request: Req, escrows_of: Callable[..., Any]) -> Page[EscrowCard]:
+def escrow_page(
+    request: Req, reader: Engine, caller: Caller, escrows_of: Callable[..., Any]
+) -> Page[EscrowCard]:
     """A page of the caller's escrows (as buyer or as seller), as cards."""
-    user = authenticate(request)
     w = window(request)
-    with container_of(request).store.reader.connect() as conn:
-        total, rows = escrows_of(conn, user.id, w.offset, w.limit)
-    return page_of(request, w, total, escrow_cards(request, rows, user.id))
+    with reader.connect() as conn:
+        total, rows = escrows_of(conn, caller.id, w.offset, w.limit)
+        cards = listing_cards(conn, rows, caller.id)
+    base = str(request.base_url)
+    results = []
+    for row in rows:
+        card = cards.get(row.listing_id)
+        results.append(escrow_card_from_row(row, listing_from_row(card, base) if card else None))
+    return page_of(request, w, total, results)
 
 
 class ProfileMoneyController(Controller):
     path = "/api/v1/profile"
     tags = ["profile"]
+    guards = [signed_in]
 
     @get("/purchases/", operation_id="profile_purchases", sync_to_thread=True)
-    def purchases(self, request: Req) -> Page[EscrowCard]:
-        return escrow_page(request, q.purchases_of)
+    def purchases(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[EscrowCard]:
+        return escrow_page(request, reader, caller, q.purchases_of)
 
     @get("/sales/", operation_id="profile_sales", sync_to_thread=True)
-    def sales(self, request: Req) -> Page[EscrowCard]:
-        return escrow_page(request, q.sales_of)
+    def sales(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[EscrowCard]:
+        return escrow_page(request, reader, caller, q.sales_of)
 
     @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
-    def dashboard(self, request: Req) -> dict[str, Any]:
-        user = authenticate(request)
-        with container_of(request).store.reader.connect() as conn:
-            numbers = q.dashboard(conn, user.id)
+    def dashboard(self, caller: Inject[Caller], reader: Inject[Engine]) -> Dashboard:
+        with reader.connect() as conn:
+            numbers = q.dashboard(conn, caller.id)
         numbers["total_sales_amount"] = money(numbers["total_sales_amount"])
-        return numbers
+        return Dashboard(**numbers)
