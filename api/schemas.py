@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from domain.money import format_amount
 from projections.users import as_utc
 
 SERVER_TZ = ZoneInfo("Asia/Tashkent")
@@ -175,10 +176,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 def money(minor: int) -> str:
-    """Integer tiyin as the contract's 2-place decimal string."""
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
+    """Integer tiyin as the contract's 2-place decimal string (the domain's wire format)."""
+    return format_amount(minor)
 
 
 class _Unprefixed:
