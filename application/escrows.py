@@ -4,7 +4,9 @@ save; a settlement moves the money and the listing with it, once.
 
 Who may: the buyer buys, confirms and disputes; the seller delivers; the buyer and staff see
 the delivered credentials; staff resolve disputes; only the platform's timer settles what is
-due. Anyone else is told the escrow does not exist (``NotAParty``, 404).
+due. A user who is not the party a command needs is told the escrow does not exist
+(``NotAParty``, 404); anyone but staff resolving a dispute, or anyone but the platform running
+the timers, is refused (``NotAllowed``, 403).
 """
 
 from __future__ import annotations
