@@ -12,12 +12,14 @@ from typing import Any
 import structlog
 
 from adapters.sandbox import SIGNATURE_HEADER, Signer, WebhookRejected
+from application.actor import Actor
 from application.payments import Payments
 from domain.deposit import DepositClosed
 from domain.errors import DomainError, NotFound
 from domain.money import parse_amount
 
 log = structlog.get_logger(__name__)
+PROVIDER = Actor.platform("payment-webhook")  # who acts on a verified webhook
 
 
 class Webhooks:
@@ -61,7 +63,7 @@ class Webhooks:
         event = payload.get("event", "payment.completed")
         if event == "payment.cancelled":
             try:
-                self.payments.cancel_deposit(deposit_id, "Cancelled at the provider.")
+                self.payments.cancel_deposit(PROVIDER, deposit_id, "Cancelled at the provider.")
             except DepositClosed as e:
                 raise WebhookRejected(e.message) from None
             return 200, {"status": "ok", "message": "Payment cancelled"}
@@ -71,7 +73,7 @@ class Webhooks:
         if not reference:  # the audit traces every credited deposit to the provider's payment
             raise WebhookRejected("Missing provider_transaction_id.")
         try:
-            credited = self.payments.confirm_deposit(deposit_id, reference)
+            credited = self.payments.confirm_deposit(PROVIDER, deposit_id, reference)
         except DepositClosed as e:
             raise WebhookRejected(e.message) from None
         log.info("webhook.completed", provider=provider, deposit=str(deposit_id), credited=credited)

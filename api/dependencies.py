@@ -11,18 +11,22 @@ application decides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeAlias, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
 import msgspec
+from application.sandbox import SandboxProvider
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import SkipValidation
+from sqlalchemy import Engine
 
+from adapters.webhooks import Webhooks
 from api.auth import authenticate, container_of, token_session
 from api.errors import ApiError
 from application.accounts import Accounts
@@ -31,6 +35,8 @@ from application.catalogue import Catalogue
 from application.escrows import Escrows
 from application.listings import Listings
 from application.payments import Payments
+from application.ports import Clock
+from application.ports import IdempotencyRecords as IdempotencyStore
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 from projections.freshness import Written
@@ -124,7 +130,51 @@ def _read_your_writes(request: Request[Any, Any, Any]) -> ReadYourWrites:
     return container_of(request).read_your_writes
 
 
+# What money handlers use besides the services: the read models they query
+# (``reader.connect()``), the clock, the payment provider (None where none is configured), the
+# Idempotency-Key records, and the provider webhooks with their delivery through the task queue.
+SendWebhook = Callable[[str, bytes, str], None]
+
+
+def _reader(request: Request[Any, Any, Any]) -> Engine:
+    return container_of(request).store.reader
+
+
+def _clock(request: Request[Any, Any, Any]) -> Clock:
+    return container_of(request).clock
+
+
+def _payment_provider(request: Request[Any, Any, Any]) -> SandboxProvider | None:
+    return container_of(request).payment_provider
+
+
+def _idempotency(request: Request[Any, Any, Any]) -> IdempotencyStore:
+    return container_of(request).idempotency
+
+
+def _webhooks(request: Request[Any, Any, Any]) -> Webhooks:
+    return container_of(request).webhooks
+
+
+def _send_webhook(request: Request[Any, Any, Any]) -> SendWebhook:
+    return container_of(request).task_queue.deliver_webhook
+
+
+EDGES: dict[str, Provide] = {
+    name: Provide(provide, sync_to_thread=False)
+    for name, provide in (
+        ("reader", _reader),
+        ("clock", _clock),
+        ("payment_provider", _payment_provider),
+        ("idempotency", _idempotency),
+        ("webhooks", _webhooks),
+        ("send_webhook", _send_webhook),
+    )
+}
+
+
 DEPENDENCIES: dict[str, Provide] = {
+    **EDGES,
     "read_your_writes": Provide(_read_your_writes, sync_to_thread=False),
     "caller": Provide(_caller, sync_to_thread=False),
     "actor": Provide(_actor, sync_to_thread=False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -12,8 +12,10 @@ from msgspec import UNSET, Meta, UnsetType
 from api.listing_schemas import Amount, Listing
 from api.schemas import Body, iso
 from domain.money import format_amount
-from domain.subscription import PLANS, Plan
+from domain.subscription import PLANS, Period, Plan
 from domain.user import display_name
+
+T = TypeVar("T")
 
 METHOD_NAMESPACE = uuid.UUID("6a0d4c1e-7b2f-4e3a-8c9d-0e1f2a3b4c5d")
 Reason = Annotated[str, Meta(max_length=2000)]
@@ -302,10 +304,46 @@ def subscription_from_row(row: Any, now: datetime) -> UserSubscription:
     )
 
 
-class Envelope(msgspec.Struct):
+class Envelope(msgspec.Struct, Generic[T]):
     success: bool
-    data: Any
+    data: T
     message: str | UnsetType = UNSET
+
+
+class MySubscription(msgspec.Struct):
+    """CONTRACT §2.7: the caller's subscription (None on the free plan) and their plan."""
+
+    success: bool
+    data: UserSubscription | None
+    plan: str
+
+
+class Dashboard(msgspec.Struct):
+    """CONTRACT §2.2: a seller's numbers."""
+
+    active_listings: int
+    sold_listings: int
+    total_views: int
+    total_sales_count: int
+    total_sales_amount: str
+    conversion: float
+
+
+class DeliveredAccount(msgspec.Struct):
+    """The account the seller delivered, as they sent it (only the fields they filled in)."""
+
+    account_email: str | UnsetType = UNSET
+    account_password: str | UnsetType = UNSET
+    account_login: str | UnsetType = UNSET
+    notes: str | UnsetType = UNSET
+
+
+class WebhookAnswer(msgspec.Struct):
+    """CONTRACT §2.6 P10: ``{"status", "message"?}`` or ``{"error"}``."""
+
+    status: str | UnsetType = UNSET
+    message: str | UnsetType = UNSET
+    error: str | UnsetType = UNSET
 
 
 class Balance(msgspec.Struct):
@@ -366,7 +404,7 @@ class CheckoutBody(Body):
 class SubscriptionPurchaseBody(Body):
     plan_slug: Annotated[str, Meta(max_length=64)] | None = None
     plan_id: Annotated[str, Meta(max_length=64)] | None = None
-    billing_period: Literal["monthly", "yearly"] = "monthly"
+    billing_period: Period = "monthly"
 
 
 class CancelBody(Body):

@@ -48,6 +48,15 @@ def staff_member(app: Marketplace, actor: Actor) -> UUID:
     return user.id
 
 
+def is_staff(app: Marketplace, actor: Actor) -> bool:
+    """Whether the actor is an active staff member (for rules where staff see more)."""
+    try:
+        staff_member(app, actor)
+    except NotAllowed:
+        return False
+    return True
+
+
 def platform_only(actor: Actor) -> str:
     """For commands only the platform's own processes run (timers, provider webhooks): what
     acts; NotAllowed for any user, staff included."""

@@ -1,6 +1,12 @@
 """Escrows: purchases held in escrow until the buyer has the account (CONTRACT §2.7, §3.4-3.5;
 DESIGN §3-4). A purchase debits the buyer, opens the escrow and reserves the listing in one
 save; a settlement moves the money and the listing with it, once.
+
+Who may: the buyer buys, confirms and disputes; the seller delivers; the buyer and staff see
+the delivered credentials; staff resolve disputes; only the platform's timer settles what is
+due. A user who is not the party a command needs is told the escrow does not exist
+(``NotAParty``, 404); anyone but staff resolving a dispute, or anyone but the platform running
+the timers, is refused (``NotAllowed``, 403).
 """
 
 from __future__ import annotations
@@ -10,9 +16,10 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 
-from application.actor import Actor
+from application.actor import Actor, is_staff, platform_only, staff_member
 from application.listings import Listings
 from application.marketplace import Marketplace
 from application.payments import Payments
@@ -20,9 +27,21 @@ from application.ports import Clock, CredentialsVault
 from application.subscriptions import Subscriptions
 from domain.chat import ChatRoom, order_room_id
 from domain.errors import Conflict, NotFound
-from domain.escrow import Escrow
+from domain.escrow import Escrow, dispute_reason, refunds
 from domain.listing import Listing, ListingUnavailable
 from domain.wallet import InsufficientFunds, Wallet, revenue_owner, wallet_id
+
+
+class EscrowState(msgspec.Struct, frozen=True):
+    """An escrow as a command left it: what its answer can say without reading a read model."""
+
+    id: UUID
+    status: str
+    listing_id: UUID
+
+    @classmethod
+    def of(cls, escrow: Escrow) -> EscrowState:
+        return cls(id=escrow.id, status=escrow.status, listing_id=escrow.listing_id)
 
 
 class Escrows:
@@ -51,11 +70,12 @@ class Escrows:
         return self.app.load(escrow_id, Escrow, "Escrow not found.")
 
     # --- purchases through escrow -----------------------------------------------------------
-    def purchase(self, buyer_id: UUID, listing_id: UUID) -> Escrow:
+    def purchase(self, actor: Actor, listing_id: UUID) -> EscrowState:
         """Reserve the listing, hold the price and open the escrow and its order chat, in one
         save: of any number of racing buyers exactly one wins."""
+        buyer_id = actor.id()
 
-        def command() -> Escrow:
+        def command() -> EscrowState:
             listing = self.listings.listing(listing_id)
             now = self.clock.now()
             escrow = Escrow.open(
@@ -79,19 +99,20 @@ class Escrows:
             wallet.hold(escrow.id, listing.price)
             room = ChatRoom.for_order(escrow.id, listing.id, buyer_id, listing.seller_id, now)
             self.app.save(listing, wallet, escrow, room)
-            return escrow
+            return EscrowState.of(escrow)
 
         return self.app.retrying(command)
 
     def deliver(
-        self, seller_id: UUID, escrow_id: UUID, credentials: dict[str, str] | None
-    ) -> Escrow:
+        self, actor: Actor, escrow_id: UUID, credentials: dict[str, str] | None
+    ) -> EscrowState:
         """The seller hands over the account: sealed for this escrow, from the request or
         from the listing's stored credentials."""
+        seller_id = actor.id()
 
-        def command() -> Escrow:
+        def command() -> EscrowState:
             escrow = self.escrow(escrow_id)
-            escrow.check_party(seller_id)
+            escrow.check_seller(seller_id)  # before the listing's credentials are opened
             given = credentials
             if given is None:
                 # opened for the escrow's seller; the escrow refuses anyone else as deliverer
@@ -102,40 +123,52 @@ class Escrows:
             sealed = self.vault.seal(given, escrow.id)
             escrow.deliver(seller_id, sealed, self.clock.now(), self.confirmation_window)
             self.app.save(escrow)
-            return escrow
+            return EscrowState.of(escrow)
 
         return self.app.retrying(command)
 
-    def reveal_credentials(self, user_id: UUID, escrow_id: UUID, staff: bool) -> dict[str, Any]:
+    def reveal_credentials(self, actor: Actor, escrow_id: UUID) -> dict[str, Any]:
+        """The delivered account, to the buyer or to staff (the event store's word); every
+        reveal is recorded."""
+        user_id = actor.id()
 
         def command() -> dict[str, Any]:
             escrow = self.escrow(escrow_id)
+            staff = user_id != escrow.buyer_id and is_staff(self.app, actor)
             sealed = escrow.reveal(user_id, self.clock.now(), staff=staff)
             self.app.save(escrow)
             return self.vault.open(sealed, escrow.id)
 
         return self.app.retrying(command)
 
-    def confirm_purchase(self, buyer_id: UUID, escrow_id: UUID) -> Escrow:
+    def confirm_purchase(self, actor: Actor, escrow_id: UUID) -> EscrowState:
+        buyer_id = actor.id()
         return self._settle(escrow_id, lambda e: e.confirm(buyer_id, self.clock.now()))
 
-    def dispute(self, buyer_id: UUID, escrow_id: UUID, reason: str) -> Escrow:
+    def dispute(self, actor: Actor, escrow_id: UUID, reason: str) -> EscrowState:
+        buyer_id = actor.id()
+        reason = dispute_reason(reason)  # refused before anything is loaded
 
-        def command() -> Escrow:
+        def command() -> EscrowState:
             escrow = self.escrow(escrow_id)
             escrow.dispute(buyer_id, reason, self.clock.now())
             self.app.save(escrow)
-            return escrow
+            return EscrowState.of(escrow)
 
         return self.app.retrying(command)
 
     def resolve_dispute(
-        self, staff_id: UUID, escrow_id: UUID, refund: bool, resolution: str
-    ) -> Escrow:
-        def resolve(escrow: Escrow) -> None:
-            escrow.resolve(refund, resolution, self.clock.now())
+        self, actor: Actor, escrow_id: UUID, action: str, resolution: str
+    ) -> EscrowState:
+        """Staff answer a dispute: ``action`` "refund" (to the buyer) or "release" (to the
+        seller). An escrow not in dispute has no dispute to resolve (404)."""
+        staff_id = staff_member(self.app, actor)
 
-        escrow = self._settle(escrow_id, resolve)
+        def resolve(escrow: Escrow) -> None:
+            escrow.check_disputed()
+            escrow.resolve(refunds(action), resolution, self.clock.now())
+
+        escrow = self._settle(escrow_id, resolve, missing="Dispute not found.")
 
         def join() -> None:
             room = self.app.find(order_room_id(escrow_id), ChatRoom)
@@ -146,9 +179,11 @@ class Escrows:
         self.app.retrying(join)
         return escrow
 
-    def run_escrow_timers(self, escrow_id: UUID) -> str | None:
+    def run_escrow_timers(self, actor: Actor, escrow_id: UUID) -> str | None:
         """Refund a purchase the seller did not deliver in time, release one the buyer left
-        unconfirmed; nothing when neither is due. Safe to run any number of times."""
+        unconfirmed; nothing when neither is due. Safe to run any number of times. The
+        platform's timer only: users settle through confirm, disputes and staff."""
+        platform_only(actor)
         outcome: list[str] = []
 
         def due(escrow: Escrow) -> None:
@@ -159,19 +194,24 @@ class Escrows:
         self._settle(escrow_id, due)
         return outcome[-1] if outcome else None
 
-    def _settle(self, escrow_id: UUID, change: Callable[[Escrow], None]) -> Escrow:
+    def _settle(
+        self,
+        escrow_id: UUID,
+        change: Callable[[Escrow], None],
+        missing: str = "Escrow not found.",
+    ) -> EscrowState:
         """Apply ``change`` to the escrow and, when it settled, move the money and the listing
         with it in the same save."""
 
-        def command() -> Escrow:
-            escrow = self.escrow(escrow_id)
+        def command() -> EscrowState:
+            escrow = self.app.load(escrow_id, Escrow, missing)
             was_open = not escrow.is_settled
             change(escrow)
             changed: list[Aggregate] = [escrow]
             if was_open and escrow.is_settled:
                 changed += self._settlement(escrow)
             self.app.save(*changed)
-            return escrow
+            return EscrowState.of(escrow)
 
         return self.app.retrying(command)
 

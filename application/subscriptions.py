@@ -1,5 +1,6 @@
 """Subscriptions: seller plans paid from the wallet, renewed or expired by the hour
-(CONTRACT §2.7, §3.6)."""
+(CONTRACT §2.7, §3.6). A user buys and cancels their own; only the platform's hourly job
+renews or expires them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from application.actor import Actor, platform_only
 from application.marketplace import Marketplace
 from application.payments import Payments
 from application.ports import Clock
@@ -29,7 +31,8 @@ class Subscriptions:
         membership = self.app.find(membership_id(seller_id), Membership)
         return membership.plan_at(self.clock.now()) if membership else "free"
 
-    def subscribe(self, user_id: UUID, plan_name: str, period: str) -> UUID:
+    def subscribe(self, actor: Actor, plan_name: str, period: str) -> UUID:
+        user_id = actor.id()
         plan = plan_named(plan_name)
         subscription_id = uuid.uuid4()
 
@@ -55,9 +58,17 @@ class Subscriptions:
         platform.credit(reference, price, "subscription")
         return [wallet, platform]
 
-    def cancel_subscription(self, user_id: UUID, reason: str) -> UUID:
+    def cancel_subscription(
+        self, actor: Actor, reason: str, subscription_id: UUID | None = None
+    ) -> UUID:
+        """Stop the renewal of the actor's subscription (it runs to its end date). Naming a
+        ``subscription_id``, it must be one the actor bought: anyone else's is not found."""
+        user_id = actor.id()
+
         def command() -> UUID:
             membership = self.membership(user_id)
+            if subscription_id is not None:
+                membership.check_bought(subscription_id)
             membership.cancel(reason, self.clock.now())
             self.app.save(membership)
             assert membership.subscription_id is not None
@@ -65,9 +76,10 @@ class Subscriptions:
 
         return self.app.retrying(command)
 
-    def renew_or_expire(self, user_id: UUID) -> str | None:
+    def renew_or_expire(self, actor: Actor, user_id: UUID) -> str | None:
         """At the end date: another month from the wallet when it renews and can pay,
-        otherwise expired. None when the subscription is not due."""
+        otherwise expired. None when the subscription is not due. The platform's job only."""
+        platform_only(actor)
 
         def command() -> str | None:
             now = self.clock.now()

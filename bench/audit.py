@@ -53,22 +53,22 @@ def trade_all(container: Any, trades: int) -> None:
 
     def trade(n: int) -> None:
         seller, buyer = pairs[n % len(pairs)]
-        container.payments.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
+        container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 50_000 * UZS)
         listing = container.listings.create_listing(
             Actor.user(seller),
             "pubg-mobile",
             {"title": f"T{n}", "description": "D", "price": 40_000 * UZS},
         )
         container.listings.approve_listing(Actor.user(staff), listing)
-        escrow = container.escrows.purchase(buyer, listing)
+        escrow = container.escrows.purchase(Actor.user(buyer), listing)
         if n % 4 == 3:
-            container.escrows.dispute(buyer, escrow.id, "wrong")
-            container.escrows.resolve_dispute(staff, escrow.id, True, "refund")
+            container.escrows.dispute(Actor.user(buyer), escrow.id, "wrong")
+            container.escrows.resolve_dispute(Actor.user(staff), escrow.id, "refund", "refund")
         else:
             container.escrows.deliver(
-                seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+                Actor.user(seller), escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
             )
-            container.escrows.confirm_purchase(buyer, escrow.id)
+            container.escrows.confirm_purchase(Actor.user(buyer), escrow.id)
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(trade, range(trades)))

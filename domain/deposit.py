@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Conflict, DomainError, Forbidden
+from domain.errors import Conflict, DomainError
 from domain.wallet import MIN_DEPOSIT, InvalidAmount
 
 MAX_AMOUNT = 10**13 * 100  # 15 digits of UZS: the contract's largest amount, in tiyin
@@ -72,9 +72,10 @@ class Deposit(Aggregate):
             at=at,
         )
 
-    def check_owner(self, user_id: UUID) -> None:
-        if user_id != self.user_id:
-            raise Forbidden("This is not your deposit.")
+    def check_awaiting_payment(self) -> None:
+        """A payment is answered once: confirmed or cancelled, it is closed."""
+        if self.status != "pending":
+            raise DepositClosed(f"This payment is already {self.status}.")
 
     def complete(self, provider_transaction_id: str, at: datetime) -> bool:
         """True when this call completed it; False when it already was (a repeated report)."""

@@ -22,6 +22,7 @@ from domain.errors import DomainError, NotFound
 from domain.subscription import PLANS_BY_SLUG
 
 OPEN = frozenset({"paid", "delivered", "disputed"})
+RESOLUTIONS = {"refund": True, "release": False}  # staff's answer to a dispute: refund it?
 
 
 def commission_for(price: int, plan: str) -> int:
@@ -34,6 +35,32 @@ def commission_for(price: int, plan: str) -> int:
 def seller_earnings(price: int, commission: int) -> int:
     """What a released sale credits its seller: the price less the platform's commission."""
     return price - commission
+
+    """What the seller is credited when a purchase is released: the price less the commission."""
+    return price - commission
+
+
+# --- rules that also hold where only a read model's row is at hand -------------------------
+def check_visible_to(viewer: UUID, buyer_id: UUID, seller_id: UUID, *, staff: bool) -> None:
+    """A purchase is seen by its buyer, its seller and staff; to anyone else it does not exist."""
+    if viewer not in (buyer_id, seller_id) and not staff:
+        raise NotAParty
+
+
+def dispute_reason(reason: str) -> str:
+    """A dispute says what went wrong."""
+    if not reason.strip():
+        raise DomainError("Dispute reason is required.", field="reason")
+    return reason.strip()
+
+
+def refunds(action: str) -> bool:
+    """Staff resolve a dispute by refunding the buyer ("refund") or paying the seller
+    ("release"); True for a refund."""
+    try:
+        return RESOLUTIONS[action]
+    except KeyError:
+        raise InvalidResolution from None
 
 
 class Escrow(Aggregate):
@@ -126,9 +153,17 @@ class Escrow(Aggregate):
         return self.status not in OPEN
 
     # --- rules ---------------------------------------------------------------------------
-    def check_party(self, user_id: UUID, *, staff: bool = False) -> None:
-        if user_id not in (self.buyer_id, self.seller_id) and not staff:
+    def check_seller(self, user_id: UUID) -> None:
+        if user_id != self.seller_id:
             raise NotAParty
+
+    def check_buyer(self, user_id: UUID) -> None:
+        if user_id != self.buyer_id:
+            raise NotAParty
+
+    def check_disputed(self) -> None:
+        if self.status != "disputed":
+            raise NoOpenDispute
 
     def check_status(self, *allowed: str, action: str) -> None:
         if self.status not in allowed:
@@ -138,8 +173,7 @@ class Escrow(Aggregate):
     def deliver(
         self, by: UUID, sealed_credentials: str, at: datetime, confirmation_window: timedelta
     ) -> None:
-        if by != self.seller_id:
-            raise NotAParty
+        self.check_seller(by)
         self.check_status("paid", action="delivered")
         self._delivered(sealed_credentials, at, at + confirmation_window)
 
@@ -164,18 +198,14 @@ class Escrow(Aggregate):
         pass
 
     def confirm(self, by: UUID, at: datetime) -> None:
-        if by != self.buyer_id:
-            raise NotAParty
+        self.check_buyer(by)
         self.check_status("paid", "delivered", action="confirmed")
         self._released("buyer", "", at)
 
     def dispute(self, by: UUID, reason: str, at: datetime) -> None:
-        if by != self.buyer_id:
-            raise NotAParty
+        self.check_buyer(by)
         self.check_status("paid", "delivered", action="disputed")
-        if not reason.strip():
-            raise DomainError("Tell us what went wrong.", field="reason")
-        self._disputed(reason.strip(), at)
+        self._disputed(dispute_reason(reason), at)
 
     @event(Disputed)
     def _disputed(self, reason: str, at: datetime) -> None:
@@ -184,7 +214,7 @@ class Escrow(Aggregate):
 
     # --- staff and timers ----------------------------------------------------------------
     def resolve(self, refund: bool, resolution: str, at: datetime) -> None:
-        self.check_status("disputed", action="resolved")
+        self.check_disputed()
         if refund:
             self._refunded("staff", resolution, at)
         else:
@@ -222,3 +252,15 @@ class NotAParty(NotFound):
 
 class EscrowStateError(DomainError):
     pass
+
+
+class NoOpenDispute(EscrowStateError, NotFound):
+    """Resolving a purchase that is not (or no longer) in dispute: there is no dispute."""
+
+    def __init__(self) -> None:
+        super().__init__("Dispute not found.")
+
+
+class InvalidResolution(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Invalid action.", field="action")

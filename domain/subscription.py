@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -19,7 +20,8 @@ from domain.errors import DomainError, NotFound
 
 NAMESPACE = uuid.UUID("8e0f6a2b-1c3d-4e5f-a6b7-c8d9e0f1a2b3")
 UZS = 100
-PERIOD_DAYS = {"monthly": 30, "yearly": 365}
+Period = Literal["monthly", "yearly"]
+PERIOD_DAYS: dict[Period, int] = {"monthly": 30, "yearly": 365}
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Membership(Aggregate):
     def __init__(self, user_id: UUID) -> None:
         self.user_id = user_id
         self.subscription_id: UUID | None = None
+        self.subscription_ids: set[str] = set()  # every subscription this member has bought
         self.plan = "free"
         self.status = "none"
         self.end: datetime | None = None
@@ -172,10 +175,16 @@ class Membership(Aggregate):
         replaces: UUID | None,
     ) -> None:
         self.subscription_id = subscription_id
+        self.subscription_ids.add(str(subscription_id))
         self.plan = plan
         self.status = RENEWING
         self.end = end
         self.auto_renew = True
+
+    def check_bought(self, subscription_id: UUID) -> None:
+        """A subscription is its member's alone: anyone else's is not found."""
+        if str(subscription_id) not in self.subscription_ids:
+            raise NotFound("Subscription not found.")
 
     def cancel(self, reason: str, at: datetime) -> None:
         if self.status != RENEWING or self.subscription_id is None:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 
 NAMESPACE = uuid.UUID("0c7d5a2e-3f4b-4c8d-9e1a-7b6c5d4e3f21")
 PLATFORM = uuid.UUID("00000000-0000-0000-0000-00000000f1a7")  # the platform, as an owner
@@ -40,6 +40,13 @@ _REVENUE = frozenset(REVENUE_OWNERS)
 
 def is_platform(owner_id: UUID) -> bool:
     return owner_id in _REVENUE
+
+
+def check_record_owner(viewer: UUID, owner: UUID) -> None:
+    """A wallet's records (deposits, withdrawals, purchases, sales...) are its owner's alone:
+    to anyone else they do not exist."""
+    if viewer != owner:
+        raise NotYourTransaction
 
 
 class Wallet(Aggregate):
@@ -102,6 +109,7 @@ class Wallet(Aggregate):
         self.pending_withdrawal = 0
         self.holds: dict[str, int] = {}  # escrow id -> amount
         self.withdrawals: dict[str, int] = {}  # open withdrawal id -> amount
+        self.withdrawals_requested: set[str] = set()  # every withdrawal id, open or settled
         self.references: set[str] = set()  # deposits, credits and debits already applied
 
     @property
@@ -119,6 +127,12 @@ class Wallet(Aggregate):
 
     def has_applied(self, reference: UUID) -> bool:
         return str(reference) in self.references
+
+    def check_withdrawal_is_here(self, withdrawal_id: UUID) -> None:
+        """Only the owner settles their withdrawal: one requested from another wallet is not
+        found here (an open or settled one of this wallet is, whatever its state)."""
+        if str(withdrawal_id) not in self.withdrawals_requested:
+            raise NotYourTransaction
 
     # --- money in and out ----------------------------------------------------------------
     def deposit(self, deposit_id: UUID, amount: int) -> None:
@@ -149,6 +163,7 @@ class Wallet(Aggregate):
         self.available -= amount
         self.pending_withdrawal += amount
         self.withdrawals[str(withdrawal_id)] = amount
+        self.withdrawals_requested.add(str(withdrawal_id))
 
     def complete_withdrawal(self, withdrawal_id: UUID, by: UUID, at: datetime) -> None:
         """Staff paid it out: the money leaves the system."""
@@ -254,6 +269,11 @@ class InsufficientFunds(DomainError):
 
     def __init__(self, message: str = "Insufficient balance.") -> None:
         super().__init__(message)
+
+
+class NotYourTransaction(NotFound):
+    def __init__(self) -> None:
+        super().__init__("Transaction not found.")
 
 
 class NoSuchWithdrawal(DomainError):

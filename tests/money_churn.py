@@ -26,26 +26,32 @@ def main() -> int:
     buyer = container.accounts.register(f"buyer-{tag}@example.uz", PASSWORD)
     rounds = 0
     while True:
-        container.payments.credit_deposit(buyer, uuid.uuid4(), 50_000 * UZS)
+        container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 50_000 * UZS)
         listing = container.listings.create_listing(
             Actor.user(seller),
             "pubg-mobile",
             {"title": f"Round {rounds}", "description": "D", "price": 30_000 * UZS},
         )
         container.listings.approve_listing(Actor.user(staff), listing)
-        escrow = container.escrows.purchase(buyer, listing)
+        escrow = container.escrows.purchase(Actor.user(buyer), listing)
         try:
             if rounds % 3 == 2:
-                container.escrows.dispute(buyer, escrow.id, "wrong account")
-                container.escrows.resolve_dispute(staff, escrow.id, True, "refunded")
+                container.escrows.dispute(Actor.user(buyer), escrow.id, "wrong account")
+                container.escrows.resolve_dispute(
+                    Actor.user(staff), escrow.id, "refund", "refunded"
+                )
             else:
                 container.escrows.deliver(
-                    seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+                    Actor.user(seller),
+                    escrow.id,
+                    {"account_email": "a@b.uz", "account_password": "p"},
                 )
-                container.escrows.confirm_purchase(buyer, escrow.id)
+                container.escrows.confirm_purchase(Actor.user(buyer), escrow.id)
             if rounds % 5 == 4:
-                withdrawal = container.payments.request_withdrawal(seller, 10_000 * UZS, "visa")
-                container.payments.approve_withdrawal(staff, seller, withdrawal)
+                withdrawal = container.payments.request_withdrawal(
+                    Actor.user(seller), 10_000 * UZS, "visa"
+                )
+                container.payments.approve_withdrawal(Actor.user(staff), seller, withdrawal)
         except DomainError as e:
             print(f"refused: {e.message}", file=sys.stderr)
         rounds += 1

@@ -44,15 +44,15 @@ def test_the_audit_passes_a_clean_ledger_and_fails_a_tampered_read_model(
     )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
-    container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
+    container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 500_000 * UZS)
     listing = container.listings.create_listing(
         Actor.user(seller),
         "pubg-mobile",
         {"title": "Acc", "description": "D", "price": 100_000 * UZS},
     )
     container.listings.approve_listing(Actor.user(staff), listing)
-    escrow = container.escrows.purchase(buyer, listing)
-    container.escrows.confirm_purchase(buyer, escrow.id)
+    escrow = container.escrows.purchase(Actor.user(buyer), listing)
+    container.escrows.confirm_purchase(Actor.user(buyer), escrow.id)
     assert container.board.wait_for(app.recorder.max_notification_id() or 0, 10)
 
     clean = audit(settings, tmp_path / "clean")
@@ -97,8 +97,8 @@ def test_the_fast_decoder_gives_the_mappers_events(container: Container) -> None
     app = container.app
     seed_games(container.catalogue)
     user = container.accounts.register("ann@example.uz", PASSWORD)
-    container.payments.credit_deposit(user, uuid.uuid4(), 500_000 * UZS)
-    container.payments.request_withdrawal(user, 10_000 * UZS, "visa")
+    container.payments.credit_deposit(Actor.platform("seed"), user, uuid.uuid4(), 500_000 * UZS)
+    container.payments.request_withdrawal(Actor.user(user), 10_000 * UZS, "visa")
     fast = FastDecoder(app.mapper)
     for n in app.recorder.select_notifications(1, 1000):
         slow = app.mapper.to_domain_event(n)

@@ -22,6 +22,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
+from application.actor import Actor
 from projections.users import users
 from tests.api.test_payments import pay, signed
 from tests.conftest import (
@@ -304,7 +305,9 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
 
         def paid_report(amount: int) -> tuple[Callable[[], None], Callable[[], bool]]:
             """A new deposit; the provider's webhook for it (to send through the queue)."""
-            deposit = container.payments.request_deposit(buyer, amount, "visa", "sandbox")
+            deposit = container.payments.request_deposit(
+                Actor.user(buyer), amount, "visa", "sandbox"
+            )
             payload = {
                 "event": "payment.completed",
                 "transaction_id": str(deposit.id),

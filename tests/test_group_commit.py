@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from adapters.group_commit import GroupCommitRecorder
+from application.actor import Actor
 from domain.errors import Conflict
 from domain.wallet import Wallet, wallet_id
 from tests.test_application import race
@@ -28,7 +29,10 @@ def test_concurrent_commands_share_transactions_and_each_keeps_its_own_outcome(
     users = [container.accounts.register(f"u{i}@example.uz", PASSWORD) for i in range(40)]
     before = (recorder(container).groups, recorder(container).saves)
     results = race(
-        40, lambda i: container.payments.credit_deposit(users[i], uuid.uuid4(), 5_000 * UZS)
+        40,
+        lambda i: container.payments.credit_deposit(
+            Actor.platform("seed"), users[i], uuid.uuid4(), 5_000 * UZS
+        ),
     )
     assert results == [None] * 40
     groups = recorder(container).groups - before[0]
@@ -47,12 +51,14 @@ def test_a_save_that_conflicts_inside_a_group_fails_alone(container: Container) 
     the deposits all land, whoever shared their transaction."""
     app = container.app
     users = [container.accounts.register(f"u{i}@example.uz", PASSWORD) for i in range(21)]
-    container.payments.credit_deposit(users[0], uuid.uuid4(), 30_000 * UZS)
+    container.payments.credit_deposit(Actor.platform("seed"), users[0], uuid.uuid4(), 30_000 * UZS)
 
     def act(i: int) -> object:
         if i % 2:
-            return container.payments.request_withdrawal(users[0], 10_000 * UZS, "visa")
-        container.payments.credit_deposit(users[1 + i // 2], uuid.uuid4(), 2_000 * UZS)
+            return container.payments.request_withdrawal(Actor.user(users[0]), 10_000 * UZS, "visa")
+        container.payments.credit_deposit(
+            Actor.platform("seed"), users[1 + i // 2], uuid.uuid4(), 2_000 * UZS
+        )
         return "deposited"
 
     results = race(40, act)

@@ -44,7 +44,7 @@ def shop(container: Container) -> dict[str, Any]:
         credentials=CREDENTIALS,
     )
     container.listings.approve_listing(Actor.user(staff), listing)
-    container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
+    container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 500_000 * UZS)
     return {"staff": staff, "seller": seller, "buyer": buyer, "listing": listing}
 
 
@@ -70,19 +70,27 @@ def rows(container: Container, owner: uuid.UUID) -> list[tuple[str, str, int]]:
 
 def test_a_deposit_is_credited_once_however_often_it_is_confirmed(container: Container) -> None:
     user = container.accounts.register("ann@example.uz", PASSWORD)
-    deposit = container.payments.request_deposit(user, 5_000 * UZS, "visa", "sandbox")
+    deposit = container.payments.request_deposit(Actor.user(user), 5_000 * UZS, "visa", "sandbox")
     assert rows(container, user) == [("deposit", "pending", 5_000 * UZS)]
     assert balance(container, user) == (0, 0, 0)
-    assert container.payments.confirm_deposit(deposit.id, "sbx-1") is True
-    assert container.payments.confirm_deposit(deposit.id, "sbx-1") is False
+    assert (
+        container.payments.confirm_deposit(Actor.platform("payment-webhook"), deposit.id, "sbx-1")
+        is True
+    )
+    assert (
+        container.payments.confirm_deposit(Actor.platform("payment-webhook"), deposit.id, "sbx-1")
+        is False
+    )
     assert balance(container, user) == (5_000 * UZS, 0, 0)
     assert rows(container, user) == [("deposit", "completed", 5_000 * UZS)]
     with pytest.raises(DepositClosed):
-        container.payments.cancel_deposit(deposit.id, "too late")
-    other = container.payments.request_deposit(user, 2_000 * UZS, "visa", "sandbox")
-    container.payments.cancel_deposit(other.id, "payer cancelled")
+        container.payments.cancel_deposit(Actor.platform("payment-webhook"), deposit.id, "too late")
+    other = container.payments.request_deposit(Actor.user(user), 2_000 * UZS, "visa", "sandbox")
+    container.payments.cancel_deposit(
+        Actor.platform("payment-webhook"), other.id, "payer cancelled"
+    )
     with pytest.raises(DepositClosed):
-        container.payments.confirm_deposit(other.id, "sbx-2")
+        container.payments.confirm_deposit(Actor.platform("payment-webhook"), other.id, "sbx-2")
     assert balance(container, user) == (5_000 * UZS, 0, 0)
     audited(container)
 
@@ -94,22 +102,22 @@ def test_withdrawals_wait_for_staff_and_return_when_rejected_or_cancelled(
         Actor.platform("operator"), "staff@example.uz", PASSWORD, staff=True
     )
     user = container.accounts.register("ann@example.uz", PASSWORD)
-    container.payments.credit_deposit(user, uuid.uuid4(), 50_000 * UZS)
-    paid = container.payments.request_withdrawal(user, 20_000 * UZS, "visa")
-    rejected = container.payments.request_withdrawal(user, 10_000 * UZS, "humo")
-    cancelled = container.payments.request_withdrawal(user, 10_000 * UZS, "visa")
+    container.payments.credit_deposit(Actor.platform("seed"), user, uuid.uuid4(), 50_000 * UZS)
+    paid = container.payments.request_withdrawal(Actor.user(user), 20_000 * UZS, "visa")
+    rejected = container.payments.request_withdrawal(Actor.user(user), 10_000 * UZS, "humo")
+    cancelled = container.payments.request_withdrawal(Actor.user(user), 10_000 * UZS, "visa")
     assert balance(container, user) == (10_000 * UZS, 0, 40_000 * UZS)
     with pytest.raises(InsufficientFunds, match="withdrawal"):
-        container.payments.request_withdrawal(user, 10_001 * UZS, "visa")
+        container.payments.request_withdrawal(Actor.user(user), 10_001 * UZS, "visa")
     with pytest.raises(DomainError, match="minimum"):
-        container.payments.request_withdrawal(user, MIN_WITHDRAWAL - 1, "visa")
-    container.payments.approve_withdrawal(staff, user, paid)
-    container.payments.reject_withdrawal(user, rejected, "Card blocked")
-    container.payments.cancel_withdrawal(user, cancelled)
+        container.payments.request_withdrawal(Actor.user(user), MIN_WITHDRAWAL - 1, "visa")
+    container.payments.approve_withdrawal(Actor.user(staff), user, paid)
+    container.payments.reject_withdrawal(Actor.user(staff), user, rejected, "Card blocked")
+    container.payments.cancel_withdrawal(Actor.user(user), cancelled)
     for twice in (
-        lambda: container.payments.approve_withdrawal(staff, user, paid),
-        lambda: container.payments.reject_withdrawal(user, rejected, "again"),
-        lambda: container.payments.cancel_withdrawal(user, paid),
+        lambda: container.payments.approve_withdrawal(Actor.user(staff), user, paid),
+        lambda: container.payments.reject_withdrawal(Actor.user(staff), user, rejected, "again"),
+        lambda: container.payments.cancel_withdrawal(Actor.user(user), paid),
     ):
         with pytest.raises(NoSuchWithdrawal):
             twice()
@@ -125,28 +133,28 @@ def test_withdrawals_wait_for_staff_and_return_when_rejected_or_cancelled(
 def test_a_confirmed_purchase_pays_seller_and_platform_and_sells_the_listing(
     container: Container, shop: dict[str, Any]
 ) -> None:
-    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
+    escrow = container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
     assert balance(container, shop["buyer"]) == (300_000 * UZS, PRICE, 0)
     with pytest.raises(EscrowStateError, match="not delivered"):
-        container.escrows.reveal_credentials(shop["buyer"], escrow.id, staff=False)
+        container.escrows.reveal_credentials(Actor.user(shop["buyer"]), escrow.id)
     with pytest.raises(NotAParty):
-        container.escrows.deliver(shop["buyer"], escrow.id, None)
-    container.escrows.deliver(shop["seller"], escrow.id, None)  # the listing's stored credentials
+        container.escrows.deliver(Actor.user(shop["buyer"]), escrow.id, None)
+    container.escrows.deliver(
+        Actor.user(shop["seller"]), escrow.id, None
+    )  # the listing's stored credentials
     with pytest.raises(EscrowStateError):
-        container.escrows.deliver(shop["seller"], escrow.id, None)  # twice
-    assert (
-        container.escrows.reveal_credentials(shop["buyer"], escrow.id, staff=False) == CREDENTIALS
-    )
-    assert container.escrows.reveal_credentials(shop["staff"], escrow.id, staff=True) == CREDENTIALS
+        container.escrows.deliver(Actor.user(shop["seller"]), escrow.id, None)  # twice
+    assert container.escrows.reveal_credentials(Actor.user(shop["buyer"]), escrow.id) == CREDENTIALS
+    assert container.escrows.reveal_credentials(Actor.user(shop["staff"]), escrow.id) == CREDENTIALS
     with pytest.raises(NotAParty):
-        container.escrows.reveal_credentials(shop["seller"], escrow.id, staff=False)
+        container.escrows.reveal_credentials(Actor.user(shop["seller"]), escrow.id)
     with pytest.raises(NotAParty):
-        container.escrows.confirm_purchase(shop["seller"], escrow.id)
-    container.escrows.confirm_purchase(shop["buyer"], escrow.id)
+        container.escrows.confirm_purchase(Actor.user(shop["seller"]), escrow.id)
+    container.escrows.confirm_purchase(Actor.user(shop["buyer"]), escrow.id)
     with pytest.raises(EscrowStateError):
-        container.escrows.confirm_purchase(shop["buyer"], escrow.id)
+        container.escrows.confirm_purchase(Actor.user(shop["buyer"]), escrow.id)
     with pytest.raises(EscrowStateError):
-        container.escrows.dispute(shop["buyer"], escrow.id, "too late")
+        container.escrows.dispute(Actor.user(shop["buyer"]), escrow.id, "too late")
     commission = PRICE // 10
     assert balance(container, shop["buyer"]) == (300_000 * UZS, 0, 0)
     assert balance(container, shop["seller"]) == (PRICE - commission, 0, 0)
@@ -167,21 +175,25 @@ def test_a_confirmed_purchase_pays_seller_and_platform_and_sells_the_listing(
 def test_a_dispute_is_resolved_by_staff_to_a_refund_or_a_release(
     container: Container, shop: dict[str, Any]
 ) -> None:
-    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
-    with pytest.raises(DomainError, match="what went wrong"):
-        container.escrows.dispute(shop["buyer"], escrow.id, "  ")
+    escrow = container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
+    with pytest.raises(DomainError, match="reason is required"):
+        container.escrows.dispute(Actor.user(shop["buyer"]), escrow.id, "  ")
     with pytest.raises(NotAParty):
-        container.escrows.dispute(shop["seller"], escrow.id, "I changed my mind")
-    container.escrows.dispute(shop["buyer"], escrow.id, "Seller vanished")
-    container.escrows.resolve_dispute(shop["staff"], escrow.id, True, "Refunded: no delivery")
+        container.escrows.dispute(Actor.user(shop["seller"]), escrow.id, "I changed my mind")
+    container.escrows.dispute(Actor.user(shop["buyer"]), escrow.id, "Seller vanished")
+    container.escrows.resolve_dispute(
+        Actor.user(shop["staff"]), escrow.id, "refund", "Refunded: no delivery"
+    )
     with pytest.raises(EscrowStateError):
-        container.escrows.resolve_dispute(shop["staff"], escrow.id, False, "again")
+        container.escrows.resolve_dispute(Actor.user(shop["staff"]), escrow.id, "release", "again")
     assert balance(container, shop["buyer"]) == (500_000 * UZS, 0, 0)
     assert container.listings.listing(shop["listing"]).status == "active"
     assert ("refund", "completed", PRICE) in rows(container, shop["buyer"])
-    second = container.escrows.purchase(shop["buyer"], shop["listing"])
-    container.escrows.dispute(shop["buyer"], second.id, "Wrong level")
-    container.escrows.resolve_dispute(shop["staff"], second.id, False, "Level matches the listing")
+    second = container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
+    container.escrows.dispute(Actor.user(shop["buyer"]), second.id, "Wrong level")
+    container.escrows.resolve_dispute(
+        Actor.user(shop["staff"]), second.id, "release", "Level matches the listing"
+    )
     assert container.listings.listing(shop["listing"]).status == "sold"
     assert balance(container, shop["seller"]) == (PRICE - PRICE // 10, 0, 0)
     audited(container)
@@ -190,19 +202,28 @@ def test_a_dispute_is_resolved_by_staff_to_a_refund_or_a_release(
 def test_timers_refund_an_undelivered_purchase_and_release_an_unconfirmed_one(
     container: Container, shop: dict[str, Any], clock: FixedClock
 ) -> None:
-    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
-    assert container.escrows.run_escrow_timers(escrow.id) is None  # not due
+    escrow = container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
+    assert (
+        container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), escrow.id) is None
+    )  # not due
     clock.advance(hours=24, seconds=1)
-    assert container.escrows.run_escrow_timers(escrow.id) == "refunded"
-    assert container.escrows.run_escrow_timers(escrow.id) is None  # idempotent
-    second = container.escrows.purchase(shop["buyer"], shop["listing"])
+    assert (
+        container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), escrow.id) == "refunded"
+    )
+    assert (
+        container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), escrow.id) is None
+    )  # idempotent
+    second = container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
     container.escrows.deliver(
-        shop["seller"], second.id, {"account_email": "x@y.uz", "account_password": "p"}
+        Actor.user(shop["seller"]), second.id, {"account_email": "x@y.uz", "account_password": "p"}
     )
     clock.advance(hours=23)
-    assert container.escrows.run_escrow_timers(second.id) is None
+    assert container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), second.id) is None
     clock.advance(hours=1, seconds=1)
-    assert container.escrows.run_escrow_timers(second.id) == "confirmed"
+    assert (
+        container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), second.id)
+        == "confirmed"
+    )
     assert container.listings.listing(shop["listing"]).status == "sold"
     audited(container)
 
@@ -211,28 +232,28 @@ def test_a_purchase_refuses_what_cannot_be_bought(
     container: Container, shop: dict[str, Any]
 ) -> None:
     with pytest.raises(DomainError, match="own listing"):
-        container.escrows.purchase(shop["seller"], shop["listing"])
+        container.escrows.purchase(Actor.user(shop["seller"]), shop["listing"])
     with pytest.raises(NotFound):
-        container.escrows.purchase(shop["buyer"], uuid.uuid4())
+        container.escrows.purchase(Actor.user(shop["buyer"]), uuid.uuid4())
     poor = container.accounts.register("poor@example.uz", PASSWORD)
     with pytest.raises(InsufficientFunds):
-        container.escrows.purchase(poor, shop["listing"])
-    container.escrows.purchase(shop["buyer"], shop["listing"])
+        container.escrows.purchase(Actor.user(poor), shop["listing"])
+    container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
     with pytest.raises(Conflict, match="already been bought"):
-        container.escrows.purchase(shop["buyer"], shop["listing"])
+        container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
     pending = container.listings.create_listing(
         Actor.user(shop["seller"]),
         "pubg-mobile",
         {"title": "New", "description": "D", "price": PRICE},
     )
     with pytest.raises(NotFound):
-        container.escrows.purchase(shop["buyer"], pending)
+        container.escrows.purchase(Actor.user(shop["buyer"]), pending)
     escrow_without_credentials = container.escrows.purchase(
-        shop["buyer"],
+        Actor.user(shop["buyer"]),
         _approved(container, shop, {"title": "Other", "description": "D", "price": PRICE}),
     )
     with pytest.raises(NoCredentials):
-        container.escrows.deliver(shop["seller"], escrow_without_credentials.id, None)
+        container.escrows.deliver(Actor.user(shop["seller"]), escrow_without_credentials.id, None)
     audited(container)
 
 
@@ -247,27 +268,36 @@ def test_a_subscription_lowers_the_commission_and_renews_from_the_wallet(
 ) -> None:
     seller = shop["seller"]
     with pytest.raises(InsufficientFunds):
-        container.subscriptions.subscribe(seller, "premium", "monthly")
-    container.payments.credit_deposit(seller, uuid.uuid4(), 120_000 * UZS)
+        container.subscriptions.subscribe(Actor.user(seller), "premium", "monthly")
+    container.payments.credit_deposit(Actor.platform("seed"), seller, uuid.uuid4(), 120_000 * UZS)
     with pytest.raises(NotFound):
-        container.subscriptions.subscribe(seller, "gold", "monthly")
-    container.subscriptions.subscribe(seller, "premium", "monthly")
+        container.subscriptions.subscribe(Actor.user(seller), "gold", "monthly")
+    container.subscriptions.subscribe(Actor.user(seller), "premium", "monthly")
     assert container.subscriptions.seller_plan(seller) == "premium"
-    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
-    assert escrow.commission == PRICE * 8 // 100
+    escrow = container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
+    assert container.escrows.escrow(escrow.id).commission == PRICE * 8 // 100
     clock.advance(days=30)
-    assert container.subscriptions.renew_or_expire(seller) == "renewed"
-    assert container.subscriptions.renew_or_expire(seller) is None
+    assert (
+        container.subscriptions.renew_or_expire(Actor.platform("subscription-renewals"), seller)
+        == "renewed"
+    )
+    assert (
+        container.subscriptions.renew_or_expire(Actor.platform("subscription-renewals"), seller)
+        is None
+    )
     assert balance(container, seller)[0] == 20_000 * UZS
-    container.subscriptions.cancel_subscription(seller, "no longer selling")
+    container.subscriptions.cancel_subscription(Actor.user(seller), "no longer selling")
     with pytest.raises(DomainError, match="No active subscription"):
-        container.subscriptions.cancel_subscription(seller, "")
+        container.subscriptions.cancel_subscription(Actor.user(seller), "")
     clock.advance(days=29)
     assert (
         container.subscriptions.seller_plan(seller) == "premium"
     )  # runs to the end of the paid period
     clock.advance(days=1)
-    assert container.subscriptions.renew_or_expire(seller) == "expired"
+    assert (
+        container.subscriptions.renew_or_expire(Actor.platform("subscription-renewals"), seller)
+        == "expired"
+    )
     assert container.subscriptions.seller_plan(seller) == "free"
     settled(container)
     with container.store.reader.connect() as conn:
@@ -281,13 +311,13 @@ def test_a_subscription_lowers_the_commission_and_renews_from_the_wallet(
 
 
 def test_only_a_party_sees_or_moves_an_escrow(container: Container, shop: dict[str, Any]) -> None:
-    escrow = container.escrows.purchase(shop["buyer"], shop["listing"])
+    escrow = container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"])
     stranger = container.accounts.register("eve@example.uz", PASSWORD)
     for attempt in (
-        lambda: container.escrows.confirm_purchase(stranger, escrow.id),
-        lambda: container.escrows.dispute(stranger, escrow.id, "mine"),
-        lambda: container.escrows.reveal_credentials(stranger, escrow.id, staff=False),
-        lambda: container.escrows.deliver(stranger, escrow.id, CREDENTIALS),
+        lambda: container.escrows.confirm_purchase(Actor.user(stranger), escrow.id),
+        lambda: container.escrows.dispute(Actor.user(stranger), escrow.id, "mine"),
+        lambda: container.escrows.reveal_credentials(Actor.user(stranger), escrow.id),
+        lambda: container.escrows.deliver(Actor.user(stranger), escrow.id, CREDENTIALS),
     ):
         with pytest.raises(NotAParty):
             attempt()

@@ -81,7 +81,7 @@ def shop(container: Container) -> dict[str, Any]:
     )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
-    container.payments.credit_deposit(buyer, uuid.uuid4(), 1_000_000 * UZS)
+    container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 1_000_000 * UZS)
 
     def listing() -> uuid.UUID:
         new = container.listings.create_listing(
@@ -124,10 +124,10 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.escrow:Escrow.Opened",
             "domain.chat:ChatRoom.Opened",
         ],
-        lambda: container.escrows.purchase(buyer, listing),
+        lambda: container.escrows.purchase(Actor.user(buyer), listing),
     )
     container.escrows.deliver(
-        seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+        Actor.user(seller), escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
     )
     failing_every_event_of(
         container,
@@ -137,10 +137,10 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.wallet:Wallet.Credited",
             "domain.listing:Listing.Sold",
         ],
-        lambda: container.escrows.confirm_purchase(buyer, escrow.id),
+        lambda: container.escrows.confirm_purchase(Actor.user(buyer), escrow.id),
     )
-    second = container.escrows.purchase(buyer, shop["listing"]())
-    container.escrows.dispute(buyer, second.id, "wrong level")
+    second = container.escrows.purchase(Actor.user(buyer), shop["listing"]())
+    container.escrows.dispute(Actor.user(buyer), second.id, "wrong level")
     failing_every_event_of(
         container,
         [
@@ -148,13 +148,17 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.wallet:Wallet.HoldReleased",
             "domain.listing:Listing.Released",
         ],
-        lambda: container.escrows.resolve_dispute(staff, second.id, True, "refund"),
+        lambda: container.escrows.resolve_dispute(Actor.user(staff), second.id, "refund", "refund"),
     )
-    deposit = container.payments.request_deposit(seller, 200_000 * UZS, "visa", "sandbox")
+    deposit = container.payments.request_deposit(
+        Actor.user(seller), 200_000 * UZS, "visa", "sandbox"
+    )
     failing_every_event_of(
         container,
         ["domain.deposit:Deposit.Completed", "domain.wallet:Wallet.Deposited"],
-        lambda: container.payments.confirm_deposit(deposit.id, "sbx"),
+        lambda: container.payments.confirm_deposit(
+            Actor.platform("payment-webhook"), deposit.id, "sbx"
+        ),
     )
     failing_every_event_of(
         container,
@@ -163,7 +167,7 @@ def test_a_failing_store_never_half_writes_a_money_command(
             "domain.wallet:Wallet.Debited",
             "domain.wallet:Wallet.Credited",
         ],
-        lambda: container.subscriptions.subscribe(seller, "premium", "monthly"),
+        lambda: container.subscriptions.subscribe(Actor.user(seller), "premium", "monthly"),
     )
     available = container.payments.wallet(seller).available
     assert available == 90_000 * UZS + 200_000 * UZS - 50_000 * UZS

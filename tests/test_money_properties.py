@@ -21,6 +21,7 @@ UZS = 100
 USERS = 4
 amounts = st.integers(1_000, 400_000).map(lambda n: n * UZS)
 users = st.integers(0, USERS - 1)
+WEBHOOK = Actor.platform("payment-webhook")
 
 
 class Marketplace(MarketMachine):
@@ -41,48 +42,59 @@ class Marketplace(MarketMachine):
         """Everyone starts with some money, and there is something to buy."""
         with self.container.read_your_writes():
             for user, amount in zip(self.users, funds):
-                self.container.payments.credit_deposit(user, uuid.uuid4(), 5 * amount)
+                self.container.payments.credit_deposit(
+                    Actor.platform("seed"), user, uuid.uuid4(), 5 * amount
+                )
         return self.list_account(0, funds[0] // 2, True)
 
     @rule(who=users, amount=amounts)
     def fund(self, who: int, amount: int) -> None:
         deposit = self._do(
-            self.container.payments.request_deposit, self.users[who], amount, "visa", "sandbox"
+            self.container.payments.request_deposit,
+            Actor.user(self.users[who]),
+            amount,
+            "visa",
+            "sandbox",
         )
         if deposit is not None:
-            self._do(self.container.payments.confirm_deposit, deposit.id, "sbx")
+            self._do(self.container.payments.confirm_deposit, WEBHOOK, deposit.id, "sbx")
 
     @rule(target=deposits, who=users, amount=amounts)
     def request_deposit(self, who: int, amount: int) -> Any:
         deposit = self._do(
-            self.container.payments.request_deposit, self.users[who], amount, "visa", "sandbox"
+            self.container.payments.request_deposit,
+            Actor.user(self.users[who]),
+            amount,
+            "visa",
+            "sandbox",
         )
         return deposit.id if deposit else uuid.uuid4()
 
     @rule(deposit=deposits)
     def confirm_deposit(self, deposit: uuid.UUID) -> None:
-        self._do(self.container.payments.confirm_deposit, deposit, "sbx")
+        self._do(self.container.payments.confirm_deposit, WEBHOOK, deposit, "sbx")
 
     @rule(deposit=deposits)
     def cancel_deposit(self, deposit: uuid.UUID) -> None:
-        self._do(self.container.payments.cancel_deposit, deposit, "payer cancelled")
+        self._do(self.container.payments.cancel_deposit, WEBHOOK, deposit, "payer cancelled")
 
     @rule(target=withdrawals, who=users, amount=amounts)
     def withdraw(self, who: int, amount: int) -> Any:
         withdrawal = self._do(
-            self.container.payments.request_withdrawal, self.users[who], amount, "visa"
+            self.container.payments.request_withdrawal, Actor.user(self.users[who]), amount, "visa"
         )
         return (who, withdrawal or uuid.uuid4())
 
     @rule(withdrawal=withdrawals, outcome=st.sampled_from(["approve", "reject", "cancel"]))
     def settle_withdrawal(self, withdrawal: tuple[int, uuid.UUID], outcome: str) -> None:
         owner, wid = self.users[withdrawal[0]], withdrawal[1]
+        staff = Actor.user(self.staff)
         if outcome == "approve":
-            self._do(self.container.payments.approve_withdrawal, self.staff, owner, wid)
+            self._do(self.container.payments.approve_withdrawal, staff, owner, wid)
         elif outcome == "reject":
-            self._do(self.container.payments.reject_withdrawal, owner, wid, "rejected")
+            self._do(self.container.payments.reject_withdrawal, staff, owner, wid, "rejected")
         else:
-            self._do(self.container.payments.cancel_withdrawal, owner, wid)
+            self._do(self.container.payments.cancel_withdrawal, Actor.user(owner), wid)
 
     # --- purchases --------------------------------------------------------------------------
     @rule(target=listings, seller=users, price=amounts, stored=st.booleans())
@@ -100,36 +112,45 @@ class Marketplace(MarketMachine):
 
     @rule(target=escrows, buyer=users, listing=listings)
     def purchase(self, buyer: int, listing: uuid.UUID) -> Any:
-        escrow = self._do(self.container.escrows.purchase, self.users[buyer], listing)
+        escrow = self._do(self.container.escrows.purchase, Actor.user(self.users[buyer]), listing)
         return escrow.id if escrow else uuid.uuid4()
 
     @rule(escrow=escrows, inline=st.booleans())
     def deliver(self, escrow: uuid.UUID, inline: bool) -> None:
         seller = self._party(escrow, "seller_id")
         credentials = {"account_email": "x@y.uz", "account_password": "q"} if inline else None
-        self._do(self.container.escrows.deliver, seller, escrow, credentials)
+        self._do(self.container.escrows.deliver, Actor.user(seller), escrow, credentials)
 
     @rule(escrow=escrows, who=st.sampled_from(["buyer_id", "seller_id"]))
     def confirm(self, escrow: uuid.UUID, who: str) -> None:
-        self._do(self.container.escrows.confirm_purchase, self._party(escrow, who), escrow)
+        self._do(
+            self.container.escrows.confirm_purchase, Actor.user(self._party(escrow, who)), escrow
+        )
 
     @rule(escrow=escrows)
     def dispute(self, escrow: uuid.UUID) -> None:
         self._do(
             self.container.escrows.dispute,
-            self._party(escrow, "buyer_id"),
+            Actor.user(self._party(escrow, "buyer_id")),
             escrow,
             "not as described",
         )
 
     @rule(escrow=escrows, refund=st.booleans())
     def resolve(self, escrow: uuid.UUID, refund: bool) -> None:
-        self._do(self.container.escrows.resolve_dispute, self.staff, escrow, refund, "decided")
+        action = "refund" if refund else "release"
+        self._do(
+            self.container.escrows.resolve_dispute,
+            Actor.user(self.staff),
+            escrow,
+            action,
+            "decided",
+        )
 
     @rule(escrow=escrows, hours=st.sampled_from([1, 23, 25, 49]))
     def timers(self, escrow: uuid.UUID, hours: int) -> None:
         self.clock.advance(hours=hours)
-        self._do(self.container.escrows.run_escrow_timers, escrow)
+        self._do(self.container.escrows.run_escrow_timers, Actor.platform("escrow-timer"), escrow)
 
     def _party(self, escrow: uuid.UUID, role: str) -> uuid.UUID:
         found = self.app.find(escrow, Escrow)
@@ -142,16 +163,20 @@ class Marketplace(MarketMachine):
         period=st.sampled_from(["monthly", "yearly"]),
     )
     def subscribe(self, who: int, plan: str, period: str) -> None:
-        self._do(self.container.subscriptions.subscribe, self.users[who], plan, period)
+        self._do(self.container.subscriptions.subscribe, Actor.user(self.users[who]), plan, period)
 
     @rule(who=users)
     def cancel_subscription(self, who: int) -> None:
-        self._do(self.container.subscriptions.cancel_subscription, self.users[who], "")
+        self._do(self.container.subscriptions.cancel_subscription, Actor.user(self.users[who]), "")
 
     @rule(who=users, days=st.sampled_from([1, 29, 31, 366]))
     def renewals(self, who: int, days: int) -> None:
         self.clock.advance(days=days)
-        self._do(self.container.subscriptions.renew_or_expire, self.users[who])
+        self._do(
+            self.container.subscriptions.renew_or_expire,
+            Actor.platform("subscription-renewals"),
+            self.users[who],
+        )
 
     # --- after every step -------------------------------------------------------------------
     @invariant()

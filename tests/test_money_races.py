@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from application.actor import Actor
+from application.escrows import EscrowState
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import MIN_WITHDRAWAL, InsufficientFunds, Wallet, wallet_id
@@ -25,9 +26,12 @@ UZS = 100
 def test_fifty_concurrent_withdrawals_never_overdraw_the_wallet(container: Container) -> None:
     app = container.app
     user = container.accounts.register("ann@example.uz", PASSWORD)
-    container.payments.credit_deposit(user, uuid.uuid4(), 20 * MIN_WITHDRAWAL + 5 * UZS)
+    container.payments.credit_deposit(
+        Actor.platform("seed"), user, uuid.uuid4(), 20 * MIN_WITHDRAWAL + 5 * UZS
+    )
     results = race(
-        50, lambda _: container.payments.request_withdrawal(user, MIN_WITHDRAWAL, "visa")
+        50,
+        lambda _: container.payments.request_withdrawal(Actor.user(user), MIN_WITHDRAWAL, "visa"),
     )
     granted = [r for r in results if isinstance(r, uuid.UUID)]
     refused = [r for r in results if isinstance(r, InsufficientFunds)]
@@ -54,18 +58,18 @@ def delivered(container: Container, clock: FixedClock) -> Any:
     )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
-    container.payments.credit_deposit(buyer, uuid.uuid4(), 10_000_000 * UZS)
+    container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 10_000_000 * UZS)
 
-    def make() -> Escrow:
+    def make() -> EscrowState:
         listing = container.listings.create_listing(
             Actor.user(seller),
             "pubg-mobile",
             {"title": "Acc", "description": "D", "price": 100_000 * UZS},
         )
         container.listings.approve_listing(Actor.user(staff), listing)
-        escrow = container.escrows.purchase(buyer, listing)
+        escrow = container.escrows.purchase(Actor.user(buyer), listing)
         container.escrows.deliver(
-            seller, escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
+            Actor.user(seller), escrow.id, {"account_email": "a@b.uz", "account_password": "p"}
         )
         return escrow
 
@@ -74,12 +78,12 @@ def delivered(container: Container, clock: FixedClock) -> Any:
 
 def contest(container: Any, staff: uuid.UUID, buyer: uuid.UUID, escrow: uuid.UUID) -> list[Any]:
     contenders = [
-        lambda: container.escrows.confirm_purchase(buyer, escrow),
-        lambda: container.escrows.run_escrow_timers(escrow),
-        lambda: container.escrows.dispute(buyer, escrow, "not as described"),
-        lambda: container.escrows.run_escrow_timers(escrow),
-        lambda: container.escrows.resolve_dispute(staff, escrow, True, "refund"),
-        lambda: container.escrows.confirm_purchase(buyer, escrow),
+        lambda: container.escrows.confirm_purchase(Actor.user(buyer), escrow),
+        lambda: container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), escrow),
+        lambda: container.escrows.dispute(Actor.user(buyer), escrow, "not as described"),
+        lambda: container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), escrow),
+        lambda: container.escrows.resolve_dispute(Actor.user(staff), escrow, "refund", "refund"),
+        lambda: container.escrows.confirm_purchase(Actor.user(buyer), escrow),
     ]
     return race(len(contenders), lambda i: contenders[i]())
 
@@ -93,7 +97,7 @@ def test_confirm_racing_auto_release_and_dispute_settles_each_escrow_once(
     for escrow in escrows:
         results = contest(container, staff, buyer, escrow.id)
         unexpected = [
-            r for r in results if not isinstance(r, (type(None), Escrow, str, DomainError))
+            r for r in results if not isinstance(r, (type(None), EscrowState, str, DomainError))
         ]
         assert unexpected == []
         events = [

@@ -17,6 +17,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from application.actor import Actor
 from tests.conftest import FixedClock, process_env
 from wibestore.container import build
 from wibestore.settings import Settings
@@ -150,7 +151,9 @@ def test_the_audit_totals_deposits_per_provider_and_fails_play_money_in_producti
     assert client.post(f"{url.path}?{url.query}", json={"action": "confirm"}).status_code == 200
     ann = container.accounts.find_user_by_email("ann@example.uz")
     assert ann is not None
-    container.payments.credit_deposit(ann.id, uuid.uuid4(), 5_000 * UZS, provider="demo")
+    container.payments.credit_deposit(
+        Actor.platform("seed"), ann.id, uuid.uuid4(), 5_000 * UZS, provider="demo"
+    )
     assert container.board.wait_for(container.app.recorder.max_notification_id() or 0, 10)
 
     development = wibestore(settings, "audit", "--quiet", "--out", str(tmp_path / "dev"))

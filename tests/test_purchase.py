@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from application.actor import Actor
+from application.escrows import EscrowState
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import InsufficientFunds, Wallet, wallet_id
@@ -36,7 +37,7 @@ def shop(container: Container) -> dict[str, Any]:
 def buyer_with(container: Container, amount: int, n: int = 0) -> uuid.UUID:
     buyer = container.accounts.register(f"buyer{n}@example.uz", PASSWORD)
     if amount:
-        container.payments.credit_deposit(buyer, uuid.uuid4(), amount)
+        container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), amount)
     return buyer
 
 
@@ -45,7 +46,7 @@ def test_a_purchase_reserves_holds_and_opens_in_one_transaction(
 ) -> None:
     buyer = buyer_with(container, 2 * PRICE)
     before = container.app.recorder.max_notification_id() or 0
-    escrow = container.escrows.purchase(buyer, shop["listing"])
+    escrow = container.escrows.purchase(Actor.user(buyer), shop["listing"])
     stored = container.app.recorder.select_notifications(start=before + 1, limit=10)
     assert len({n.id for n in stored}) == 4
     assert {n.topic for n in stored} == {
@@ -74,25 +75,27 @@ def test_a_buyer_short_of_funds_buys_nothing(
     buyer = buyer_with(container, funds)
     before = container.app.recorder.max_notification_id()
     with pytest.raises(InsufficientFunds):
-        container.escrows.purchase(buyer, shop["listing"])
+        container.escrows.purchase(Actor.user(buyer), shop["listing"])
     assert container.app.recorder.max_notification_id() == before
     assert container.listings.listing(shop["listing"]).status == "active"
 
 
 def test_a_seller_cannot_buy_their_own_listing(container: Container, shop: dict[str, Any]) -> None:
-    container.payments.credit_deposit(shop["seller"], uuid.uuid4(), 2 * PRICE)
+    container.payments.credit_deposit(
+        Actor.platform("seed"), shop["seller"], uuid.uuid4(), 2 * PRICE
+    )
     with pytest.raises(DomainError, match="own listing"):
-        container.escrows.purchase(shop["seller"], shop["listing"])
+        container.escrows.purchase(Actor.user(shop["seller"]), shop["listing"])
 
 
 def test_twenty_buyers_racing_for_one_listing_make_exactly_one_escrow(
     container: Container, shop: dict[str, Any]
 ) -> None:
     buyers = [buyer_with(container, PRICE, n) for n in range(20)]
-    results = race(20, lambda i: container.escrows.purchase(buyers[i], shop["listing"]))
-    escrows = [r for r in results if isinstance(r, Escrow)]
+    results = race(20, lambda i: container.escrows.purchase(Actor.user(buyers[i]), shop["listing"]))
+    escrows = [r for r in results if isinstance(r, EscrowState)]
     assert len(escrows) == 1
-    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, Escrow))
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, EscrowState))
     held = 0
     for buyer in buyers:
         wallet: object = container.app.repository.get(wallet_id(buyer))

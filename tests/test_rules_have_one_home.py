@@ -39,14 +39,14 @@ def test_the_escrows_read_model_keeps_the_seller_earnings_the_domain_computes(
     )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
-    container.payments.credit_deposit(buyer, uuid.uuid4(), 10_000_000)
+    container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 10_000_000)
     listing = container.listings.create_listing(
         Actor.user(seller), "pubg-mobile", {"title": "Acc", "description": "D", "price": 123_457}
     )
     container.listings.approve_listing(Actor.user(staff), listing)
     with container.read_your_writes():
-        escrow = container.escrows.purchase(buyer, listing)
-        container.escrows.confirm_purchase(buyer, escrow.id)
+        escrow = container.escrows.purchase(Actor.user(buyer), listing)
+        container.escrows.confirm_purchase(Actor.user(buyer), escrow.id)
     saved: object = app.repository.get(escrow.id)
     assert isinstance(saved, Escrow)
     with container.store.reader.connect() as conn:

@@ -100,7 +100,7 @@ def seed_users(services: Services) -> list[tuple[str, str, bool]]:
             )
             if not staff:  # something to buy with in the demo (a deposit like any other)
                 services.payments.credit_deposit(
-                    user_id, uuid.uuid4(), DEMO_BALANCE, provider="demo"
+                    Actor.platform("seed"), user_id, uuid.uuid4(), DEMO_BALANCE, provider="demo"
                 )
         out.append((email, password, staff))
     return out

@@ -21,6 +21,8 @@ from wibestore.jobs import JOBS
 from workers.celery_app import celery
 
 ARCHIVE_AFTER = timedelta(days=180)
+ESCROW_TIMER = Actor.platform("escrow-timer")
+RENEWALS = Actor.platform("subscription-renewals")
 _container: Container | None = None
 _lock = threading.Lock()
 
@@ -93,7 +95,7 @@ def run_escrow_timers() -> dict[str, int]:
     outcomes: dict[str, int] = {}
     for escrow_id in due:
         try:
-            outcome = container.escrows.run_escrow_timers(escrow_id)
+            outcome = container.escrows.run_escrow_timers(ESCROW_TIMER, escrow_id)
         except DomainError:  # settled meanwhile by the buyer or staff
             continue
         if outcome:
@@ -109,7 +111,7 @@ def renew_subscriptions() -> dict[str, int]:
         due = due_members(conn, container.clock.now())
     outcomes: dict[str, int] = {}
     for user_id in due:
-        outcome = container.subscriptions.renew_or_expire(user_id)
+        outcome = container.subscriptions.renew_or_expire(RENEWALS, user_id)
         if outcome:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes

@@ -1,5 +1,9 @@
 """CONTRACT §2.6: wallet balance, deposits through a provider, withdrawals, purchases through
-escrow and the escrow's life, transactions, provider webhooks and the sandbox checkout."""
+escrow and the escrow's life, transactions, provider webhooks and the sandbox checkout.
+
+Who may do what is the application's to decide (application/payments.py, escrows.py); who
+may see an escrow or a transaction is the domain's rule (``check_visible_to``,
+``check_record_owner``), applied here to the read model's row."""
 
 from __future__ import annotations
 
@@ -7,19 +11,24 @@ import html
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from anyio import to_thread
+from application.sandbox import SIGNATURE_HEADER, SandboxProvider
+from application.webhooks import Webhooks
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy import Engine
 
-from api import idempotency
 from api.accepted import ACCEPTED, unless_caught_up
-from api.auth import authenticate, container_of
+from api.dependencies import Caller, Inject, ReadYourWrites, SendWebhook, signed_in
 from api.errors import ApiError
+from api.idempotency import once
 from api.money_schemas import (
     METHODS,
     Balance,
     CheckoutBody,
     DeliverBody,
+    DeliveredAccount,
     DepositBody,
     DisputeBody,
     Envelope,
@@ -27,71 +36,75 @@ from api.money_schemas import (
     PaymentMethod,
     PurchaseBody,
     Transaction,
+    WebhookAnswer,
     WithdrawBody,
     escrow_from_row,
     transaction_from_deposit,
     transaction_from_row,
 )
 from api.pagination import Page, page_of, window
-from api.schemas import Message
-from application.ports import SandboxCheckout
-from domain.money import format_amount, parse_amount
+from api.schemas import Message, money
+from application.actor import Actor
+from application.escrows import Escrows, EscrowState
+from application.payments import Payments
+from application.ports import IdempotencyRecords as IdempotencyStore
+from domain.escrow import check_visible_to
+from domain.money import parse_amount
+from domain.wallet import NotYourTransaction, check_record_owner
 from projections import escrows as escrow_views
 from projections import transactions as transaction_views
 from projections import wallets as wallet_views
 
 Req = Request[Any, Any, Any]
+SIGNED_IN = [signed_in]
 
 
-def transaction_out(request: Req, row_id: UUID, user_id: UUID) -> Transaction:
-    with container_of(request).store.reader.connect() as conn:
-        row = transaction_views.transaction(conn, row_id)
-    if row is None or row.user_id != user_id:
-        raise ApiError(404, "NOT_FOUND", "Transaction not found.")
-    return transaction_from_row(row)
-
-
-def escrow_out(request: Req, escrow_id: UUID) -> Escrow:
-    with container_of(request).store.reader.connect() as conn:
-        row = escrow_views.escrow(conn, escrow_id)
-    if row is None:
-        raise ApiError(404, "NOT_FOUND", "Escrow not found.")
-    return escrow_from_row(row)
+def transaction_location(row_id: UUID) -> str:
+    return f"/api/v1/payments/transactions/{row_id}/"
 
 
 def escrow_location(escrow_id: UUID) -> str:
     return f"/api/v1/payments/escrow/{escrow_id}/"
 
 
-def escrow_state(escrow: Any) -> dict[str, Any]:
+def escrow_state(escrow: EscrowState) -> dict[str, Any]:
     """What a 202 Accepted tells of an escrow: what its command saved, nothing read."""
     return {"id": escrow.id, "status": escrow.status, "listing": escrow.listing_id}
 
 
-def visible_escrow(request: Req, escrow_id: UUID, user: Any) -> Escrow:
-    """The escrow when the caller is its buyer, its seller or staff; 404 otherwise."""
-    escrow = escrow_out(request, escrow_id)
-    if str(user.id) not in (escrow.buyer, escrow.seller) and not user.is_staff:
+def caller_transaction(reader: Engine, caller_id: UUID, row_id: UUID) -> Transaction:
+    """One of the caller's transactions; anyone else's is not found."""
+    with reader.connect() as conn:
+        row = transaction_views.transaction(conn, row_id)
+    if row is None:
+        raise NotYourTransaction
+    check_record_owner(caller_id, row.user_id)
+    return transaction_from_row(row)
+
+
+def escrow_row(reader: Engine, escrow_id: UUID) -> Any:
+    with reader.connect() as conn:
+        row = escrow_views.escrow(conn, escrow_id)
+    if row is None:
         raise ApiError(404, "NOT_FOUND", "Escrow not found.")
-    return escrow
+    return row
 
 
 class PaymentsController(Controller):
     path = "/api/v1/payments"
     tags = ["payments"]
 
-    @get("/balance/", operation_id="balance", sync_to_thread=True)
-    def balance(self, request: Req) -> Envelope:
-        user = authenticate(request)
-        with container_of(request).store.reader.connect() as conn:
-            available, held, pending = wallet_views.balance(conn, user.id)
+    @get("/balance/", operation_id="balance", guards=SIGNED_IN, sync_to_thread=True)
+    def balance(self, caller: Inject[Caller], reader: Inject[Engine]) -> Envelope[Balance]:
+        with reader.connect() as conn:
+            available, held, pending = wallet_views.balance(conn, caller.id)
         return Envelope(
             success=True,
             data=Balance(
-                balance=format_amount(available),
+                balance=money(available),
                 currency="UZS",
-                held=format_amount(held),
-                pending_withdrawal=format_amount(pending),
+                held=money(held),
+                pending_withdrawal=money(pending),
             ),
         )
 
@@ -100,11 +113,19 @@ class PaymentsController(Controller):
         methods = list(METHODS.values())
         return page_of(request, window(request), len(methods), methods)
 
-    @post("/deposit/", operation_id="deposit", sync_to_thread=True)
-    def deposit(self, request: Req, data: JSONBody[DepositBody]) -> Response[Any]:
-        user = authenticate(request)
-        container = container_of(request)
-        provider = container.payment_provider
+    @post("/deposit/", operation_id="deposit", guards=SIGNED_IN, sync_to_thread=True)
+    def deposit(
+        self,
+        request: Req,
+        caller: Inject[Caller],
+        payments: Inject[Payments],
+        payment_provider: Inject[SandboxProvider | None],
+        idempotency: Inject[IdempotencyStore],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        data: JSONBody[DepositBody],
+    ) -> Response[Envelope[Transaction]]:
+        provider = payment_provider
         if provider is None:
             raise ApiError(
                 503,
@@ -112,16 +133,16 @@ class PaymentsController(Controller):
                 "Deposits are not available: no payment provider is configured.",
             )
 
-        def command() -> tuple[int, Envelope]:
+        def command() -> tuple[int, Envelope[Transaction]]:
             amount = parse_amount(data.amount, "amount")
-            with container.read_your_writes() as written:
-                deposit = container.payments.request_deposit(
-                    user.id, amount, data.payment_method, provider.name
+            with read_your_writes() as written:
+                deposit = payments.request_deposit(
+                    caller.actor, amount, data.payment_method, provider.name
                 )
             url = provider.checkout_url(deposit, str(request.base_url))
             row = None
             if written.caught_up:
-                with container.store.reader.connect() as conn:
+                with reader.connect() as conn:
                     row = transaction_views.transaction(conn, deposit.id)
             return 201, Envelope(
                 success=True,
@@ -131,22 +152,32 @@ class PaymentsController(Controller):
                 else transaction_from_deposit(deposit, checkout_url=url),
             )
 
-        return idempotency.once(container.idempotency, request, user.id, data, command)
+        return once(idempotency, request, caller.id, data, command)
 
-    @post("/withdraw/", operation_id="withdraw", sync_to_thread=True, responses=ACCEPTED)
-    def withdraw(self, request: Req, data: JSONBody[WithdrawBody]) -> Response[Any]:
-        user = authenticate(request)
-        container = container_of(request)
-
-        def command() -> tuple[int, Envelope]:
+    @post(
+        "/withdraw/",
+        operation_id="withdraw",
+        guards=SIGNED_IN,
+        sync_to_thread=True,
+        responses=ACCEPTED,
+    )
+    def withdraw(
+        self,
+        request: Req,
+        caller: Inject[Caller],
+        payments: Inject[Payments],
+        idempotency: Inject[IdempotencyStore],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        data: JSONBody[WithdrawBody],
+    ) -> Response[Envelope[Transaction]]:
+        def command() -> tuple[int, Envelope[Transaction]]:
             amount = parse_amount(data.amount, "amount")
-            with container.read_your_writes() as written:
-                withdrawal = container.payments.request_withdrawal(
-                    user.id, amount, data.payment_method
-                )
+            with read_your_writes() as written:
+                withdrawal = payments.request_withdrawal(caller.actor, amount, data.payment_method)
             unless_caught_up(
                 written,
-                f"/api/v1/payments/transactions/{withdrawal}/",
+                transaction_location(withdrawal),
                 "Withdrawal request created.",
                 id=withdrawal,
                 status="pending",
@@ -154,27 +185,32 @@ class PaymentsController(Controller):
             return 201, Envelope(
                 success=True,
                 message="Withdrawal request created.",
-                data=transaction_out(request, withdrawal, user.id),
+                data=caller_transaction(reader, caller.id, withdrawal),
             )
 
-        return idempotency.once(container.idempotency, request, user.id, data, command)
+        return once(idempotency, request, caller.id, data, command)
 
     @post(
         "/withdrawals/{withdrawal_id:uuid}/cancel/",
         status_code=200,
         operation_id="cancel_withdrawal",
+        guards=SIGNED_IN,
         sync_to_thread=True,
         responses=ACCEPTED,
     )
-    def cancel_withdrawal(self, request: Req, withdrawal_id: FromPath[UUID]) -> Envelope:
-        user = authenticate(request)
-        container = container_of(request)
-        transaction_out(request, withdrawal_id, user.id)  # 404 unless it is the caller's
-        with container.read_your_writes() as written:
-            container.payments.cancel_withdrawal(user.id, withdrawal_id)
+    def cancel_withdrawal(
+        self,
+        caller: Inject[Caller],
+        payments: Inject[Payments],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        withdrawal_id: FromPath[UUID],
+    ) -> Envelope[Transaction]:
+        with read_your_writes() as written:
+            payments.cancel_withdrawal(caller.actor, withdrawal_id)
         unless_caught_up(
             written,
-            f"/api/v1/payments/transactions/{withdrawal_id}/",
+            transaction_location(withdrawal_id),
             "Withdrawal cancelled.",
             id=withdrawal_id,
             status="cancelled",
@@ -182,141 +218,183 @@ class PaymentsController(Controller):
         return Envelope(
             success=True,
             message="Withdrawal cancelled.",
-            data=transaction_out(request, withdrawal_id, user.id),
+            data=caller_transaction(reader, caller.id, withdrawal_id),
         )
 
-    @post("/purchase/", operation_id="purchase", sync_to_thread=True, responses=ACCEPTED)
-    def purchase(self, request: Req, data: JSONBody[PurchaseBody]) -> Response[Any]:
-        user = authenticate(request)
-        container = container_of(request)
-
-        def command() -> tuple[int, Envelope]:
-            with container.read_your_writes() as written:
-                escrow = container.escrows.purchase(user.id, data.listing_id)
+    @post(
+        "/purchase/",
+        operation_id="purchase",
+        guards=SIGNED_IN,
+        sync_to_thread=True,
+        responses=ACCEPTED,
+    )
+    def purchase(
+        self,
+        request: Req,
+        caller: Inject[Caller],
+        escrows: Inject[Escrows],
+        idempotency: Inject[IdempotencyStore],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        data: JSONBody[PurchaseBody],
+    ) -> Response[Envelope[Escrow]]:
+        def command() -> tuple[int, Envelope[Escrow]]:
+            with read_your_writes() as written:
+                escrow = escrows.purchase(caller.actor, data.listing_id)
             message = "Purchase created. Payment held in escrow."
             unless_caught_up(written, escrow_location(escrow.id), message, **escrow_state(escrow))
             return 201, Envelope(
                 success=True,
                 message=message,
-                data=escrow_out(request, escrow.id),
+                data=escrow_from_row(escrow_row(reader, escrow.id)),
             )
 
-        return idempotency.once(container.idempotency, request, user.id, data, command)
+        return once(idempotency, request, caller.id, data, command)
 
-    @get("/transactions/", operation_id="transactions", sync_to_thread=True)
-    def transactions(self, request: Req) -> Page[Transaction]:
-        user = authenticate(request)
+    @get("/transactions/", operation_id="transactions", guards=SIGNED_IN, sync_to_thread=True)
+    def transactions(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Transaction]:
         w = window(request)
-        with container_of(request).store.reader.connect() as conn:
-            total, rows = transaction_views.transactions_of(conn, user.id, w.offset, w.limit)
+        with reader.connect() as conn:
+            total, rows = transaction_views.transactions_of(conn, caller.id, w.offset, w.limit)
         return page_of(request, w, total, [transaction_from_row(r) for r in rows])
 
-    @get("/transactions/{row_id:uuid}/", operation_id="transaction", sync_to_thread=True)
-    def transaction(self, request: Req, row_id: FromPath[UUID]) -> Transaction:
-        return transaction_out(request, row_id, authenticate(request).id)
+    @get(
+        "/transactions/{row_id:uuid}/",
+        operation_id="transaction",
+        guards=SIGNED_IN,
+        sync_to_thread=True,
+    )
+    def transaction(
+        self, caller: Inject[Caller], reader: Inject[Engine], row_id: FromPath[UUID]
+    ) -> Transaction:
+        return caller_transaction(reader, caller.id, row_id)
 
     # --- escrow -----------------------------------------------------------------------------
-    @get("/escrow/{escrow_id:uuid}/", operation_id="escrow", sync_to_thread=True)
-    def escrow(self, request: Req, escrow_id: FromPath[UUID]) -> Escrow:
-        return visible_escrow(request, escrow_id, authenticate(request))
+    @get("/escrow/{escrow_id:uuid}/", operation_id="escrow", guards=SIGNED_IN, sync_to_thread=True)
+    def escrow(
+        self, caller: Inject[Caller], reader: Inject[Engine], escrow_id: FromPath[UUID]
+    ) -> Escrow:
+        row = escrow_row(reader, escrow_id)
+        check_visible_to(caller.id, row.buyer_id, row.seller_id, staff=caller.is_staff)
+        return escrow_from_row(row)
 
     @post(
         "/escrow/{escrow_id:uuid}/deliver/",
         status_code=200,
         operation_id="deliver",
+        guards=SIGNED_IN,
         sync_to_thread=True,
         responses=ACCEPTED,
     )
     def deliver(
         self,
-        request: Req,
+        actor: Inject[Actor],
+        escrows: Inject[Escrows],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         escrow_id: FromPath[UUID],
         data: JSONBody[DeliverBody | None] = None,
-    ) -> Envelope:
-        user = authenticate(request)
-        container = container_of(request)
+    ) -> Envelope[Escrow]:
         credentials = data.credentials() if data else None
-        with container.read_your_writes() as written:
-            escrow = container.escrows.deliver(user.id, escrow_id, credentials)
+        with read_your_writes() as written:
+            escrow = escrows.deliver(actor, escrow_id, credentials)
         message = "Account details delivered to the buyer."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
-            success=True,
-            message=message,
-            data=escrow_out(request, escrow_id),
+            success=True, message=message, data=escrow_from_row(escrow_row(reader, escrow_id))
         )
 
     @get(
         "/escrow/{escrow_id:uuid}/credentials/",
         operation_id="escrow_credentials",
+        guards=SIGNED_IN,
         sync_to_thread=True,
     )
-    def credentials(self, request: Req, escrow_id: FromPath[UUID]) -> Envelope:
-        user = authenticate(request)
-        container = container_of(request)
-        revealed = container.escrows.reveal_credentials(
-            user.id, escrow_id, staff=bool(user.is_staff)
-        )
-        return Envelope(success=True, data=revealed)
+    def credentials(
+        self, actor: Inject[Actor], escrows: Inject[Escrows], escrow_id: FromPath[UUID]
+    ) -> Envelope[DeliveredAccount]:
+        revealed = escrows.reveal_credentials(actor, escrow_id)
+        return Envelope(success=True, data=msgspec.convert(revealed, DeliveredAccount))
 
     @post(
         "/escrow/{escrow_id:uuid}/confirm/",
         status_code=200,
         operation_id="confirm_escrow",
+        guards=SIGNED_IN,
         sync_to_thread=True,
         responses=ACCEPTED,
     )
-    def confirm(self, request: Req, escrow_id: FromPath[UUID]) -> Envelope:
-        user = authenticate(request)
-        container = container_of(request)
-        with container.read_your_writes() as written:
-            escrow = container.escrows.confirm_purchase(user.id, escrow_id)
+    def confirm(
+        self,
+        actor: Inject[Actor],
+        escrows: Inject[Escrows],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        escrow_id: FromPath[UUID],
+    ) -> Envelope[Escrow]:
+        with read_your_writes() as written:
+            escrow = escrows.confirm_purchase(actor, escrow_id)
         message = "Delivery confirmed. Payment will be released to seller."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
-            success=True,
-            message=message,
-            data=escrow_out(request, escrow_id),
+            success=True, message=message, data=escrow_from_row(escrow_row(reader, escrow_id))
         )
 
     @post(
         "/escrow/{escrow_id:uuid}/dispute/",
         status_code=200,
         operation_id="dispute_escrow",
+        guards=SIGNED_IN,
         sync_to_thread=True,
         responses=ACCEPTED,
     )
     def dispute(
-        self, request: Req, escrow_id: FromPath[UUID], data: JSONBody[DisputeBody | None] = None
-    ) -> Envelope:
-        user = authenticate(request)
-        container = container_of(request)
-        reason = (data.reason or "").strip() if data else ""
-        if not reason:
-            raise ApiError(
-                400,
-                "INVALID",
-                "Dispute reason is required.",
-                {"reason": ["Dispute reason is required."]},
-            )
-        with container.read_your_writes() as written:
-            escrow = container.escrows.dispute(user.id, escrow_id, reason)
+        self,
+        actor: Inject[Actor],
+        escrows: Inject[Escrows],
+        read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
+        escrow_id: FromPath[UUID],
+        data: JSONBody[DisputeBody | None] = None,
+    ) -> Envelope[Escrow]:
+        reason = (data.reason or "") if data else ""
+        with read_your_writes() as written:
+            escrow = escrows.dispute(actor, escrow_id, reason)
         message = "Dispute opened. Our team will review it."
         unless_caught_up(written, escrow_location(escrow_id), message, **escrow_state(escrow))
         return Envelope(
-            success=True,
-            message=message,
-            data=escrow_out(request, escrow_id),
+            success=True, message=message, data=escrow_from_row(escrow_row(reader, escrow_id))
         )
 
     # --- providers --------------------------------------------------------------------------
-    @post("/webhooks/{provider:str}/", operation_id="payment_webhook", opt={"raw_body": True})
-    async def webhook(self, request: Req, provider: FromPath[str]) -> Response[Any]:
+    @post(
+        "/webhooks/{provider:str}/",
+        status_code=200,
+        operation_id="payment_webhook",
+        opt={"raw_body": True},
+    )
+    async def webhook(
+        self, request: Req, webhooks: Inject[Webhooks], provider: FromPath[str]
+    ) -> Response[WebhookAnswer]:
+        """The provider's report, in the provider's shapes (CONTRACT §2.6 P10)."""
         body = await request.body()
-        webhooks = container_of(request).webhooks
-        signature = request.headers.get(webhooks.signature_header)
-        status, payload = await to_thread.run_sync(webhooks.handle, provider, body, signature)
-        return Response(payload, status_code=status, media_type=MediaType.JSON)
+        signature = request.headers.get(SIGNATURE_HEADER)
+        status, answer = await to_thread.run_sync(webhooks.handle, provider, body, signature)
+        return Response(WebhookAnswer(**answer), status_code=status, media_type=MediaType.JSON)
+
+
+def opened_checkout(
+    provider: SandboxProvider | None, deposit_id: UUID, token: str
+) -> SandboxProvider:
+    """The sandbox provider, once the link's token opens this deposit's checkout. Its pages do
+    not exist where it is not configured."""
+    if not token.isascii():  # a checkout token is hex: anything else is a malformed link
+        raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
+    if provider is None or not provider.signer.check_token("checkout", deposit_id, token):
+        raise ApiError(404, "NOT_FOUND", "Payment not found.")
+    return provider
 
 
 class SandboxCheckoutController(Controller):
@@ -329,10 +407,15 @@ class SandboxCheckoutController(Controller):
 
     @get("/{deposit_id:uuid}/", operation_id="sandbox_checkout_page", sync_to_thread=True)
     def page(
-        self, request: Req, deposit_id: FromPath[UUID], token: FromQuery[str] = ""
+        self,
+        payments: Inject[Payments],
+        payment_provider: Inject[SandboxProvider | None],
+        deposit_id: FromPath[UUID],
+        token: FromQuery[str] = "",
     ) -> Response[str]:
-        deposit = self._deposit(request, deposit_id, token)
-        amount = html.escape(format_amount(deposit.amount))
+        opened_checkout(payment_provider, deposit_id, token)
+        deposit = payments.deposit_summary(deposit_id)
+        amount = html.escape(money(deposit.amount))
         body = CHECKOUT_PAGE.format(
             amount=amount, status=html.escape(deposit.status), deposit=deposit.id
         )
@@ -343,37 +426,21 @@ class SandboxCheckoutController(Controller):
     )
     def answer(
         self,
-        request: Req,
+        payments: Inject[Payments],
+        payment_provider: Inject[SandboxProvider | None],
+        send_webhook: Inject[SendWebhook],
+        read_your_writes: Inject[ReadYourWrites],
         deposit_id: FromPath[UUID],
         data: JSONBody[CheckoutBody],
         token: FromQuery[str] = "",
     ) -> Message:
-        container = container_of(request)
-        deposit = self._deposit(request, deposit_id, token)
-        if deposit.status != "pending":
-            raise ApiError(409, "RESOURCE_CONFLICT", f"This payment is already {deposit.status}.")
-        provider = _sandbox(request)
+        provider = opened_checkout(payment_provider, deposit_id, token)
+        deposit = payments.awaiting_payment(deposit_id)
         body, signature = provider.webhook(deposit, data.action == "confirm")
-        with container.read_your_writes():
-            container.task_queue.deliver_webhook(provider.name, body, signature)
+        with read_your_writes():
+            send_webhook(provider.name, body, signature)
         done = "confirmed" if data.action == "confirm" else "cancelled"
         return Message(success=True, message=f"Payment {done}.")
-
-    @staticmethod
-    def _deposit(request: Req, deposit_id: UUID, token: str) -> Any:
-        if not token.isascii():  # a checkout token is hex: anything else is a malformed link
-            raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
-        if not _sandbox(request).opens_checkout(deposit_id, token):
-            raise ApiError(404, "NOT_FOUND", "Payment not found.")
-        return container_of(request).payments.deposit(deposit_id)
-
-
-def _sandbox(request: Req) -> SandboxCheckout:
-    """The sandbox provider; its checkout pages do not exist where it is not configured."""
-    provider = container_of(request).payment_provider
-    if provider is None:
-        raise ApiError(404, "NOT_FOUND", "Payment not found.")
-    return provider
 
 
 CHECKOUT_PAGE = """<!doctype html>

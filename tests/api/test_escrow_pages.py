@@ -42,7 +42,9 @@ def purchases(container: Container, buyer: uuid.UUID, seller: uuid.UUID, n: int)
     staff = container.accounts.create_user(
         Actor.platform("operator"), "lister@example.uz", PASSWORD, staff=True
     )
-    container.payments.credit_deposit(buyer, uuid.uuid4(), n * 100_000 * UZS)
+    container.payments.credit_deposit(
+        Actor.platform("seed"), buyer, uuid.uuid4(), n * 100_000 * UZS
+    )
     bought = []
     for i in range(n):
         with container.read_your_writes():
@@ -52,7 +54,7 @@ def purchases(container: Container, buyer: uuid.UUID, seller: uuid.UUID, n: int)
                 {"title": f"Acc {i}", "description": "D", "price": 1000},
             )
             container.listings.approve_listing(Actor.user(staff), listing)
-            container.escrows.purchase(buyer, listing)
+            container.escrows.purchase(Actor.user(buyer), listing)
         bought.append(str(listing))
     return bought
 

@@ -100,7 +100,7 @@ def test_the_buyer_confirms_from_paid_or_delivered_and_it_settles_once() -> None
 def test_a_dispute_is_resolved_by_staff_either_way() -> None:
     refunded, released = delivered(), delivered()
     for escrow in (refunded, released):
-        with pytest.raises(Exception, match="went wrong"):
+        with pytest.raises(Exception, match="reason is required"):
             escrow.dispute(BUYER, " ", NOW)
         escrow.dispute(BUYER, "Wrong password", NOW)
         assert not escrow.release_if_due(NOW + 10 * DAY)  # a dispute stops the timer

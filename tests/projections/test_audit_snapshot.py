@@ -24,15 +24,15 @@ def a_sale(container: Container) -> uuid.UUID:
     )
     seller = container.accounts.register("seller@example.uz", PASSWORD)
     buyer = container.accounts.register("buyer@example.uz", PASSWORD)
-    container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000 * UZS)
+    container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 500_000 * UZS)
     listing = container.listings.create_listing(
         Actor.user(seller),
         "pubg-mobile",
         {"title": "Acc", "description": "D", "price": 100_000 * UZS},
     )
     container.listings.approve_listing(Actor.user(staff), listing)
-    escrow = container.escrows.purchase(buyer, listing)
-    container.escrows.confirm_purchase(buyer, escrow.id)
+    escrow = container.escrows.purchase(Actor.user(buyer), listing)
+    container.escrows.confirm_purchase(Actor.user(buyer), escrow.id)
     return escrow.id
 
 

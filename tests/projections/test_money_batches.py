@@ -45,47 +45,57 @@ def a_busy_ledger(container: Container, clock: FixedClock) -> None:
         container.listings.approve_listing(Actor.user(staff), made)
         return made
 
-    pending = container.payments.request_deposit(buyer, 700_000 * UZS, "visa", "sandbox")
-    container.payments.confirm_deposit(pending.id, "tx-1")
-    container.payments.confirm_deposit(pending.id, "tx-1")  # twice: credited once
-    cancelled = container.payments.request_deposit(buyer, 5_000 * UZS, "visa", "sandbox")
-    container.payments.cancel_deposit(cancelled.id, "payer cancelled")
-    container.payments.credit_deposit(seller, uuid.uuid4(), 200_000 * UZS)
+    pending = container.payments.request_deposit(
+        Actor.user(buyer), 700_000 * UZS, "visa", "sandbox"
+    )
+    container.payments.confirm_deposit(Actor.platform("payment-webhook"), pending.id, "tx-1")
+    container.payments.confirm_deposit(
+        Actor.platform("payment-webhook"), pending.id, "tx-1"
+    )  # twice: credited once
+    cancelled = container.payments.request_deposit(
+        Actor.user(buyer), 5_000 * UZS, "visa", "sandbox"
+    )
+    container.payments.cancel_deposit(
+        Actor.platform("payment-webhook"), cancelled.id, "payer cancelled"
+    )
+    container.payments.credit_deposit(Actor.platform("seed"), seller, uuid.uuid4(), 200_000 * UZS)
 
-    sold = container.escrows.purchase(buyer, listing("Confirmed"))
-    container.escrows.deliver(seller, sold.id, CREDENTIALS)
-    container.escrows.reveal_credentials(buyer, sold.id, staff=False)
-    container.escrows.reveal_credentials(staff, sold.id, staff=True)
-    container.escrows.confirm_purchase(buyer, sold.id)
+    sold = container.escrows.purchase(Actor.user(buyer), listing("Confirmed"))
+    container.escrows.deliver(Actor.user(seller), sold.id, CREDENTIALS)
+    container.escrows.reveal_credentials(Actor.user(buyer), sold.id)
+    container.escrows.reveal_credentials(Actor.user(staff), sold.id)
+    container.escrows.confirm_purchase(Actor.user(buyer), sold.id)
 
-    refunded = container.escrows.purchase(buyer, listing("Refunded"))
-    container.escrows.dispute(buyer, refunded.id, "wrong level")
-    container.escrows.resolve_dispute(staff, refunded.id, True, "refund")
-    released = container.escrows.purchase(buyer, listing("Released by staff"))
-    container.escrows.deliver(seller, released.id, CREDENTIALS)
-    container.escrows.dispute(buyer, released.id, "slow")
-    container.escrows.resolve_dispute(staff, released.id, False, "delivered as listed")
-    late = container.escrows.purchase(buyer, listing("Never delivered"))
-    auto = container.escrows.purchase(buyer, listing("Auto-released"))
-    container.escrows.deliver(seller, auto.id, CREDENTIALS)
+    refunded = container.escrows.purchase(Actor.user(buyer), listing("Refunded"))
+    container.escrows.dispute(Actor.user(buyer), refunded.id, "wrong level")
+    container.escrows.resolve_dispute(Actor.user(staff), refunded.id, "refund", "refund")
+    released = container.escrows.purchase(Actor.user(buyer), listing("Released by staff"))
+    container.escrows.deliver(Actor.user(seller), released.id, CREDENTIALS)
+    container.escrows.dispute(Actor.user(buyer), released.id, "slow")
+    container.escrows.resolve_dispute(
+        Actor.user(staff), released.id, "release", "delivered as listed"
+    )
+    late = container.escrows.purchase(Actor.user(buyer), listing("Never delivered"))
+    auto = container.escrows.purchase(Actor.user(buyer), listing("Auto-released"))
+    container.escrows.deliver(Actor.user(seller), auto.id, CREDENTIALS)
     clock.advance(hours=25)
-    container.escrows.run_escrow_timers(late.id)
-    container.escrows.run_escrow_timers(auto.id)
+    container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), late.id)
+    container.escrows.run_escrow_timers(Actor.platform("escrow-timer"), auto.id)
 
-    approved = container.payments.request_withdrawal(seller, 20_000 * UZS, "visa")
-    container.payments.approve_withdrawal(staff, seller, approved)
-    rejected = container.payments.request_withdrawal(seller, 15_000 * UZS, "uzcard")
-    container.payments.reject_withdrawal(seller, rejected, "card blocked")
-    withdrawn = container.payments.request_withdrawal(seller, 10_000 * UZS, "visa")
-    container.payments.cancel_withdrawal(seller, withdrawn)
+    approved = container.payments.request_withdrawal(Actor.user(seller), 20_000 * UZS, "visa")
+    container.payments.approve_withdrawal(Actor.user(staff), seller, approved)
+    rejected = container.payments.request_withdrawal(Actor.user(seller), 15_000 * UZS, "uzcard")
+    container.payments.reject_withdrawal(Actor.user(staff), seller, rejected, "card blocked")
+    withdrawn = container.payments.request_withdrawal(Actor.user(seller), 10_000 * UZS, "visa")
+    container.payments.cancel_withdrawal(Actor.user(seller), withdrawn)
 
-    container.subscriptions.subscribe(seller, "premium", "monthly")
-    container.subscriptions.subscribe(seller, "pro", "monthly")  # replaces premium
+    container.subscriptions.subscribe(Actor.user(seller), "premium", "monthly")
+    container.subscriptions.subscribe(Actor.user(seller), "pro", "monthly")  # replaces premium
     clock.advance(days=31)
-    container.subscriptions.renew_or_expire(seller)
-    container.subscriptions.cancel_subscription(seller, "no longer selling")
+    container.subscriptions.renew_or_expire(Actor.platform("subscription-renewals"), seller)
+    container.subscriptions.cancel_subscription(Actor.user(seller), "no longer selling")
     clock.advance(days=31)
-    container.subscriptions.renew_or_expire(seller)
+    container.subscriptions.renew_or_expire(Actor.platform("subscription-renewals"), seller)
     container.accounts.register("late@example.uz", PASSWORD)  # a user row after the money rows
 
 

@@ -151,9 +151,9 @@ def test_read_models_split_from_a_retired_one_are_rebuilt_on_an_existing_databas
     read models that replace it rebuilt from 0, and loses the retired tracking row."""
     app, store = idle_container.app, idle_container.store
     buyer, seller = make_backlog(idle_container, users_count=2, updates=0)
-    idle_container.payments.credit_deposit(buyer, uuid.uuid4(), 500_000_00)
-    idle_container.payments.credit_deposit(seller, uuid.uuid4(), 100_000_00)
-    idle_container.subscriptions.subscribe(seller, "premium", "monthly")
+    idle_container.payments.credit_deposit(Actor.platform("seed"), buyer, uuid.uuid4(), 500_000_00)
+    idle_container.payments.credit_deposit(Actor.platform("seed"), seller, uuid.uuid4(), 100_000_00)
+    idle_container.subscriptions.subscribe(Actor.user(seller), "premium", "monthly")
     runner = idle_container.runners[0]
     runner.catch_up()
     split = [p for p in runner.projectors if "money" in p.replaces]
