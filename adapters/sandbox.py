@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from application.payments import DepositSummary
+from application.ports import PayableDeposit
 from domain.errors import DomainError
 from domain.money import format_amount
 
@@ -87,7 +87,7 @@ class SandboxProvider:
     def __init__(self, signer: Signer) -> None:
         self.signer = signer
 
-    def checkout_url(self, deposit: DepositSummary, base_url: str) -> str:
+    def checkout_url(self, deposit: PayableDeposit, base_url: str) -> str:
         token = self.signer.token("checkout", deposit.id)
         return (
             f"{base_url.rstrip('/')}/api/v1/payments/sandbox/checkout/{deposit.id}/?token={token}"
@@ -96,7 +96,7 @@ class SandboxProvider:
     def opens_checkout(self, deposit_id: UUID, token: str) -> bool:
         return self.signer.check_token("checkout", deposit_id, token)
 
-    def webhook(self, deposit: DepositSummary, confirmed: bool) -> tuple[bytes, str]:
+    def webhook(self, deposit: PayableDeposit, confirmed: bool) -> tuple[bytes, str]:
         """The provider's report of the payer's choice: (raw body, signature header)."""
         body = json.dumps(
             {

@@ -18,7 +18,6 @@ from uuid import UUID
 
 import anyio.to_thread
 import msgspec
-from application.sandbox import SandboxProvider
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
@@ -26,7 +25,6 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import SkipValidation
 from sqlalchemy import Engine
 
-from adapters.webhooks import Webhooks
 from api.auth import authenticate, container_of, token_session
 from api.errors import ApiError
 from application.accounts import Accounts
@@ -35,7 +33,7 @@ from application.catalogue import Catalogue
 from application.escrows import Escrows
 from application.listings import Listings
 from application.payments import Payments
-from application.ports import Clock
+from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
@@ -144,7 +142,7 @@ def _clock(request: Request[Any, Any, Any]) -> Clock:
     return container_of(request).clock
 
 
-def _payment_provider(request: Request[Any, Any, Any]) -> SandboxProvider | None:
+def _payment_provider(request: Request[Any, Any, Any]) -> SandboxCheckout | None:
     return container_of(request).payment_provider
 
 
@@ -152,7 +150,7 @@ def _idempotency(request: Request[Any, Any, Any]) -> IdempotencyStore:
     return container_of(request).idempotency
 
 
-def _webhooks(request: Request[Any, Any, Any]) -> Webhooks:
+def _webhooks(request: Request[Any, Any, Any]) -> ProviderWebhooks:
     return container_of(request).webhooks
 
 

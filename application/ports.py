@@ -15,8 +15,6 @@ from uuid import UUID
 
 import msgspec
 
-from domain.deposit import Deposit
-
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -169,12 +167,25 @@ class TaskQueue(Protocol):
 
 
 # --- payments -------------------------------------------------------------------------------
+class PayableDeposit(Protocol):
+    """What a provider needs of a deposit (the Deposit aggregate and a DepositSummary are)."""
+
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def user_id(self) -> UUID: ...
+
+    @property
+    def amount(self) -> int: ...
+
+
 class PaymentProvider(Protocol):
     """Takes the payer to a checkout page; reports the outcome later with a signed webhook."""
 
     name: str
 
-    def checkout_url(self, deposit: Deposit, base_url: str) -> str: ...
+    def checkout_url(self, deposit: PayableDeposit, base_url: str) -> str: ...
 
 
 class SandboxCheckout(PaymentProvider, Protocol):
@@ -184,9 +195,19 @@ class SandboxCheckout(PaymentProvider, Protocol):
         """Whether ``token`` is the one its checkout link carries."""
         ...
 
-    def webhook(self, deposit: Deposit, confirmed: bool) -> tuple[bytes, str]:
+    def webhook(self, deposit: PayableDeposit, confirmed: bool) -> tuple[bytes, str]:
         """The provider's report of the payer's choice: (raw body, signature header)."""
         ...
+
+
+class ProviderWebhooks(Protocol):
+    """Payment providers' webhooks, verified and applied (adapters/webhooks.py)."""
+
+    signature_header: str
+
+    def handle(
+        self, provider: str, body: bytes, signature: str | None
+    ) -> tuple[int, dict[str, Any]]: ...
 
 
 # --- ports of the entry points (the API) ------------------------------------------------------

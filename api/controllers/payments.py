@@ -13,8 +13,6 @@ from uuid import UUID
 
 import msgspec
 from anyio import to_thread
-from application.sandbox import SIGNATURE_HEADER, SandboxProvider
-from application.webhooks import Webhooks
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import Engine
@@ -48,6 +46,7 @@ from application.actor import Actor
 from application.escrows import Escrows, EscrowState
 from application.payments import Payments
 from application.ports import IdempotencyRecords as IdempotencyStore
+from application.ports import ProviderWebhooks, SandboxCheckout
 from domain.escrow import check_visible_to
 from domain.money import parse_amount
 from domain.wallet import NotYourTransaction, check_record_owner
@@ -119,7 +118,7 @@ class PaymentsController(Controller):
         request: Req,
         caller: Inject[Caller],
         payments: Inject[Payments],
-        payment_provider: Inject[SandboxProvider | None],
+        payment_provider: Inject[SandboxCheckout | None],
         idempotency: Inject[IdempotencyStore],
         read_your_writes: Inject[ReadYourWrites],
         reader: Inject[Engine],
@@ -376,23 +375,23 @@ class PaymentsController(Controller):
         opt={"raw_body": True},
     )
     async def webhook(
-        self, request: Req, webhooks: Inject[Webhooks], provider: FromPath[str]
+        self, request: Req, webhooks: Inject[ProviderWebhooks], provider: FromPath[str]
     ) -> Response[WebhookAnswer]:
         """The provider's report, in the provider's shapes (CONTRACT §2.6 P10)."""
         body = await request.body()
-        signature = request.headers.get(SIGNATURE_HEADER)
+        signature = request.headers.get(webhooks.signature_header)
         status, answer = await to_thread.run_sync(webhooks.handle, provider, body, signature)
         return Response(WebhookAnswer(**answer), status_code=status, media_type=MediaType.JSON)
 
 
 def opened_checkout(
-    provider: SandboxProvider | None, deposit_id: UUID, token: str
-) -> SandboxProvider:
+    provider: SandboxCheckout | None, deposit_id: UUID, token: str
+) -> SandboxCheckout:
     """The sandbox provider, once the link's token opens this deposit's checkout. Its pages do
     not exist where it is not configured."""
     if not token.isascii():  # a checkout token is hex: anything else is a malformed link
         raise ApiError(400, "INVALID", "Malformed checkout token.", {"token": ["Malformed."]})
-    if provider is None or not provider.signer.check_token("checkout", deposit_id, token):
+    if provider is None or not provider.opens_checkout(deposit_id, token):
         raise ApiError(404, "NOT_FOUND", "Payment not found.")
     return provider
 
@@ -409,7 +408,7 @@ class SandboxCheckoutController(Controller):
     def page(
         self,
         payments: Inject[Payments],
-        payment_provider: Inject[SandboxProvider | None],
+        payment_provider: Inject[SandboxCheckout | None],
         deposit_id: FromPath[UUID],
         token: FromQuery[str] = "",
     ) -> Response[str]:
@@ -427,7 +426,7 @@ class SandboxCheckoutController(Controller):
     def answer(
         self,
         payments: Inject[Payments],
-        payment_provider: Inject[SandboxProvider | None],
+        payment_provider: Inject[SandboxCheckout | None],
         send_webhook: Inject[SendWebhook],
         read_your_writes: Inject[ReadYourWrites],
         deposit_id: FromPath[UUID],

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from api.bootstrap import Container
 from litestar.testing import TestClient
 from sqlalchemy import event
 
 from tests.api.test_listings import approved
 from tests.api.test_payments import pay
+from wibestore.container import Container
 
 Client = TestClient[Any]
 

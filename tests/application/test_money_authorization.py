@@ -12,8 +12,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from api.bootstrap import Container
-from api.seed import seed_games
 
 from application.actor import Actor, NotAllowed
 from domain.errors import NotFound
@@ -35,6 +33,8 @@ from domain.wallet import (
 from projections import escrows as escrow_views
 from projections import transactions as transaction_views
 from tests.ledger import settled
+from wibestore.container import Container
+from wibestore.seed import seed_games
 
 PASSWORD = "Sup3r-Secret!"
 UZS = 100
@@ -60,13 +60,16 @@ class Market:
     subscription: UUID  # the seller's, active
 
 
+OPERATOR = Actor.platform("operator")
+
+
 @pytest.fixture
 def market(container: Container) -> Market:
     seed_games(container.catalogue)
     accounts = container.accounts
-    staff = accounts.create_user("staff@example.uz", PASSWORD, staff=True)
-    banned = accounts.create_user("banned@example.uz", PASSWORD, staff=True)
-    accounts.ban(banned, "fraud")
+    staff = accounts.create_user(OPERATOR, "staff@example.uz", PASSWORD, staff=True)
+    banned = accounts.create_user(OPERATOR, "banned@example.uz", PASSWORD, staff=True)
+    accounts.ban(OPERATOR, banned, "fraud")
     seller = accounts.register("seller@example.uz", PASSWORD)
     buyer = accounts.register("buyer@example.uz", PASSWORD)
     stranger = accounts.register("eve@example.uz", PASSWORD)
@@ -76,7 +79,7 @@ def market(container: Container) -> Market:
 
     def listing(title: str) -> UUID:
         made = container.listings.create_listing(
-            seller,
+            Actor.user(seller),
             "pubg-mobile",
             {"title": title, "description": "D", "price": PRICE},
             credentials=CREDENTIALS,
