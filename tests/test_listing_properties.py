@@ -65,7 +65,7 @@ class ListingLifecycle(MarketMachine):
 
     @rule(listing_id=listing_ids, who=st.integers(0, 2))
     def delete(self, listing_id: uuid.UUID, who: int) -> None:
-        self._do(self.container.listings.delete_listing, self.users[who], listing_id)
+        self._do(self.container.listings.delete_listing, Actor.user(self.users[who]), listing_id)
 
     @rule(listing_id=listing_ids, buyer=st.integers(0, 2))
     def reserve(self, listing_id: uuid.UUID, buyer: int) -> None:
@@ -112,7 +112,7 @@ class ListingLifecycle(MarketMachine):
     def view(self, listing_id: uuid.UUID, viewer: int | None, address: str, days: int) -> None:
         self.clock.advance(days=days)
         actor = None if viewer is None else Actor.user(self.users[viewer])
-        self._do(self.container.listings.record_view, actor, listing_id, address)
+        self._do(lambda: self.container.listings.record_view(actor, listing_id, address=address))
 
     @invariant()
     def the_read_model_equals_a_replay(self) -> None:
