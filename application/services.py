@@ -26,6 +26,7 @@ from application.ports import (
     TaskQueue,
     TokenIssuer,
 )
+from application.reviews import Reviews
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 
@@ -40,6 +41,7 @@ class Services:
     payments: Payments
     subscriptions: Subscriptions
     escrows: Escrows
+    reviews: Reviews
 
 
 def compose(
@@ -90,4 +92,5 @@ def compose(
             delivery_window=delivery_window,
             confirmation_window=confirmation_window,
         ),
+        reviews=Reviews(app, clock=clock),
     )

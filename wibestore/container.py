@@ -112,6 +112,7 @@ class Container:
         self.payments = self.services.payments
         self.subscriptions = self.services.subscriptions
         self.escrows = self.services.escrows
+        self.reviews = self.services.reviews
         self.tokens = self.accounts.tokens
         self.webhooks = Webhooks(
             self.payments, signer, providers=PROVIDERS if self.payment_provider is not None else ()
