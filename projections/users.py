@@ -1,4 +1,8 @@
-"""The users read model: the private User, the public profile and the token gate."""
+"""The users read model: the private User, the public profile and the token gate.
+
+Other aggregates feed a user's numbers: purchases and sales (Escrow), the plan (Membership),
+and the seller's rating and review count (Review: the average of the reviews they have,
+``domain.review.seller_rating``)."""
 
 from __future__ import annotations
 
@@ -22,9 +26,11 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    update,
 )
 
 from domain.escrow import Escrow
+from domain.review import NEW_SELLER_RATING, Review, seller_rating
 from domain.subscription import Membership
 from domain.user import User
 from projections.held import HeldRows
@@ -52,7 +58,9 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login", DateTime(timezone=True)),
     Column("plan", String(16), nullable=False, default="free"),
-    Column("rating_cents", Integer, nullable=False, default=500),
+    Column("rating_cents", Integer, nullable=False, default=NEW_SELLER_RATING),
+    Column("reviews_count", Integer, nullable=False, default=0),
+    Column("rating_total", Integer, nullable=False, default=0),  # the stars of those reviews
     Column("total_sales", Integer, nullable=False, default=0),
     Column("total_purchases", Integer, nullable=False, default=0),
     Column("tokens_valid_after", Float),
@@ -66,28 +74,48 @@ escrow_sellers = Table(
     Column("seller_id", Uuid, nullable=False),
 )
 
+# Whom a review rates and with how many stars: an edit or a deletion names only the review.
+review_ratings = Table(
+    "user_review_ratings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seller_id", Uuid, nullable=False),
+    Column("rating", Integer, nullable=False),
+)
+
 
 SELLER_OF = select(escrow_sellers.c.seller_id).where(escrow_sellers.c.id == bindparam("escrow"))
+RATING_OF = select(review_ratings.c.seller_id, review_ratings.c.rating).where(
+    review_ratings.c.id == bindparam("review")
+)
 
 
 class UsersProjector(Projector):
-    """Users and escrow sellers are held back per batch (projections/held.py)."""
+    """Users, escrow sellers and review ratings are held back per batch (projections/held.py);
+    the ratings of the sellers a batch's reviews touched are recomputed once, at its end."""
 
     name = "users"
-    version = 2
-    tables = (users, escrow_sellers)
+    version = 3
+    tables = (users, escrow_sellers, review_ratings)
 
     def __init__(self) -> None:
         self.users = HeldRows(users)
         self.sellers = HeldRows(escrow_sellers)
+        self.ratings = HeldRows(review_ratings)
+        self.rated: set[UUID] = set()  # sellers whose reviews changed in this batch
 
     def begin_batch(self, conn: Connection, position: int) -> None:
         self.users.clear()
         self.sellers.clear()
+        self.ratings.clear()
+        self.rated.clear()
 
     def end_batch(self, conn: Connection, position: int) -> None:
         self.users.write(conn)
         self.sellers.write(conn)
+        self.ratings.write(conn)
+        if self.rated:
+            self._rerate(conn)
 
     @singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -110,7 +138,9 @@ class UsersProjector(Projector):
                 "is_staff": False,
                 "is_active": True,
                 "plan": "free",
-                "rating_cents": 500,
+                "rating_cents": NEW_SELLER_RATING,
+                "reviews_count": 0,
+                "rating_total": 0,
                 "total_sales": 0,
                 "total_purchases": 0,
             }
@@ -176,8 +206,62 @@ class UsersProjector(Projector):
             seller = conn.execute(SELLER_OF, {"escrow": e.originator_id}).scalar_one()
         self.users.add(seller, "total_sales", 1)
 
+    @apply.register
+    def _(self, e: Review.Written, conn: Connection) -> None:
+        self.ratings.insert({"id": e.originator_id, "seller_id": e.reviewee_id, "rating": e.rating})
+        self._rated(e.reviewee_id, e.rating, 1)
+
+    @apply.register
+    def _(self, e: Review.Edited, conn: Connection) -> None:
+        seller, was = self._rating_of(conn, e.originator_id)
+        self.ratings.change(e.originator_id, {"rating": e.rating})
+        self._rated(seller, e.rating - was, 0)
+
+    @apply.register
+    def _(self, e: Review.Deleted, conn: Connection) -> None:
+        seller, was = self._rating_of(conn, e.originator_id)
+        self.ratings.change(e.originator_id, {"rating": 0})  # counts for nothing any more
+        self._rated(seller, -was, -1)
+
+    def _rating_of(self, conn: Connection, review: UUID) -> tuple[UUID, int]:
+        """The seller a review rates and its stars as this batch has left them."""
+        row = self.ratings.row(review)
+        if row is None:
+            self.ratings.write(conn)  # an earlier edit of this batch must be read back
+            found = conn.execute(RATING_OF, {"review": review}).one()
+            return found.seller_id, found.rating
+        return row["seller_id"], row["rating"]
+
+    def _rated(self, seller: UUID, stars: int, reviews: int) -> None:
+        self.users.add(seller, "rating_total", stars)
+        if reviews:
+            self.users.add(seller, "reviews_count", reviews)
+        self.rated.add(seller)
+
+    def _rerate(self, conn: Connection) -> None:
+        """Each touched seller's rating from their reviews' stars and count, in one UPDATE."""
+        rows = conn.execute(
+            select(
+                users.c.id, users.c.rating_total, users.c.reviews_count, users.c.rating_cents
+            ).where(users.c.id.in_(self.rated))
+        )
+        changed = [
+            {"seller": r.id, "cents": cents}
+            for r in rows
+            if (cents := seller_rating(r.rating_total, r.reviews_count, r.rating_cents))
+            != r.rating_cents
+        ]
+        if changed:
+            conn.execute(RERATE, changed)
+        self.rated.clear()
+
     def _set(self, conn: Connection, user_id: UUID, **values: Any) -> None:
         self.users.change(user_id, values)
+
+
+RERATE = (
+    update(users).where(users.c.id == bindparam("seller")).values(rating_cents=bindparam("cents"))
+)
 
 
 # --- queries ------------------------------------------------------------------------------

@@ -78,6 +78,7 @@ def _cards(favorited: Any) -> Any:
             users.c.email.label("seller_email"),
             users.c.avatar.label("seller_avatar"),
             users.c.rating_cents.label("seller_rating_cents"),
+            users.c.reviews_count.label("seller_reviews_count"),
             users.c.total_sales.label("seller_total_sales"),
             users.c.created_at.label("seller_created_at"),
             users.c.plan.label("seller_plan"),
