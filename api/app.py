@@ -27,6 +27,7 @@ from api.controllers.listings import (
 from api.controllers.moderation import ModerationController
 from api.controllers.money_admin import MoneyAdminController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
+from api.controllers.reviews import ReviewsController
 from api.controllers.subscriptions import ProfileMoneyController, SubscriptionsController
 from api.controllers.uploads import ListingImagesController, UploadController
 from api.dependencies import DEPENDENCIES
@@ -152,6 +153,7 @@ def create_app(container: Container | None = None) -> Litestar:
             MoneyAdminController,
             SubscriptionsController,
             ProfileMoneyController,
+            ReviewsController,
             UploadController,
             ListingImagesController,
             media_files(the_container.settings.media_dir),

@@ -35,6 +35,7 @@ from application.listings import Listings
 from application.payments import Payments
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
+from application.reviews import Reviews
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 from projections.freshness import Written
@@ -115,6 +116,7 @@ SERVICES: dict[str, type] = {
     "payments": Payments,
     "subscriptions": Subscriptions,
     "escrows": Escrows,
+    "reviews": Reviews,
 }
 
 

@@ -123,6 +123,7 @@ class User(msgspec.Struct):
     bio: str
     is_verified: bool
     rating: str
+    reviews_count: int  # beyond the contract: how many reviews the rating averages
     total_sales: int
     total_purchases: int
     balance: str
@@ -141,6 +142,7 @@ class UserPublic(msgspec.Struct):
     display_name: str
     avatar: str | None
     rating: str
+    reviews_count: int  # beyond the contract, as in User
     total_sales: int
     created_at: str
     plan: str
@@ -205,6 +207,7 @@ def user_from_row(row: Any, base_url: str) -> User:
         bio=row.bio,
         is_verified=row.is_verified,
         rating=format_amount(row.rating_cents),  # hundredths, written as amounts are
+        reviews_count=row.reviews_count,
         total_sales=row.total_sales,
         total_purchases=row.total_purchases,
         balance=format_amount(row.balance_minor),
@@ -229,6 +232,7 @@ def public_user_from_row(row: Any, base_url: str, prefix: str = "") -> UserPubli
         display_name=display_name(row.full_name, row.username, row.email),
         avatar=absolute(row.avatar, base_url),
         rating=format_amount(row.rating_cents),
+        reviews_count=row.reviews_count,
         total_sales=row.total_sales,
         created_at=iso(row.created_at) or "",
         plan=row.plan,

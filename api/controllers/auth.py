@@ -69,6 +69,7 @@ def current_user(
 DERIVED_DEFAULTS = {  # what the users projector starts a new user with
     "telegram_id": None,
     "rating_cents": 500,
+    "reviews_count": 0,
     "total_sales": 0,
     "total_purchases": 0,
     "balance_minor": 0,

@@ -1,4 +1,5 @@
-"""CONTRACT §2.4 listings, §2.3 game listings, §2.2 profile listings and favourites."""
+"""CONTRACT §2.4 listings (with L10, a listing's reviews), §2.3 game listings, §2.2 profile
+listings and favourites."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from litestar import Controller, MediaType, Request, Response, delete, get, patc
 from litestar.params import FromPath, JSONBody
 from litestar.serialization import encode_json
 from msgspec import UNSET
+from sqlalchemy import Engine
 
 from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import client_address, container_of
+from api.controllers.reviews import review_page
 from api.dependencies import Caller, Inject, ReadYourWrites, caller_of, signed_in
 from api.errors import ApiError
 from api.listing_cache import responses_for
@@ -34,9 +37,11 @@ from api.listing_schemas import (
 )
 from api.pagination import PAGING_DOC, Page, Paging, Window, page_of
 from api.query import query_of
+from api.review_schemas import Review
 from api.schemas import Message
 from application.listings import Listings
 from domain.game import game_id
+from projections import reviews as review_views
 from projections.listings import queries as q
 
 Req = Request[Any, Any, Any]
@@ -274,6 +279,27 @@ class ListingsController(Controller):
         unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
         listing = listing_detail(request, listing_id, optional_caller)
         return ViewCount(success=True, views_count=listing.views_count)
+
+    @get(
+        "/{listing_id:uuid}/reviews/",
+        operation_id="listing_reviews",
+        sync_to_thread=True,
+        operation_class=PAGING_DOC,
+    )
+    def reviews(
+        self,
+        request: Req,
+        optional_caller: Inject[Caller | None],
+        reader: Inject[Engine],
+        listing_id: FromPath[UUID],
+    ) -> Page[Review]:
+        """CONTRACT L10: the listing's reviews, newest first."""
+        w = query_of(request, Paging).window()
+        with reader.connect() as conn:
+            if not review_views.listing_exists(conn, listing_id):
+                raise ApiError(404, "NOT_FOUND", "Listing not found.")
+            total, rows = review_views.reviews_of_listing(conn, listing_id, w.offset, w.limit)
+        return review_page(request, w, total, rows)
 
 
 class GameListingsController(Controller):

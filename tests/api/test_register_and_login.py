@@ -28,6 +28,7 @@ USER_FIELDS = {
     "bio",
     "is_verified",
     "rating",
+    "reviews_count",
     "total_sales",
     "total_purchases",
     "balance",
