@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from application.actor import Actor
 from tests.api.conftest import bearer, error, register
 from tests.conftest import FixedClock
+from tests.rebuild import assert_read_models_equal_a_rebuild
 from wibestore.container import Container
 
 Client = TestClient[Any]
@@ -413,3 +414,29 @@ def test_an_edit_with_a_bad_rating_is_refused_and_writes_nothing(
     assert error(r)["message"] == message
     assert head(container) == before
     assert client.get(f"{REVIEWS}/{data['id']}/").json()["rating"] == 3
+
+
+def test_review_commands_while_the_projector_is_down_are_accepted(
+    client: Client, shop: Shop, market: dict[str, Any], container: Container
+) -> None:
+    """Committed all the same: 202 with the review's id and a Location to poll, or the usual
+    message where that is all a command answers; the read models then catch up exactly."""
+    escrow, _ = shop.purchase(market["buyer"])
+    container.stop_projectors()
+    container.read_your_writes.timeout = 0.2
+    r = review(client, market["buyer"], escrow, 4)
+    assert r.status_code == 202, r.text
+    review_id = r.json()["data"]["id"]
+    assert r.headers["location"] == f"{REVIEWS}/{review_id}/"
+    assert r.json()["message"] == "Review submitted successfully."
+    path = f"{REVIEWS}/{review_id}/"
+    assert client.put(path, json={"rating": 2}, headers=market["buyer"]).status_code == 202
+    reply = client.post(f"{path}reply/", json={"reply": "Sorry"}, headers=market["seller"])
+    assert reply.status_code == 202
+    assert client.post(f"{path}helpful/", headers=market["staff"]).status_code == 200
+    for runner in container.runners:  # the projector is back
+        runner.catch_up()
+    assert_read_models_equal_a_rebuild(container)
+    shown = client.get(path).json()
+    assert (shown["rating"], shown["reply"], shown["helpful_count"]) == (2, "Sorry", 1)
+    assert shown["reviewee"]["rating"] == "2.00"
