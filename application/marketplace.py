@@ -1,7 +1,7 @@
 """The Marketplace: the ONE eventsourcing Application under every service.
 
-Each service (accounts, catalogue, listings, payments, escrows, subscriptions) loads and saves
-aggregates through it, so a command that changes several aggregates saves them in one
+Each service (accounts, catalogue, listings, payments, escrows, subscriptions, reviews) loads
+and saves aggregates through it, so a command that changes several aggregates saves them in one
 transaction, and all events share one notification log: the total order projectors and
 auditors read.
 """
