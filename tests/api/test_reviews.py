@@ -144,6 +144,8 @@ def test_the_buyer_of_a_released_purchase_reviews_its_seller(
         assert page.json() == {"count": 1, "next": None, "previous": None, "results": [data]}
     seller = client.get("/api/v1/auth/me/", headers=market["seller"]).json()
     assert (seller["rating"], seller["reviews_count"]) == ("4.00", 1)
+    card = client.get(f"/api/v1/listings/{listing}/").json()["seller"]  # sold, still shown
+    assert (card["rating"], card["reviews_count"]) == ("4.00", 1)
     buyer = client.get(f"{REVIEWS}/user/{data['reviewer']['id']}/").json()
     assert buyer["count"] == 0  # a user's reviews are those they received
 
