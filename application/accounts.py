@@ -9,8 +9,9 @@ Who may do what:
 - the caller's own account (``resend_verification``, ``update_profile``, ``change_avatar``,
   ``change_password``, ``delete_account``, ``log_out``) takes the acting user and acts on them
   only: there is no other user to name, and the platform, which owns no account, is refused.
-- staff and operator commands (``create_user``, ``ban``) take the actor and check, against the
-  event store, that they are active staff or the platform itself (the CLI, the seed).
+- staff and operator commands (``create_user``, ``ban``, ``unban``, ``set_staff``) take the
+  actor and check, against the event store, that they are active staff or the platform itself
+  (the CLI, the seed).
 """
 
 from __future__ import annotations
@@ -428,11 +429,29 @@ class Accounts:
         self.app.save(user, *keys)
 
     # --- staff ----------------------------------------------------------------------------
-    def ban(self, actor: Actor, user_id: UUID, reason: str) -> None:
-        """Staff or the platform ban a user: their tokens and sign-ins are void from now on."""
+    def ban(self, actor: Actor, user_id: UUID, reason: str = "") -> None:
+        """Staff or the platform ban a user: their tokens and sign-ins are void from now on,
+        their listings leave the catalogue; their open escrows stay for staff to settle."""
         by = staff_or_system(self.app, actor)
         user = self.user(user_id)
         user.ban(reason, self.clock.now(), by=by)
+        self.app.save(user)
+
+    def unban(self, actor: Actor, user_id: UUID) -> None:
+        """Staff or the platform lift a ban; the tokens it voided stay void."""
+        by = staff_or_system(self.app, actor)
+        user = self.user(user_id)
+        user.unban(self.clock.now(), by=by)
+        self.app.save(user)
+
+    def set_staff(self, actor: Actor, user_id: UUID, is_staff: bool) -> None:
+        """Staff or the platform grant or revoke staff; nobody revokes their own."""
+        by = staff_or_system(self.app, actor)
+        user = self.user(user_id)
+        if is_staff:
+            user.grant_staff(by)
+        else:
+            user.revoke_staff(by)
         self.app.save(user)
 
     # --- loading --------------------------------------------------------------------------

@@ -101,19 +101,22 @@ class User(Aggregate):
     class PhoneVerified(Aggregate.Event):
         phone_number: str
 
+    # Staff actions name the staff member (``by``); None is the platform (the operator's
+    # command line, the seed) and what events stored before ``by`` existed read as.
     class StaffGranted(Aggregate.Event):
-        pass
+        by: UUID | None = None
+
+    class StaffRevoked(Aggregate.Event):
+        by: UUID | None = None
 
     class Banned(Aggregate.Event):
         reason: str
         at: datetime
+        by: UUID | None = None
 
     class Unbanned(Aggregate.Event):
-        """No command emits it any more (nothing unbans); one in the stored history still
-        lifts its ban when the User is loaded."""
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.is_banned = False
+        at: datetime | None = None
+        by: UUID | None = None
 
     class Deleted(Aggregate.Event):
         at: datetime
@@ -301,23 +304,51 @@ class User(Aggregate):
     def _phone_verified(self, phone_number: str) -> None:
         self.verified_phone = phone_number
 
+    def grant_staff(self, by: UUID | None = None) -> None:
+        if not self.is_staff:
+            self._staff_granted(by)
+
     @event(StaffGranted)
-    def grant_staff(self) -> None:
+    def _staff_granted(self, by: UUID | None) -> None:
         self.is_staff = True
+
+    def revoke_staff(self, by: UUID | None = None) -> None:
+        if by == self.id:
+            raise CannotChangeOwnStaff
+        if self.is_staff:
+            self._staff_revoked(by)
+
+    @event(StaffRevoked)
+    def _staff_revoked(self, by: UUID | None) -> None:
+        self.is_staff = False
 
     def check_can_be_banned_by(self, staff_id: UUID | None) -> None:
         if staff_id == self.id:
             raise CannotBanYourself
 
     def ban(self, reason: str, at: datetime, *, by: UUID | None = None) -> None:
-        """Banned by the staff member ``by``, or by the platform (None)."""
+        """Banned by the staff member ``by``, or by the platform (None); banning a banned
+        user changes nothing."""
         self.check_can_be_banned_by(by)
-        self._banned(reason, at)
+        if not self.is_banned:
+            self._banned(reason, at, by)
 
     @event(Banned)
-    def _banned(self, reason: str, at: datetime) -> None:
+    def _banned(self, reason: str, at: datetime, by: UUID | None) -> None:
         self.is_banned = True
         self.tokens_valid_after = at
+
+    def unban(self, at: datetime, *, by: UUID | None = None) -> None:
+        """The ban is lifted; tokens issued before it stay void (they were revoked). A deleted
+        account stays deleted."""
+        if self.deleted_at is not None:
+            raise AccountInactive
+        if self.is_banned:
+            self._unbanned(at, by)
+
+    @event(Unbanned)
+    def _unbanned(self, at: datetime | None, by: UUID | None) -> None:
+        self.is_banned = False
 
     def delete(self, at: datetime) -> None:
         if self.deleted_at is not None:
@@ -343,6 +374,11 @@ class AccountInactive(DomainError):
 class CannotBanYourself(DomainError):
     def __init__(self) -> None:
         super().__init__("You cannot ban yourself.")
+
+
+class CannotChangeOwnStaff(DomainError):
+    def __init__(self) -> None:
+        super().__init__("You cannot revoke your own staff status.")
 
 
 class TelegramAlreadyLinked(DomainError):

@@ -7,6 +7,7 @@ from projections.games import GamesProjector
 from projections.listings import ListingsProjector
 from projections.runtime import Projector
 from projections.sessions import SessionsProjector
+from projections.staff_actions import StaffActionsProjector
 from projections.subscriptions import SubscriptionsProjector
 from projections.transactions import TransactionsProjector
 from projections.users import UsersProjector
@@ -21,4 +22,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     EscrowsProjector,
     SubscriptionsProjector,
     SessionsProjector,
+    StaffActionsProjector,
 )

@@ -137,6 +137,10 @@ class UsersProjector(Projector):
         self._set(conn, e.originator_id, is_staff=True)
 
     @apply.register
+    def _(self, e: User.StaffRevoked, conn: Connection) -> None:
+        self._set(conn, e.originator_id, is_staff=False)
+
+    @apply.register
     def _(self, e: User.Banned, conn: Connection) -> None:
         self._set(conn, e.originator_id, is_active=False, tokens_valid_after=e.at.timestamp())
 
