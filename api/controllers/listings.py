@@ -1,4 +1,5 @@
-"""CONTRACT §2.4 listings, §2.3 game listings, §2.2 profile listings and favourites."""
+"""CONTRACT §2.4 listings, and the listing pages other prefixes answer with too
+(``listing_page``, ``listing_detail``: a game's listings, the profile's, the moderation queue)."""
 
 from __future__ import annotations
 
@@ -19,20 +20,16 @@ from api.dependencies import Caller, Inject, ReadYourWrites, caller_of, signed_i
 from api.errors import ApiError
 from api.listing_cache import responses_for
 from api.listing_query import (
-    OWN_OR_STAFF_DOC,
     SEARCH_DOC,
     ListingSearch,
-    OwnOrStaffSearch,
     field_error,
 )
 from api.listing_schemas import (
-    Favorite,
     Listing,
     ListingFields,
-    favorite_from_row,
     listing_from_row,
 )
-from api.pagination import PAGING_DOC, Page, Paging, Window, page_of
+from api.pagination import Page, Window, page_of
 from api.query import query_of
 from api.schemas import Message
 from application.listings import Listings
@@ -289,34 +286,3 @@ class GameListingsController(Controller):
             return listing_page(request, f, query.window(), viewer)
 
         return await public_json(request, answer)
-
-
-class ProfileListingsController(Controller):
-    path = "/api/v1/profile"
-    tags = ["profile"]
-    guards = [signed_in]
-
-    @get(
-        "/listings/",
-        operation_id="profile_listings",
-        sync_to_thread=True,
-        operation_class=OWN_OR_STAFF_DOC,
-    )
-    def my_listings(self, request: Req, caller: Inject[Caller]) -> Page[Listing]:
-        query = query_of(request, OwnOrStaffSearch)
-        f = query.of_any_status()
-        f.seller_id = caller.id
-        return listing_page(request, f, query.window(), caller)
-
-    @get(
-        "/favorites/",
-        operation_id="profile_favorites",
-        sync_to_thread=True,
-        operation_class=PAGING_DOC,
-    )
-    def my_favorites(self, request: Req, caller: Inject[Caller]) -> Page[Favorite]:
-        w = query_of(request, Paging).window()
-        with container_of(request).store.reader.connect() as conn:
-            total, rows = q.favorites_of(conn, caller.id, w.offset, w.limit)
-        base = str(request.base_url)
-        return page_of(request, w, total, [favorite_from_row(r, base) for r in rows])
