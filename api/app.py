@@ -19,7 +19,7 @@ from api.auth import bearer_token, client_address, container_of
 from api.controllers.auth import AuthController
 from api.controllers.games import AdminGamesController, GamesController
 from api.controllers.health import HealthController, presents_health_token
-from api.controllers.listings import GameListingsController, ListingsController
+from api.controllers.listings import ListingsController
 from api.controllers.moderation import ModerationController
 from api.controllers.money_admin import MoneyAdminController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
@@ -141,7 +141,6 @@ def create_app(container: Container | None = None) -> Litestar:
             GamesController,
             AdminGamesController,
             ListingsController,
-            GameListingsController,
             ModerationController,
             PaymentsController,
             SandboxCheckoutController,

@@ -1,25 +1,37 @@
-"""CONTRACT §2.3 games (public) and the staff catalogue endpoints of §2.12 / §7."""
+"""CONTRACT §2.3 games (public): the catalogue, its categories, a game and its listings (the
+listing search of api/controllers/listings.py with the game's filter set); and the staff
+catalogue endpoints of §2.12 / §7."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import select
 
 from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import container_of
-from api.dependencies import Inject, ReadYourWrites, staff_only
+from api.controllers.listings import listing_page, public_json
+from api.dependencies import Caller, Inject, ReadYourWrites, staff_only
 from api.errors import ApiError
+from api.listing_query import SEARCH_DOC, ListingSearch
+from api.listing_schemas import Listing
 from api.pagination import PAGING_DOC, Page, Paging, page_of
 from api.query import query_of
 from api.schemas import Body, absolute, iso
 from application.actor import Actor
 from application.catalogue import Catalogue
-from domain.game import COLOR_PATTERN, MAX_NAME, MAX_SLUG, MAX_SORT_ORDER, SLUG_PATTERN
+from domain.game import (
+    COLOR_PATTERN,
+    MAX_NAME,
+    MAX_SLUG,
+    MAX_SORT_ORDER,
+    SLUG_PATTERN,
+    game_id,
+)
 from projections.games import active_games, category_rows, game_by_slug, games
 from projections.listings.queries import active_counts_by_game
 
@@ -171,6 +183,16 @@ class GamesController(Controller):
     @get("/{slug:str}/", operation_id="game", sync_to_thread=True)
     def game(self, request: Req, slug: FromPath[str]) -> GameDetail:
         return _detail_of(request, slug, include_inactive=False)
+
+    @get("/{slug:str}/listings/", operation_id="game_listings", operation_class=SEARCH_DOC)
+    async def game_listings(self, request: Req, slug: FromPath[str]) -> Response[Page[Listing]]:
+        def answer(viewer: Caller | None) -> Page[Listing]:
+            query = query_of(request, ListingSearch)
+            f = query.filter()
+            f.game_id = game_id(slug)
+            return listing_page(request, f, query.window(), viewer)
+
+        return await public_json(request, answer)
 
 
 class AdminGamesController(Controller):

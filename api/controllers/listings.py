@@ -33,7 +33,6 @@ from api.pagination import Page, Window, page_of
 from api.query import query_of
 from api.schemas import Message
 from application.listings import Listings
-from domain.game import game_id
 from projections.listings import queries as q
 
 Req = Request[Any, Any, Any]
@@ -271,18 +270,3 @@ class ListingsController(Controller):
         unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
         listing = listing_detail(request, listing_id, optional_caller)
         return ViewCount(success=True, views_count=listing.views_count)
-
-
-class GameListingsController(Controller):
-    path = "/api/v1/games"
-    tags = ["games"]
-
-    @get("/{slug:str}/listings/", operation_id="game_listings", operation_class=SEARCH_DOC)
-    async def game_listings(self, request: Req, slug: FromPath[str]) -> Response[Page[Listing]]:
-        def answer(viewer: Caller | None) -> Page[Listing]:
-            query = query_of(request, ListingSearch)
-            f = query.filter()
-            f.game_id = game_id(slug)
-            return listing_page(request, f, query.window(), viewer)
-
-        return await public_json(request, answer)
