@@ -16,12 +16,13 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from api.auth import bearer_token, client_address, container_of
+from api.controllers.admin_panel.games import AdminGamesController
+from api.controllers.admin_panel.listings import ModerationController
+from api.controllers.admin_panel.money import MoneyAdminController
 from api.controllers.auth import AuthController
-from api.controllers.games import AdminGamesController, GamesController
+from api.controllers.games import GamesController
 from api.controllers.health import HealthController, presents_health_token
 from api.controllers.listings import ListingsController
-from api.controllers.moderation import ModerationController
-from api.controllers.money_admin import MoneyAdminController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
 from api.controllers.profile import ProfileController
 from api.controllers.subscriptions import SubscriptionsController
