@@ -26,7 +26,7 @@ from api.controllers.listings import ListingsController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
 from api.controllers.profile import ProfileController
 from api.controllers.subscriptions import SubscriptionsController
-from api.controllers.uploads import ListingImagesController, UploadController
+from api.controllers.uploads import UploadController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS, ApiError
 from api.openapi import document_errors
@@ -148,7 +148,6 @@ def create_app(container: Container | None = None) -> Litestar:
             MoneyAdminController,
             SubscriptionsController,
             UploadController,
-            ListingImagesController,
             media_files(the_container.settings.media_dir),
             HealthController,
             docs,

@@ -1,5 +1,6 @@
-"""CONTRACT §2.4 listings, and the listing pages other prefixes answer with too
-(``listing_page``, ``listing_detail``: a game's listings, the profile's, the moderation queue)."""
+"""CONTRACT §2.4 listings, with their images (L9: multipart, read as /upload/ reads files), and
+the listing pages other prefixes answer with too (``listing_page``, ``listing_detail``: a
+game's listings, the profile's, the moderation queue)."""
 
 from __future__ import annotations
 
@@ -16,23 +17,20 @@ from msgspec import UNSET
 
 from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import client_address, container_of
+from api.controllers.uploads import files, files_of, read_bounded
 from api.dependencies import Caller, Inject, ReadYourWrites, caller_of, signed_in
 from api.errors import ApiError
 from api.listing_cache import responses_for
-from api.listing_query import (
-    SEARCH_DOC,
-    ListingSearch,
-    field_error,
-)
-from api.listing_schemas import (
-    Listing,
-    ListingFields,
-    listing_from_row,
-)
+from api.listing_query import SEARCH_DOC, ListingSearch, field_error
+from api.listing_schemas import Listing, ListingFields, ListingImage, listing_from_row
 from api.pagination import Page, Window, page_of
 from api.query import query_of
-from api.schemas import Message
+from api.schemas import Body, Message, absolute
+from application.actor import Actor
+from application.listings import ListingImage as StoredImage
 from application.listings import Listings
+from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
+from domain.listing import MAX_IMAGES
 from projections.listings import queries as q
 
 Req = Request[Any, Any, Any]
@@ -42,6 +40,16 @@ REQUIRED_TO_CREATE = ("title", "description", "price")
 class ViewCount(msgspec.Struct):
     success: bool
     views_count: int
+
+
+class ListingImages(msgspec.Struct):
+    success: bool
+    message: str
+    data: list[ListingImage]
+
+
+class RemoveImage(Body):
+    image_id: str
 
 
 def require_whole_listing(data: ListingFields) -> None:
@@ -270,3 +278,57 @@ class ListingsController(Controller):
         unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
         listing = listing_detail(request, listing_id, optional_caller)
         return ViewCount(success=True, views_count=listing.views_count)
+
+    # --- images -----------------------------------------------------------------------------
+    @post(
+        "/{listing_id:uuid}/images/",
+        status_code=201,
+        operation_id="add_listing_images",
+        opt=files("images"),
+        request_max_body_size=MAX_IMAGES * MAX_BYTES + 512 * 1024,
+        guards=[signed_in],
+    )
+    async def add_images(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+    ) -> ListingImages:
+        raws = [await read_bounded(f) for f in await files_of(request, MAX_IMAGES)]
+
+        def attach() -> list[StoredImage]:
+            with read_your_writes():
+                return listings.attach_listing_images(actor, listing_id, raws)
+
+        base = str(request.base_url)
+        data = [
+            ListingImage(
+                id=image.id,
+                image=absolute(image.url, base) or image.url,
+                is_primary=image.is_primary,
+                sort_order=image.sort_order,
+            )
+            for image in await anyio.to_thread.run_sync(attach)
+        ]
+        return ListingImages(success=True, message=f"{len(data)} image(s) uploaded.", data=data)
+
+    @delete(
+        "/{listing_id:uuid}/images/",
+        status_code=200,
+        operation_id="remove_listing_image",
+        sync_to_thread=True,
+        guards=[signed_in],
+    )
+    def remove_image(
+        self,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+        data: JSONBody[RemoveImage],
+    ) -> Message:
+        with read_your_writes():
+            listings.remove_listing_image(actor, listing_id, data.image_id)
+        return Message(success=True, message="Image deleted.")
