@@ -9,10 +9,10 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
+from sqlalchemy import Engine
 
-from api.auth import container_of
 from api.controllers.listings import listing_page, public_json
-from api.dependencies import Caller
+from api.dependencies import Caller, Inject
 from api.errors import ApiError
 from api.listing_query import SEARCH_DOC, ListingSearch
 from api.listing_schemas import Listing
@@ -99,9 +99,9 @@ def game_detail(row: Any, base: str, count: int) -> GameDetail:
     )
 
 
-def detail_of(request: Req, slug: str, *, include_inactive: bool) -> GameDetail:
+def detail_of(request: Req, reader: Engine, slug: str, *, include_inactive: bool) -> GameDetail:
     """The game of ``slug``; 404 when unknown (or inactive, unless ``include_inactive``)."""
-    with container_of(request).store.reader.connect() as conn:
+    with reader.connect() as conn:
         row = game_by_slug(conn, slug, include_inactive=include_inactive)
         counts = active_counts_by_game(conn) if row is not None else {}
     if row is None:
@@ -114,10 +114,10 @@ class GamesController(Controller):
     tags = ["games"]
 
     @get("/", operation_id="games", sync_to_thread=True, operation_class=PAGING_DOC)
-    def list_games(self, request: Req) -> Page[GameList]:
+    def list_games(self, request: Req, reader: Inject[Engine]) -> Page[GameList]:
         """All active games (the frontend expects the whole catalogue on one page)."""
         w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
-        with container_of(request).store.reader.connect() as conn:
+        with reader.connect() as conn:
             rows = active_games(conn)
             counts = active_counts_by_game(conn)
         base = str(request.base_url)
@@ -132,22 +132,24 @@ class GamesController(Controller):
         sync_to_thread=True,
         operation_class=PAGING_DOC,
     )
-    def categories(self, request: Req) -> Page[Category]:
+    def categories(self, request: Req, reader: Inject[Engine]) -> Page[Category]:
         w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
-        with container_of(request).store.reader.connect() as conn:
+        with reader.connect() as conn:
             roots = category_tree(category_rows(conn))
         return page_of(request, w, len(roots), roots[w.offset : w.offset + w.limit])
 
     @get("/{slug:str}/", operation_id="game", sync_to_thread=True)
-    def game(self, request: Req, slug: FromPath[str]) -> GameDetail:
-        return detail_of(request, slug, include_inactive=False)
+    def game(self, request: Req, reader: Inject[Engine], slug: FromPath[str]) -> GameDetail:
+        return detail_of(request, reader, slug, include_inactive=False)
 
     @get("/{slug:str}/listings/", operation_id="game_listings", operation_class=SEARCH_DOC)
-    async def game_listings(self, request: Req, slug: FromPath[str]) -> Response[Page[Listing]]:
+    async def game_listings(
+        self, request: Req, reader: Inject[Engine], slug: FromPath[str]
+    ) -> Response[Page[Listing]]:
         def answer(viewer: Caller | None) -> Page[Listing]:
             query = query_of(request, ListingSearch)
             f = query.filter()
             f.game_id = game_id(slug)
-            return listing_page(request, f, query.window(), viewer)
+            return listing_page(request, reader, f, query.window(), viewer)
 
         return await public_json(request, answer)

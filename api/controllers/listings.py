@@ -14,6 +14,7 @@ from litestar import Controller, MediaType, Request, Response, delete, get, patc
 from litestar.params import FromPath, JSONBody
 from litestar.serialization import encode_json
 from msgspec import UNSET
+from sqlalchemy import Engine
 
 from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import client_address, container_of
@@ -60,16 +61,16 @@ def require_whole_listing(data: ListingFields) -> None:
         raise field_error(missing[0], "This field is required.")
 
 
-def search_page(request: Req, viewer: Caller | None) -> Page[Listing]:
+def search_page(request: Req, reader: Engine, viewer: Caller | None) -> Page[Listing]:
     """The active listings the request's query asks for."""
     query = query_of(request, ListingSearch)
-    return listing_page(request, query.filter(), query.window(), viewer)
+    return listing_page(request, reader, query.filter(), query.window(), viewer)
 
 
 def listing_page(
-    request: Req, f: q.ListingFilter, w: Window, viewer: Caller | None
+    request: Req, reader: Engine, f: q.ListingFilter, w: Window, viewer: Caller | None
 ) -> Page[Listing]:
-    with container_of(request).store.reader.connect() as conn:
+    with reader.connect() as conn:
         total, rows = q.search(conn, f, w.offset, w.limit, viewer.id if viewer else None)
     base = str(request.base_url)
     return page_of(request, w, total, [listing_from_row(r, base) for r in rows])
@@ -79,8 +80,10 @@ def listing_location(listing_id: UUID) -> str:
     return f"/api/v1/listings/{listing_id}/"
 
 
-def listing_detail(request: Req, listing_id: UUID, viewer: Caller | None) -> Listing:
-    with container_of(request).store.reader.connect() as conn:
+def listing_detail(
+    request: Req, reader: Engine, listing_id: UUID, viewer: Caller | None
+) -> Listing:
+    with reader.connect() as conn:
         row = q.detail(conn, listing_id, viewer.id if viewer else None)
     if row is None:
         raise ApiError(404, "NOT_FOUND", "Listing not found.")
@@ -115,8 +118,8 @@ class ListingsController(Controller):
     tags = ["listings"]
 
     @get("/", operation_id="listings", operation_class=SEARCH_DOC)
-    async def search(self, request: Req) -> Response[Page[Listing]]:
-        return await public_json(request, lambda viewer: search_page(request, viewer))
+    async def search(self, request: Req, reader: Inject[Engine]) -> Response[Page[Listing]]:
+        return await public_json(request, lambda viewer: search_page(request, reader, viewer))
 
     @post(
         "/",
@@ -132,6 +135,7 @@ class ListingsController(Controller):
         caller: Inject[Caller],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         data: JSONBody[ListingFields],
     ) -> Listing:
         require_whole_listing(data)
@@ -141,12 +145,14 @@ class ListingsController(Controller):
                 caller.actor, game, data.changes(), data.credentials()
             )
         unless_caught_up(written, listing_location(listing_id), "Listing created.", id=listing_id)
-        return listing_detail(request, listing_id, caller)
+        return listing_detail(request, reader, listing_id, caller)
 
     @get("/{listing_id:uuid}/", operation_id="listing")
-    async def detail(self, request: Req, listing_id: FromPath[UUID]) -> Response[Listing]:
+    async def detail(
+        self, request: Req, reader: Inject[Engine], listing_id: FromPath[UUID]
+    ) -> Response[Listing]:
         return await public_json(
-            request, lambda viewer: listing_detail(request, listing_id, viewer)
+            request, lambda viewer: listing_detail(request, reader, listing_id, viewer)
         )
 
     @patch(
@@ -162,10 +168,11 @@ class ListingsController(Controller):
         caller: Inject[Caller],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         listing_id: FromPath[UUID],
         data: JSONBody[ListingFields],
     ) -> Listing:
-        return self._edit(request, caller, listings, read_your_writes, listing_id, data)
+        return self._edit(request, caller, listings, read_your_writes, reader, listing_id, data)
 
     @put(
         "/{listing_id:uuid}/",
@@ -180,11 +187,12 @@ class ListingsController(Controller):
         caller: Inject[Caller],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         listing_id: FromPath[UUID],
         data: JSONBody[ListingFields],
     ) -> Listing:
         require_whole_listing(data)
-        return self._edit(request, caller, listings, read_your_writes, listing_id, data)
+        return self._edit(request, caller, listings, read_your_writes, reader, listing_id, data)
 
     @staticmethod
     def _edit(
@@ -192,6 +200,7 @@ class ListingsController(Controller):
         caller: Caller,
         listings: Listings,
         read_your_writes: ReadYourWrites,
+        reader: Engine,
         listing_id: UUID,
         data: ListingFields,
     ) -> Listing:
@@ -201,7 +210,7 @@ class ListingsController(Controller):
         with read_your_writes() as written:
             listings.edit_listing(caller.actor, listing_id, changes, data.credentials())
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
-        return listing_detail(request, listing_id, caller)
+        return listing_detail(request, reader, listing_id, caller)
 
     @delete(
         "/{listing_id:uuid}/",
@@ -270,13 +279,14 @@ class ListingsController(Controller):
         optional_caller: Inject[Caller | None],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         listing_id: FromPath[UUID],
     ) -> ViewCount:
         actor = optional_caller.actor if optional_caller else None
         with read_your_writes() as written:
             listings.record_view(actor, listing_id, address=client_address(request))
         unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
-        listing = listing_detail(request, listing_id, optional_caller)
+        listing = listing_detail(request, reader, listing_id, optional_caller)
         return ViewCount(success=True, views_count=listing.views_count)
 
     # --- images -----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from uuid import UUID
 from litestar import Controller, Request, get, patch, put
 from sqlalchemy import Connection, Engine, Row
 
-from api.auth import container_of
 from api.controllers.auth import JSON_OR_MULTIPART, update_profile
 from api.controllers.listings import listing_page
 from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
@@ -86,11 +85,13 @@ class ProfileController(Controller):
         sync_to_thread=True,
         operation_class=OWN_OR_STAFF_DOC,
     )
-    def my_listings(self, request: Req, caller: Inject[Caller]) -> Page[Listing]:
+    def my_listings(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Listing]:
         query = query_of(request, OwnOrStaffSearch)
         f = query.of_any_status()
         f.seller_id = caller.id
-        return listing_page(request, f, query.window(), caller)
+        return listing_page(request, reader, f, query.window(), caller)
 
     @get(
         "/favorites/",
@@ -98,9 +99,11 @@ class ProfileController(Controller):
         sync_to_thread=True,
         operation_class=PAGING_DOC,
     )
-    def my_favorites(self, request: Req, caller: Inject[Caller]) -> Page[Favorite]:
+    def my_favorites(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Favorite]:
         w = query_of(request, Paging).window()
-        with container_of(request).store.reader.connect() as conn:
+        with reader.connect() as conn:
             total, rows = listing_views.favorites_of(conn, caller.id, w.offset, w.limit)
         base = str(request.base_url)
         return page_of(request, w, total, [favorite_from_row(r, base) for r in rows])

@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from api.accepted import ACCEPTED, unless_caught_up
-from api.auth import container_of
 from api.controllers.games import CATALOGUE_PAGE, GameDetail, detail_of, game_detail
 from api.dependencies import Inject, ReadYourWrites, staff_only
 from api.pagination import PAGING_DOC, Page, Paging, page_of
@@ -63,9 +62,9 @@ class AdminGamesController(Controller):
     guards = [staff_only]
 
     @get("/", operation_id="admin_games", sync_to_thread=True, operation_class=PAGING_DOC)
-    def list_games(self, request: Req) -> Page[GameDetail]:
+    def list_games(self, request: Req, reader: Inject[Engine]) -> Page[GameDetail]:
         w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
-        with container_of(request).store.reader.connect() as conn:
+        with reader.connect() as conn:
             rows = list(conn.execute(select(games).order_by(games.c.sort_order, games.c.name)))
             counts = active_counts_by_game(conn)
         base = str(request.base_url)
@@ -83,6 +82,7 @@ class AdminGamesController(Controller):
         actor: Inject[Actor],
         catalogue: Inject[Catalogue],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         data: JSONBody[NewGame],
     ) -> GameDetail:
         with read_your_writes() as written:
@@ -98,7 +98,7 @@ class AdminGamesController(Controller):
             )
         slug = data.slug or catalogue.game_slug(data.name)
         unless_caught_up(written, f"/api/v1/games/{slug}/", "Game added.", slug=slug)
-        return detail_of(request, slug, include_inactive=True)
+        return detail_of(request, reader, slug, include_inactive=True)
 
     @patch("/{slug:str}/", operation_id="admin_edit_game", sync_to_thread=True, responses=ACCEPTED)
     def edit(
@@ -107,6 +107,7 @@ class AdminGamesController(Controller):
         actor: Inject[Actor],
         catalogue: Inject[Catalogue],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         slug: FromPath[str],
         data: JSONBody[GameChanges],
     ) -> GameDetail:
@@ -114,7 +115,7 @@ class AdminGamesController(Controller):
         with read_your_writes() as written:
             catalogue.edit_game(actor, slug, data.changes(), active=active)
         unless_caught_up(written, f"/api/v1/games/{slug}/", "Game updated.", slug=slug)
-        return detail_of(request, slug, include_inactive=True)
+        return detail_of(request, reader, slug, include_inactive=True)
 
     @delete(
         "/{slug:str}/", status_code=204, operation_id="admin_deactivate_game", sync_to_thread=True
