@@ -162,6 +162,7 @@ def controller_paths() -> Iterator[tuple[str, str]]:
                     isinstance(statement, ast.Assign)
                     and [getattr(t, "id", None) for t in statement.targets] == ["path"]
                     and isinstance(statement.value, ast.Constant)
+                    and isinstance(statement.value.value, str)
                 ):
                     yield name, statement.value.value
 
