@@ -22,7 +22,7 @@ from api.controllers.admin_panel.money import MoneyAdminController
 from api.controllers.auth import AuthController
 from api.controllers.games import GamesController
 from api.controllers.health import HealthController, presents_health_token
-from api.controllers.listings import ListingsController
+from api.controllers.listings import ListingImagesController, ListingsController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
 from api.controllers.profile import ProfileController
 from api.controllers.subscriptions import SubscriptionsController
@@ -148,6 +148,7 @@ def create_app(container: Container | None = None) -> Litestar:
             MoneyAdminController,
             SubscriptionsController,
             UploadController,
+            ListingImagesController,
             media_files(the_container.settings.media_dir),
             HealthController,
             docs,

@@ -289,16 +289,23 @@ class ListingsController(Controller):
         listing = listing_detail(request, reader, listing_id, optional_caller)
         return ViewCount(success=True, views_count=listing.views_count)
 
-    # --- images -----------------------------------------------------------------------------
+
+class ListingImagesController(Controller):
+    """A listing's images (L9): multipart in, read as /upload/ reads its files. Its own
+    controller for its one guard: both routes, their OPTIONS too, need a signed-in caller."""
+
+    path = "/api/v1/listings"
+    tags = ["listings"]
+    guards = [signed_in]
+
     @post(
         "/{listing_id:uuid}/images/",
         status_code=201,
         operation_id="add_listing_images",
         opt=files("images"),
         request_max_body_size=MAX_IMAGES * MAX_BYTES + 512 * 1024,
-        guards=[signed_in],
     )
-    async def add_images(
+    async def add(
         self,
         request: Req,
         actor: Inject[Actor],
@@ -329,9 +336,8 @@ class ListingsController(Controller):
         status_code=200,
         operation_id="remove_listing_image",
         sync_to_thread=True,
-        guards=[signed_in],
     )
-    def remove_image(
+    def remove(
         self,
         actor: Inject[Actor],
         listings: Inject[Listings],
