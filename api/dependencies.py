@@ -33,6 +33,7 @@ from application.catalogue import Catalogue
 from application.escrows import Escrows
 from application.listings import Listings
 from application.payments import Payments
+from application.phone_codes import PhoneCodes
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
 from application.subscriptions import Subscriptions
@@ -109,6 +110,7 @@ def _service(name: str) -> Provide:
 
 SERVICES: dict[str, type] = {
     "accounts": Accounts,
+    "phone_codes": PhoneCodes,
     "catalogue": Catalogue,
     "uploads": Uploads,
     "listings": Listings,

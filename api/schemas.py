@@ -104,6 +104,40 @@ class DeleteAccountBody(Body):
     password: Annotated[str, Meta(max_length=128)] = ""
 
 
+class TelegramCodeBody(msgspec.Struct, kw_only=True):
+    """A13, from the bot; fields the contract does not name are ignored (the bot is not ours
+    to change), a missing secret is a 403 like a wrong one."""
+
+    secret_key: Annotated[str, Meta(max_length=256)] = ""
+    telegram_id: Annotated[int, Meta(ge=1)]
+    phone_number: Annotated[str, Meta(max_length=20)]
+    full_name: Annotated[str, Meta(max_length=150)] = ""
+
+
+class TelegramCode(msgspec.Struct):
+    success: bool
+    code: str
+    expires_at: str
+    remaining_seconds: int
+    code_length: int
+    expire_minutes: int
+
+
+class TelegramSignInBody(msgspec.Struct, kw_only=True):
+    phone: Annotated[str, Meta(max_length=20)]
+    code: Annotated[str, Meta(min_length=4, max_length=6)]
+    mode: Annotated[str, Meta(max_length=20)] | None = None  # the later revision's "login"
+
+
+class OtpRequestBody(Body):
+    phone_number: Annotated[str, Meta(max_length=20)]
+
+
+class OtpVerifyBody(Body):
+    phone_number: Annotated[str, Meta(max_length=20)]
+    otp: Annotated[str, Meta(min_length=1, max_length=6)]
+
+
 class Tokens(msgspec.Struct):
     access: str
     refresh: str

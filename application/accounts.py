@@ -51,6 +51,7 @@ from domain.user import (
     AccountInactive,
     InvalidResetToken,
     User,
+    check_email_not_reserved,
     check_password_strength,
     normalise_phone,
 )
@@ -84,6 +85,7 @@ class Profile(msgspec.Struct, frozen=True):
     full_name: str
     phone_number: str | None
     telegram_username: str | None
+    telegram_id: int | None
     avatar: str | None
     bio: str
     is_verified: bool
@@ -127,6 +129,7 @@ class Accounts:
         phone_number: str | None = None,
         language: str = "ru",
     ) -> UUID:
+        check_email_not_reserved(email)
         check_password_strength(password, email)
         phone = normalise_phone(phone_number) if phone_number else None
         user = User(
@@ -157,7 +160,7 @@ class Accounts:
             raise AuthenticationFailed
         self.throttle.succeeded(email, client)
         user.log_in(self.clock.now())
-        session, tokens = self._new_session(user.id, _login_claims(user))
+        session, tokens = self.new_session(user.id, _login_claims(user))
         self.app.save(user, session)
         return SignedIn(user.id, tokens)
 
@@ -173,14 +176,14 @@ class Accounts:
                 is_verified=True,
                 via="google",
             )
-            session, tokens = self._new_session(user.id)
+            session, tokens = self.new_session(user.id)
             self._save_claiming(user, {"email": user.email}, also=[session])
             return SignedIn(user.id, tokens)
         user.check_can_sign_in()
         if not user.is_verified:
             user.verify()
         user.log_in(self.clock.now())
-        session, tokens = self._new_session(user.id)
+        session, tokens = self.new_session(user.id)
         self.app.save(user, session)
         return SignedIn(user.id, tokens)
 
@@ -207,13 +210,14 @@ class Accounts:
     # --- sessions and tokens --------------------------------------------------------------
     def start_session(self, user_id: UUID) -> TokenPair:
         """A session for the user just registered: their first pair of tokens."""
-        session, tokens = self._new_session(user_id)
+        session, tokens = self.new_session(user_id)
         self.app.save(session)
         return tokens
 
-    def _new_session(
+    def new_session(
         self, user_id: UUID, claims: dict[str, Any] | None = None
     ) -> tuple[Session, TokenPair]:
+        """A new session for the user and its first tokens, to be saved with the sign-in."""
         now = self.clock.now()
         session = Session(user_id=user_id, token_id=self.tokens.new_token_id(), at=now)
         return session, TokenPair(
@@ -364,6 +368,7 @@ class Accounts:
                 ("email", user.email),
                 ("username", user.username),
                 ("phone_number", user.phone_number),
+                ("telegram_id", str(user.telegram_id) if user.telegram_id else None),
             )
             if value
         ]
@@ -390,7 +395,11 @@ class Accounts:
         return self.user(actor.id())
 
     def find_user_by_email(self, email: str) -> User | None:
-        index = self.app.find(key_id("email", email), UniqueKey)
+        return self.find_user_by_key("email", email)
+
+    def find_user_by_key(self, kind: str, value: str) -> User | None:
+        """The user who holds this unique key (an e-mail, a phone number, a Telegram id)."""
+        index = self.app.find(key_id(kind, value), UniqueKey)
         if index is None or index.owner_id is None:
             return None
         return self.user(index.owner_id)
@@ -406,7 +415,9 @@ class Accounts:
         key.release()
         return key
 
-    def _claimed(self, kind: str, value: str, owner_id: UUID) -> UniqueKey:
+    def claimed(self, kind: str, value: str, owner_id: UUID) -> UniqueKey:
+        """The unique key ``kind``/``value`` claimed for ``owner_id`` (KeyTaken if another
+        holds it), to be saved with the owner."""
         key = self.app.find(key_id(kind, value), UniqueKey)
         if key is None:
             return UniqueKey(kind, value, owner_id)
@@ -417,7 +428,7 @@ class Accounts:
         self, owner: User, keys: dict[str, str | None], also: Sequence[Aggregate] = ()
     ) -> None:
         """Save ``owner`` with its unique keys claimed, all in one transaction."""
-        claimed = [self._claimed(kind, value, owner.id) for kind, value in keys.items() if value]
+        claimed = [self.claimed(kind, value, owner.id) for kind, value in keys.items() if value]
         try:
             self.app.save(owner, *also, *claimed)
         except IntegrityError as e:
@@ -425,7 +436,7 @@ class Accounts:
             for kind, value in keys.items():
                 if value:
                     try:
-                        self._claimed(kind, value, owner.id)
+                        self.claimed(kind, value, owner.id)
                     except KeyTaken:
                         raise KeyTaken(kind) from e
             raise Conflict("This record was changed by another request; try again.") from e

@@ -26,6 +26,7 @@ PROFILE_FIELDS = frozenset(
     }
 )
 PASSWORD_HISTORY = 5
+TELEGRAM_EMAIL_DOMAIN = "telegram.wibestore.local"
 _PHONE = re.compile(r"^(?:\+?998)?((?:9\d|6[1-9]|7\d|3\d)\d{7})$")
 
 
@@ -33,6 +34,18 @@ def display_name(full_name: str | None, username: str | None, email: str) -> str
     """How a user is shown to others: the full name, else the username, else the e-mail's
     local part."""
     return full_name or username or email.split("@", 1)[0]
+
+
+def telegram_email(telegram_id: int) -> str:
+    """The placeholder e-mail of a user who signed up through Telegram (CONTRACT §2.0)."""
+    return f"tg_{telegram_id}@{TELEGRAM_EMAIL_DOMAIN}"
+
+
+def check_email_not_reserved(email: str) -> None:
+    """Nobody registers an address of the Telegram placeholder domain: it would take the
+    e-mail a Telegram user's first sign-in gets."""
+    if email.strip().lower().endswith("@" + TELEGRAM_EMAIL_DOMAIN):
+        raise DomainError("Enter a valid email address.", field="email")
 
 
 def normalise_phone(raw: str) -> str:
@@ -76,6 +89,12 @@ class User(Aggregate):
     class Verified(Aggregate.Event):
         pass
 
+    class TelegramLinked(Aggregate.Event):
+        telegram_id: int
+
+    class PhoneVerified(Aggregate.Event):
+        phone_number: str
+
     class StaffGranted(Aggregate.Event):
         pass
 
@@ -117,6 +136,8 @@ class User(Aggregate):
         self.avatar: str | None = None
         self.bio = ""
         self.telegram_username: str | None = None
+        self.telegram_id: int | None = None
+        self.verified_phone: str | None = None
         self.is_verified = is_verified
         self.is_staff = False
         self.is_banned = False
@@ -219,6 +240,31 @@ class User(Aggregate):
     def verify(self) -> None:
         self.is_verified = True
 
+    def link_telegram(self, telegram_id: int) -> None:
+        """The Telegram account the user signs in with (CONTRACT A14); set once."""
+        if self.telegram_id is None:
+            self._telegram_linked(telegram_id)
+        elif self.telegram_id != telegram_id:
+            raise TelegramAlreadyLinked
+
+    @event(TelegramLinked)
+    def _telegram_linked(self, telegram_id: int) -> None:
+        self.telegram_id = telegram_id
+
+    @property
+    def phone_verified(self) -> bool:
+        """Whether the phone number on the profile is one the user proved to hold."""
+        return self.phone_number is not None and self.phone_number == self.verified_phone
+
+    def verify_phone(self, phone_number: str) -> None:
+        """The user proved to hold ``phone_number`` (a code sent to it came back)."""
+        if self.verified_phone != phone_number:
+            self._phone_verified(phone_number)
+
+    @event(PhoneVerified)
+    def _phone_verified(self, phone_number: str) -> None:
+        self.verified_phone = phone_number
+
     @event(StaffGranted)
     def grant_staff(self) -> None:
         self.is_staff = True
@@ -261,6 +307,11 @@ class AccountInactive(DomainError):
 class CannotBanYourself(DomainError):
     def __init__(self) -> None:
         super().__init__("You cannot ban yourself.")
+
+
+class TelegramAlreadyLinked(DomainError):
+    def __init__(self) -> None:
+        super().__init__("This account is linked to another Telegram account.")
 
 
 class PasswordReused(DomainError):

@@ -129,6 +129,10 @@ class UsersProjector(Projector):
         self._set(conn, e.originator_id, is_verified=True)
 
     @apply.register
+    def _(self, e: User.TelegramLinked, conn: Connection) -> None:
+        self._set(conn, e.originator_id, telegram_id=e.telegram_id)
+
+    @apply.register
     def _(self, e: User.StaffGranted, conn: Connection) -> None:
         self._set(conn, e.originator_id, is_staff=True)
 

@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.errors import DomainError
 from domain.user import (
     AccountInactive,
     CannotBanYourself,
     InvalidPhoneNumber,
     InvalidResetToken,
     PasswordReused,
+    TelegramAlreadyLinked,
     User,
     WeakPassword,
+    check_email_not_reserved,
     check_password_strength,
     normalise_phone,
 )
@@ -167,3 +170,29 @@ def test_an_unban_in_the_stored_history_still_lifts_its_ban() -> None:
     )
     unbanned.mutate(user)
     assert user.is_active
+
+
+def test_a_telegram_account_is_linked_once() -> None:
+    user = registered()
+    user.link_telegram(42)
+    user.link_telegram(42)
+    assert [type(e).__name__ for e in user.collect_events()][-1:] == ["TelegramLinked"]
+    assert user.telegram_id == 42
+    with pytest.raises(TelegramAlreadyLinked):
+        user.link_telegram(43)
+
+
+def test_a_verified_phone_counts_while_it_is_the_profiles_phone() -> None:
+    user = registered()
+    user.update_profile({"phone_number": "+998901234567"})
+    assert not user.phone_verified
+    user.verify_phone("+998901234567")
+    assert user.phone_verified
+    user.update_profile({"phone_number": "+998907654321"})
+    assert not user.phone_verified
+
+
+def test_the_telegram_placeholder_domain_is_reserved() -> None:
+    with pytest.raises(DomainError):
+        check_email_not_reserved("tg_42@Telegram.WibeStore.local")
+    check_email_not_reserved("ann@example.uz")
