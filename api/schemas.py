@@ -59,6 +59,10 @@ class GoogleBody(Body):
     id_token: Token | None = None
 
 
+class EmailVerifyBody(Body):
+    token: Token
+
+
 class PasswordResetBody(Body):
     email: Email
 

@@ -5,9 +5,10 @@ Who may do what:
   ``request_password_reset``, ``reset_password``) take no actor: nobody is signed in yet, and the
   credential the command carries (password, Google token, refresh or reset token) is the
   authority. ``start_session`` follows a registration the same way.
-- the caller's own account (``update_profile``, ``change_avatar``, ``change_password``,
-  ``delete_account``, ``log_out``) takes the acting user and acts on them only: there is no other
-  user to name, and the platform, which owns no account, is refused.
+- ``verify_email`` takes no actor either: the mailed token is the authority.
+- the caller's own account (``resend_verification``, ``update_profile``, ``change_avatar``,
+  ``change_password``, ``delete_account``, ``log_out``) takes the acting user and acts on them
+  only: there is no other user to name, and the platform, which owns no account, is refused.
 - staff and operator commands (``create_user``, ``ban``) take the actor and check, against the
   event store, that they are active staff or the platform itself (the CLI, the seed).
 """
@@ -15,8 +16,10 @@ Who may do what:
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,6 +33,7 @@ from application.errors import (
     AuthenticationFailed,
     IncorrectPassword,
     InvalidToken,
+    ServiceUnavailable,
     Throttled,
     TokenInvalid,
 )
@@ -48,8 +52,11 @@ from domain.errors import Conflict, DomainError, NotFound
 from domain.session import Outcome, Session, SessionRevoked
 from domain.unique import KeyTaken, UniqueKey, key_id
 from domain.user import (
+    TELEGRAM_EMAIL_DOMAIN,
     AccountInactive,
+    AlreadyVerified,
     InvalidResetToken,
+    InvalidVerificationToken,
     User,
     check_email_not_reserved,
     check_password_strength,
@@ -57,6 +64,8 @@ from domain.user import (
 )
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+VERIFY_TOKEN_LIFETIME = timedelta(hours=24)
+VERIFY_RESEND_AFTER = timedelta(minutes=1)
 UNIQUE_FIELDS = ("username", "phone_number")
 
 
@@ -141,9 +150,16 @@ class Accounts:
             phone_number=phone,
             language=language,
         )
+        secret = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        user.request_verification(_digest(secret), now + VERIFY_TOKEN_LIFETIME, now)
         self._save_claiming(
             user, {"email": user.email, "username": user.username, "phone_number": phone}
         )
+        # Mailed after the save: a registration that committed is never answered with an error.
+        # With the queue down the user asks for another link (A10) once it is back.
+        with suppress(ServiceUnavailable):
+            self._mail_verification(user, secret, welcome=True)
         return user.id
 
     def log_in(self, email: str, password: str, client: str) -> SignedIn:
@@ -356,6 +372,43 @@ class Accounts:
             reused=self.passwords.matches_any(user.password_history, new_password),
         )
         self.app.save(user)
+
+    # --- e-mail verification ----------------------------------------------------------------
+    def resend_verification(self, actor: Actor) -> None:
+        """A new verification link for the caller (the earlier one stops working); at most
+        one a minute."""
+        user = self._own(actor)
+        if user.is_verified or user.email.endswith("@" + TELEGRAM_EMAIL_DOMAIN):
+            raise AlreadyVerified
+        now = self.clock.now()
+        if user.verification_requested_at is not None:
+            waited = (now - user.verification_requested_at).total_seconds()
+            if waited < VERIFY_RESEND_AFTER.total_seconds():
+                raise Throttled(math.ceil(VERIFY_RESEND_AFTER.total_seconds() - waited))
+        secret = secrets.token_urlsafe(32)
+        user.request_verification(_digest(secret), now + VERIFY_TOKEN_LIFETIME, now)
+        self._mail_verification(user, secret)  # queued before it is saved, as a reset link is
+        self.app.save(user)
+
+    def verify_email(self, token: str) -> None:
+        user_hex, _, secret = token.partition(".")
+        try:
+            user = self.user(UUID(hex=user_hex))
+        except (ValueError, NotFound) as e:
+            raise InvalidVerificationToken from e
+        user.verify_email(_digest(secret), self.clock.now())
+        self.app.save(user)
+
+    def _mail_verification(self, user: User, secret: str, *, welcome: bool = False) -> None:
+        link = f"{self.frontend_url}/verify-email?token={user.id.hex}.{secret}"
+        greeting = "Welcome to WibeStore!\n\n" if welcome else ""
+        self.send_email(
+            Email(
+                to=user.email,
+                subject="Verify your WibeStore e-mail",
+                body=f"{greeting}Open this link within 24 hours to verify your e-mail:\n{link}\n",
+            )
+        )
 
     def delete_account(self, actor: Actor, password: str) -> None:
         user = self._own(actor)

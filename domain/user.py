@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -86,6 +87,11 @@ class User(Aggregate):
         password_hash: str
         at: datetime
 
+    class VerificationRequested(Aggregate.Event):
+        token_hash: str
+        expires_at: datetime
+        at: datetime
+
     class Verified(Aggregate.Event):
         pass
 
@@ -144,6 +150,9 @@ class User(Aggregate):
         self.deleted_at: datetime | None = None
         self.created_at = at
         self.last_login: datetime | None = None
+        self.verify_token_hash: str | None = None
+        self.verify_expires_at: datetime | None = None
+        self.verification_requested_at: datetime | None = None
         self.reset_token_hash: str | None = None
         self.reset_expires_at: datetime | None = None
         self.tokens_valid_after: datetime | None = None
@@ -236,9 +245,36 @@ class User(Aggregate):
         self.password_hash = password_hash
         self.password_history = [password_hash, *self.password_history][:PASSWORD_HISTORY]
 
+    def request_verification(self, token_hash: str, expires_at: datetime, at: datetime) -> None:
+        """A new e-mail verification link; the one before it stops working."""
+        if self.is_verified:
+            raise AlreadyVerified
+        self._verification_requested(token_hash, expires_at, at)
+
+    @event(VerificationRequested)
+    def _verification_requested(self, token_hash: str, expires_at: datetime, at: datetime) -> None:
+        self.verify_token_hash = token_hash
+        self.verify_expires_at = expires_at
+        self.verification_requested_at = at
+
+    def verify_email(self, token_hash: str, at: datetime) -> None:
+        """The link mailed last, within its lifetime, once."""
+        if (
+            self.is_verified
+            or not self.is_active
+            or self.verify_token_hash is None
+            or not hmac.compare_digest(self.verify_token_hash, token_hash)
+            or self.verify_expires_at is None
+            or at >= self.verify_expires_at
+        ):
+            raise InvalidVerificationToken
+        self.verify()
+
     @event(Verified)
     def verify(self) -> None:
         self.is_verified = True
+        self.verify_token_hash = None
+        self.verify_expires_at = None
 
     def link_telegram(self, telegram_id: int) -> None:
         """The Telegram account the user signs in with (CONTRACT A14); set once."""
@@ -317,6 +353,16 @@ class TelegramAlreadyLinked(DomainError):
 class PasswordReused(DomainError):
     def __init__(self) -> None:
         super().__init__("You cannot reuse one of your last 5 passwords.")
+
+
+class AlreadyVerified(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Your email is already verified.")
+
+
+class InvalidVerificationToken(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Invalid or expired verification token.")
 
 
 class InvalidResetToken(DomainError):

@@ -21,6 +21,7 @@ from api.schemas import (
     AuthData,
     AuthResponse,
     DeleteAccountBody,
+    EmailVerifyBody,
     GoogleBody,
     LoginBody,
     LogoutBody,
@@ -252,6 +253,30 @@ class AuthController(Controller):
             written,
         )
         return Response(body, status_code=201, cookies=token_cookies(request, signed.tokens))
+
+    @post("/email/verify/", status_code=200, operation_id="email_verify", sync_to_thread=True)
+    def email_verify(
+        self,
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[EmailVerifyBody],
+    ) -> Message:
+        """A9: the link mailed at registration (or by A10), once, within 24 hours."""
+        with read_your_writes():
+            accounts.verify_email(data.token)
+        return Message(success=True, message="Email verified successfully.")
+
+    @post(
+        "/email/resend/",
+        status_code=200,
+        operation_id="email_resend",
+        sync_to_thread=True,
+        guards=[signed_in],
+    )
+    def email_resend(self, actor: Inject[Actor], accounts: Inject[Accounts]) -> Message:
+        """A10: a new verification link (the earlier one stops working); one a minute."""
+        accounts.resend_verification(actor)
+        return Message(success=True, message="Verification email sent.")
 
     @post("/otp/request/", status_code=200, operation_id="otp_request", sync_to_thread=True)
     def otp_request(

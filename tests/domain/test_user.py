@@ -9,9 +9,11 @@ import pytest
 from domain.errors import DomainError
 from domain.user import (
     AccountInactive,
+    AlreadyVerified,
     CannotBanYourself,
     InvalidPhoneNumber,
     InvalidResetToken,
+    InvalidVerificationToken,
     PasswordReused,
     TelegramAlreadyLinked,
     User,
@@ -196,3 +198,21 @@ def test_the_telegram_placeholder_domain_is_reserved() -> None:
     with pytest.raises(DomainError):
         check_email_not_reserved("tg_42@Telegram.WibeStore.local")
     check_email_not_reserved("ann@example.uz")
+
+
+def test_an_email_is_verified_by_the_last_link_once_within_its_lifetime() -> None:
+    user = registered()
+    user.request_verification("first", NOW + timedelta(hours=24), NOW)
+    user.request_verification("second", NOW + timedelta(hours=24), NOW)
+    user.collect_events()
+    with pytest.raises(InvalidVerificationToken):
+        user.verify_email("first", NOW)
+    with pytest.raises(InvalidVerificationToken):
+        user.verify_email("second", NOW + timedelta(hours=24))
+    user.verify_email("second", NOW + timedelta(hours=23))
+    assert events(user) == ["Verified"]
+    assert user.is_verified
+    with pytest.raises(InvalidVerificationToken):
+        user.verify_email("second", NOW)
+    with pytest.raises(AlreadyVerified):
+        user.request_verification("third", NOW + timedelta(hours=24), NOW)
