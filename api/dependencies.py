@@ -130,8 +130,8 @@ def _read_your_writes(request: Request[Any, Any, Any]) -> ReadYourWrites:
     return container_of(request).read_your_writes
 
 
-# What money handlers use besides the services: the read models they query
-# (``reader.connect()``), the clock, the payment provider (None where none is configured), the
+# What handlers use besides the services: the read models they query (``reader.connect()``);
+# and money handlers the clock, the payment provider (None where none is configured), the
 # Idempotency-Key records, and the provider webhooks with their delivery through the task queue.
 SendWebhook = Callable[[str, bytes, str], None]
 

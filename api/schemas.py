@@ -208,11 +208,6 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(SERVER_TZ).isoformat() if value is not None else None
 
 
-def money(minor: int) -> str:
-    """Integer tiyin as the contract's 2-place decimal string (the domain's wire format)."""
-    return format_amount(minor)
-
-
 class _Unprefixed:
     def __init__(self, row: Any, prefix: str) -> None:
         self._row, self._prefix = row, prefix

@@ -1,0 +1,129 @@
+"""CONTRACT §2.2: the caller's own pages under ``/api/v1/profile/``: the User (the same as
+``/auth/me/``, edited the same way), their listings and favourites, their purchases and sales
+as escrow cards, and the seller's dashboard. Every page needs a signed-in caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, patch, put
+from sqlalchemy import Connection, Engine, Row
+
+from api.controllers.auth import JSON_OR_MULTIPART, update_profile
+from api.controllers.listings import listing_page
+from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
+from api.listing_query import OWN_OR_STAFF_DOC, OwnOrStaffSearch
+from api.listing_schemas import Favorite, Listing, favorite_from_row, listing_from_row
+from api.money_schemas import Dashboard, EscrowCard, dashboard_of, escrow_card_from_row
+from api.pagination import PAGING_DOC, Page, Paging, page_of, window
+from api.query import query_of
+from api.schemas import User, user_from_row
+from application.accounts import Accounts
+from application.actor import Actor
+from projections import escrows as escrow_views
+from projections.listings import queries as listing_views
+
+Req = Request[Any, Any, Any]
+
+
+def listing_cards(conn: Connection, rows: list[Any], viewer_id: UUID) -> dict[UUID, Row[Any]]:
+    """The listing card of each escrow on a page, in one query."""
+    return listing_views.cards_of(conn, {row.listing_id for row in rows}, viewer_id)
+
+
+def escrow_page(
+    request: Req, reader: Engine, caller: Caller, escrows_of: Callable[..., Any]
+) -> Page[EscrowCard]:
+    """A page of the caller's escrows (as buyer or as seller), as cards."""
+    w = window(request)
+    with reader.connect() as conn:
+        total, rows = escrows_of(conn, caller.id, w.offset, w.limit)
+        cards = listing_cards(conn, rows, caller.id)
+    base = str(request.base_url)
+    results = []
+    for row in rows:
+        card = cards.get(row.listing_id)
+        results.append(escrow_card_from_row(row, listing_from_row(card, base) if card else None))
+    return page_of(request, w, total, results)
+
+
+class ProfileController(Controller):
+    path = "/api/v1/profile"
+    tags = ["profile"]
+    guards = [signed_in]
+
+    @get("/", operation_id="profile", sync_to_thread=False)
+    def profile(self, request: Req, caller: Inject[Caller]) -> User:
+        return user_from_row(caller.row, str(request.base_url))
+
+    @patch("/", operation_id="update_profile", opt=JSON_OR_MULTIPART)
+    async def update(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+    ) -> User:
+        return await update_profile(request, actor, accounts, read_your_writes)
+
+    @put("/", operation_id="replace_profile", opt=JSON_OR_MULTIPART)
+    async def replace(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+    ) -> User:
+        return await update_profile(request, actor, accounts, read_your_writes)
+
+    # --- listings ---------------------------------------------------------------------------
+    @get(
+        "/listings/",
+        operation_id="profile_listings",
+        sync_to_thread=True,
+        operation_class=OWN_OR_STAFF_DOC,
+    )
+    def my_listings(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Listing]:
+        query = query_of(request, OwnOrStaffSearch)
+        f = query.of_any_status()
+        f.seller_id = caller.id
+        return listing_page(request, reader, f, query.window(), caller)
+
+    @get(
+        "/favorites/",
+        operation_id="profile_favorites",
+        sync_to_thread=True,
+        operation_class=PAGING_DOC,
+    )
+    def my_favorites(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Favorite]:
+        w = query_of(request, Paging).window()
+        with reader.connect() as conn:
+            total, rows = listing_views.favorites_of(conn, caller.id, w.offset, w.limit)
+        base = str(request.base_url)
+        return page_of(request, w, total, [favorite_from_row(r, base) for r in rows])
+
+    # --- money ------------------------------------------------------------------------------
+    @get("/purchases/", operation_id="profile_purchases", sync_to_thread=True)
+    def purchases(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[EscrowCard]:
+        return escrow_page(request, reader, caller, escrow_views.purchases_of)
+
+    @get("/sales/", operation_id="profile_sales", sync_to_thread=True)
+    def sales(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[EscrowCard]:
+        return escrow_page(request, reader, caller, escrow_views.sales_of)
+
+    @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
+    def dashboard(self, caller: Inject[Caller], reader: Inject[Engine]) -> Dashboard:
+        with reader.connect() as conn:
+            listed = listing_views.seller_counts(conn, caller.id)
+            sold = escrow_views.seller_sales(conn, caller.id)
+        return Dashboard(**dashboard_of(listed, sold))
