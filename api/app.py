@@ -19,6 +19,7 @@ from api.auth import bearer_token, client_address, container_of
 from api.controllers.admin_panel.games import AdminGamesController
 from api.controllers.admin_panel.listings import ModerationController
 from api.controllers.admin_panel.money import MoneyAdminController
+from api.controllers.admin_panel.users import AdminUsersController
 from api.controllers.auth import AuthController
 from api.controllers.games import GamesController
 from api.controllers.health import HealthController, presents_health_token
@@ -146,6 +147,7 @@ def create_app(container: Container | None = None) -> Litestar:
             PaymentsController,
             SandboxCheckoutController,
             MoneyAdminController,
+            AdminUsersController,
             SubscriptionsController,
             UploadController,
             ListingImagesController,

@@ -432,25 +432,37 @@ class Accounts:
     def ban(self, actor: Actor, user_id: UUID, reason: str = "") -> None:
         """Staff or the platform ban a user: their tokens and sign-ins are void from now on,
         their listings leave the catalogue; their open escrows stay for staff to settle."""
-        by = staff_or_system(self.app, actor)
-        user = self.user(user_id)
-        user.ban(reason, self.clock.now(), by=by)
-        self.app.save(user)
+        self.change_standing(actor, user_id, active=False, reason=reason)
 
     def unban(self, actor: Actor, user_id: UUID) -> None:
         """Staff or the platform lift a ban; the tokens it voided stay void."""
-        by = staff_or_system(self.app, actor)
-        user = self.user(user_id)
-        user.unban(self.clock.now(), by=by)
-        self.app.save(user)
+        self.change_standing(actor, user_id, active=True)
 
     def set_staff(self, actor: Actor, user_id: UUID, is_staff: bool) -> None:
         """Staff or the platform grant or revoke staff; nobody revokes their own."""
+        self.change_standing(actor, user_id, staff=is_staff)
+
+    def change_standing(
+        self,
+        actor: Actor,
+        user_id: UUID,
+        *,
+        active: bool | None = None,
+        staff: bool | None = None,
+        reason: str = "",
+    ) -> None:
+        """Ban (``active=False``) or unban, and grant or revoke staff, in one save: a refused
+        part (banning yourself, say) writes nothing of the rest."""
         by = staff_or_system(self.app, actor)
         user = self.user(user_id)
-        if is_staff:
+        now = self.clock.now()
+        if active is False:
+            user.ban(reason, now, by=by)
+        elif active is True:
+            user.unban(now, by=by)
+        if staff is True:
             user.grant_staff(by)
-        else:
+        elif staff is False:
             user.revoke_staff(by)
         self.app.save(user)
 

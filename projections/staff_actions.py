@@ -17,7 +17,6 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
-    Index,
     Integer,
     Row,
     String,
@@ -45,7 +44,6 @@ staff_actions = Table(
     Column("target_type", String(16), nullable=False),
     Column("target_id", Uuid, nullable=False),
     Column("detail", Text, nullable=False, default=""),
-    Index("ix_staff_actions_at", "at"),
 )
 
 
@@ -152,7 +150,7 @@ def audit_log(conn: Connection, offset: int, limit: int) -> tuple[int, list[Row[
     query = (
         select(staff_actions, users.c.email.label("staff_email"))
         .select_from(staff_actions.outerjoin(users, users.c.id == staff_actions.c.staff_id))
-        .order_by(staff_actions.c.at.desc(), staff_actions.c.id.desc())
+        .order_by(staff_actions.c.id.desc())  # the log's order, newest first
         .offset(offset)
         .limit(limit)
     )

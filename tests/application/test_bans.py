@@ -144,4 +144,4 @@ def test_the_audit_log_names_who_acted(container: Container, market: Market) -> 
     approvals = [r for r in rows if r.action == "listing.approved"]
     assert len(approvals) == 2 and {r.staff_email for r in approvals} == {"staff@example.uz"}
     assert total == len(rows)
-    assert [r.at for r in rows] == sorted((r.at for r in rows), reverse=True)
+    assert [r.id for r in rows] == sorted((r.id for r in rows), reverse=True)
