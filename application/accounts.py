@@ -62,6 +62,7 @@ from domain.user import (
     check_email_not_reserved,
     check_password_strength,
     normalise_phone,
+    referral_code,
 )
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
@@ -78,6 +79,11 @@ class TokenPair(msgspec.Struct, frozen=True):
 class SignedIn(msgspec.Struct, frozen=True):
     user_id: UUID
     tokens: TokenPair
+
+
+class ReferralLink(msgspec.Struct, frozen=True):
+    code: str
+    url: str
 
 
 class SessionEnded(msgspec.Struct, frozen=True):
@@ -138,6 +144,7 @@ class Accounts:
         full_name: str = "",
         phone_number: str | None = None,
         language: str = "ru",
+        referral_code: str | None = None,
     ) -> UUID:
         check_email_not_reserved(email)
         check_password_strength(password, email)
@@ -151,6 +158,8 @@ class Accounts:
             phone_number=phone,
             language=language,
         )
+        if referral_code:
+            user.note_referral(referral_code)
         secret = secrets.token_urlsafe(32)
         now = self.clock.now()
         user.request_verification(_digest(secret), now + VERIFY_TOKEN_LIFETIME, now)
@@ -373,6 +382,13 @@ class Accounts:
             reused=self.passwords.matches_any(user.password_history, new_password),
         )
         self.app.save(user)
+
+    # --- referral -----------------------------------------------------------------------------
+    def referral_link(self, actor: Actor) -> ReferralLink:
+        """The caller's referral code and the website link that carries it (``?ref=``); a
+        sign-up that names the code is counted for them (the referrals read model)."""
+        code = referral_code(actor.id())
+        return ReferralLink(code=code, url=f"{self.frontend_url}/?ref={code}")
 
     # --- e-mail verification ----------------------------------------------------------------
     def resend_verification(self, actor: Actor) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import re
 from datetime import datetime
@@ -28,6 +30,8 @@ PROFILE_FIELDS = frozenset(
 )
 PASSWORD_HISTORY = 5
 TELEGRAM_EMAIL_DOMAIN = "telegram.wibestore.local"
+REFERRAL_CODE_LENGTH = 10
+_REFERRAL_CODE = re.compile(f"[A-Z2-7]{{{REFERRAL_CODE_LENGTH}}}")
 _PHONE = re.compile(r"^(?:\+?998)?((?:9\d|6[1-9]|7\d|3\d)\d{7})$")
 
 
@@ -35,6 +39,13 @@ def display_name(full_name: str | None, username: str | None, email: str) -> str
     """How a user is shown to others: the full name, else the username, else the e-mail's
     local part."""
     return full_name or username or email.split("@", 1)[0]
+
+
+def referral_code(user_id: UUID) -> str:
+    """A user's referral code: 10 upper-case URL-safe characters (CONTRACT §2.2), derived from
+    the id, so every user has one without anything stored and it never changes."""
+    digest = hashlib.sha256(b"wibestore-referral:" + user_id.bytes).digest()
+    return base64.b32encode(digest).decode()[:REFERRAL_CODE_LENGTH]
 
 
 def telegram_email(telegram_id: int) -> str:
@@ -95,6 +106,11 @@ class User(Aggregate):
     class Verified(Aggregate.Event):
         pass
 
+    class Referred(Aggregate.Event):
+        """Signed up through another user's referral link (its code, as given)."""
+
+        code: str
+
     class TelegramLinked(Aggregate.Event):
         telegram_id: int
 
@@ -147,6 +163,7 @@ class User(Aggregate):
         self.telegram_username: str | None = None
         self.telegram_id: int | None = None
         self.verified_phone: str | None = None
+        self.referred_by_code: str | None = None
         self.is_verified = is_verified
         self.is_staff = False
         self.is_banned = False
@@ -278,6 +295,17 @@ class User(Aggregate):
         self.is_verified = True
         self.verify_token_hash = None
         self.verify_expires_at = None
+
+    def note_referral(self, code: str) -> None:
+        """The referral code the user signed up with; one that cannot be a code (or the
+        user's own) is not recorded."""
+        code = code.strip().upper()
+        if _REFERRAL_CODE.fullmatch(code) and code != referral_code(self.id):
+            self._referred(code)
+
+    @event(Referred)
+    def _referred(self, code: str) -> None:
+        self.referred_by_code = code
 
     def link_telegram(self, telegram_id: int) -> None:
         """The Telegram account the user signs in with (CONTRACT A14); set once."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.escrows import EscrowsProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.referrals import ReferralsProjector
 from projections.runtime import Projector
 from projections.sessions import SessionsProjector
 from projections.staff_actions import StaffActionsProjector
@@ -23,4 +24,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     SubscriptionsProjector,
     SessionsProjector,
     StaffActionsProjector,
+    ReferralsProjector,
 )

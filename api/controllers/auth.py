@@ -154,6 +154,7 @@ class AuthController(Controller):
                 full_name=data.full_name or data.name or "",
                 phone_number=data.phone_number or data.phone,
                 language=data.language,
+                referral_code=data.referral_code or data.ref,
             )
             tokens = accounts.start_session(user_id)
         return auth_response(

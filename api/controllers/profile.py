@@ -1,6 +1,7 @@
 """CONTRACT §2.2: the caller's own pages under ``/api/v1/profile/``: the User (the same as
 ``/auth/me/``, edited the same way), their listings and favourites, their purchases and sales
-as escrow cards, and the seller's dashboard. Every page needs a signed-in caller."""
+as escrow cards, the seller's dashboard and the referral link. Every page needs a signed-in
+caller."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, get, patch, put
 from sqlalchemy import Connection, Engine, Row
 
@@ -23,9 +25,16 @@ from api.schemas import User, user_from_row
 from application.accounts import Accounts
 from application.actor import Actor
 from projections import escrows as escrow_views
+from projections import referrals as referral_views
 from projections.listings import queries as listing_views
 
 Req = Request[Any, Any, Any]
+
+
+class Referral(msgspec.Struct):
+    referral_code: str
+    referral_url: str
+    referred_count: int
 
 
 def listing_cards(conn: Connection, rows: list[Any], viewer_id: UUID) -> dict[UUID, Row[Any]]:
@@ -120,6 +129,16 @@ class ProfileController(Controller):
         self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
     ) -> Page[EscrowCard]:
         return escrow_page(request, reader, caller, escrow_views.sales_of)
+
+    @get("/referral/", operation_id="profile_referral", sync_to_thread=True)
+    def referral(
+        self, actor: Inject[Actor], accounts: Inject[Accounts], reader: Inject[Engine]
+    ) -> Referral:
+        """The caller's referral code and link, and how many signed up with it."""
+        link = accounts.referral_link(actor)
+        with reader.connect() as conn:
+            count = referral_views.referred_count(conn, actor.id())
+        return Referral(referral_code=link.code, referral_url=link.url, referred_count=count)
 
     @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
     def dashboard(self, caller: Inject[Caller], reader: Inject[Engine]) -> Dashboard:

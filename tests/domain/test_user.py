@@ -23,6 +23,7 @@ from domain.user import (
     check_email_not_reserved,
     check_password_strength,
     normalise_phone,
+    referral_code,
 )
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -256,3 +257,15 @@ def test_a_ban_stored_before_it_named_the_staff_member_reads_as_the_platform() -
     old = object.__new__(User.Banned)
     old.__dict__.update(reason="fraud", at=NOW)  # as the store decodes an event of then
     assert old.by is None
+
+
+def test_a_referral_is_noted_only_for_a_code_that_can_be_one_and_not_ones_own() -> None:
+    user = registered()
+    user.note_referral(referral_code(user.id))
+    user.note_referral("short")
+    user.note_referral("ABCDEFGH1!")
+    assert events(user) == []
+    other = referral_code(uuid.uuid4())
+    user.note_referral(f" {other.lower()} ")
+    assert events(user) == ["Referred"]
+    assert user.referred_by_code == other
