@@ -36,6 +36,7 @@ from application.payments import Payments
 from application.phone_codes import PhoneCodes
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
+from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 from projections.freshness import Written
@@ -111,6 +112,7 @@ def _service(name: str) -> Provide:
 SERVICES: dict[str, type] = {
     "accounts": Accounts,
     "phone_codes": PhoneCodes,
+    "saved_searches": SavedSearchService,
     "catalogue": Catalogue,
     "uploads": Uploads,
     "listings": Listings,

@@ -7,6 +7,7 @@ from projections.games import GamesProjector
 from projections.listings import ListingsProjector
 from projections.referrals import ReferralsProjector
 from projections.runtime import Projector
+from projections.saved_searches import SavedSearchesProjector
 from projections.sessions import SessionsProjector
 from projections.staff_actions import StaffActionsProjector
 from projections.subscriptions import SubscriptionsProjector
@@ -25,4 +26,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     SessionsProjector,
     StaffActionsProjector,
     ReferralsProjector,
+    SavedSearchesProjector,
 )

@@ -6,29 +6,84 @@ caller."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, get, patch, put
+from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.params import FromPath, JSONBody
+from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import Connection, Engine, Row
 
 from api.controllers.auth import JSON_OR_MULTIPART, update_profile
 from api.controllers.listings import listing_page
 from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
+from api.errors import ApiError
 from api.listing_query import OWN_OR_STAFF_DOC, OwnOrStaffSearch
 from api.listing_schemas import Favorite, Listing, favorite_from_row, listing_from_row
 from api.money_schemas import Dashboard, EscrowCard, dashboard_of, escrow_card_from_row
 from api.pagination import PAGING_DOC, Page, Paging, page_of, window
 from api.query import query_of
-from api.schemas import User, user_from_row
+from api.schemas import Body, User, iso, user_from_row
 from application.accounts import Accounts
 from application.actor import Actor
+from application.saved_searches import SavedSearchService
 from projections import escrows as escrow_views
 from projections import referrals as referral_views
+from projections import saved_searches as saved_search_views
 from projections.listings import queries as listing_views
 
 Req = Request[Any, Any, Any]
+
+
+SearchName = Annotated[str, Meta(max_length=100)]
+QueryParams = Annotated[dict[str, Any], Meta(max_length=30)]
+
+
+class SavedSearch(msgspec.Struct):
+    id: int
+    name: str
+    query_params: dict[str, Any]
+    notify_email: bool
+    is_active: bool
+    last_notified_at: str | None
+    created_at: str
+
+
+class SavedSearchBody(Body):
+    """POST and PUT: the whole saved search (``name`` required)."""
+
+    name: SearchName
+    query_params: QueryParams = msgspec.field(default_factory=dict)
+    notify_email: bool = True
+    is_active: bool = True
+
+
+class SavedSearchPatch(Body):
+    name: SearchName | UnsetType = UNSET
+    query_params: QueryParams | UnsetType = UNSET
+    notify_email: bool | UnsetType = UNSET
+    is_active: bool | UnsetType = UNSET
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            f: getattr(self, f)
+            for f in self.__struct_fields__
+            if not isinstance(getattr(self, f), UnsetType)
+        }
+
+
+def saved_search_of(row: Any) -> SavedSearch:
+    """From the read model's row, or from what a command saved (never notified yet)."""
+    return SavedSearch(
+        id=row.id,
+        name=row.name,
+        query_params=dict(row.query_params),
+        notify_email=row.notify_email,
+        is_active=row.is_active,
+        last_notified_at=iso(getattr(row, "last_notified_at", None)),
+        created_at=iso(row.created_at) or "",
+    )
 
 
 class Referral(msgspec.Struct):
@@ -139,6 +194,83 @@ class ProfileController(Controller):
         with reader.connect() as conn:
             count = referral_views.referred_count(conn, actor.id())
         return Referral(referral_code=link.code, referral_url=link.url, referred_count=count)
+
+    # --- saved searches (CONTRACT §2.2): the caller's own; another's number is 404 ---------
+    @get("/saved-searches/", operation_id="saved_searches", sync_to_thread=True)
+    def saved_searches(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[SavedSearch]:
+        w = window(request)
+        with reader.connect() as conn:
+            total, rows = saved_search_views.searches_of(conn, caller.id, w.offset, w.limit)
+        return page_of(request, w, total, [saved_search_of(r) for r in rows])
+
+    @post("/saved-searches/", status_code=201, operation_id="save_search", sync_to_thread=True)
+    def save_search(
+        self,
+        actor: Inject[Actor],
+        saved_searches: Inject[SavedSearchService],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[SavedSearchBody],
+    ) -> SavedSearch:
+        with read_your_writes():
+            saved = saved_searches.save(
+                actor, data.name, data.query_params, data.notify_email, data.is_active
+            )
+        return saved_search_of(saved)
+
+    @get("/saved-searches/{search_id:int}/", operation_id="saved_search", sync_to_thread=True)
+    def saved_search(
+        self, caller: Inject[Caller], reader: Inject[Engine], search_id: FromPath[int]
+    ) -> SavedSearch:
+        with reader.connect() as conn:
+            row = saved_search_views.search_of(conn, caller.id, search_id)
+        if row is None:
+            raise ApiError(404, "NOT_FOUND", "Saved search not found.")
+        return saved_search_of(row)
+
+    @patch(
+        "/saved-searches/{search_id:int}/", operation_id="change_saved_search", sync_to_thread=True
+    )
+    def change_search(
+        self,
+        actor: Inject[Actor],
+        saved_searches: Inject[SavedSearchService],
+        read_your_writes: Inject[ReadYourWrites],
+        search_id: FromPath[int],
+        data: JSONBody[SavedSearchPatch],
+    ) -> SavedSearch:
+        with read_your_writes():
+            changed = saved_searches.change(actor, search_id, data.changes())
+        return saved_search_of(changed)
+
+    @put(
+        "/saved-searches/{search_id:int}/", operation_id="replace_saved_search", sync_to_thread=True
+    )
+    def replace_search(
+        self,
+        actor: Inject[Actor],
+        saved_searches: Inject[SavedSearchService],
+        read_your_writes: Inject[ReadYourWrites],
+        search_id: FromPath[int],
+        data: JSONBody[SavedSearchBody],
+    ) -> SavedSearch:
+        with read_your_writes():
+            changed = saved_searches.change(actor, search_id, msgspec.structs.asdict(data))
+        return saved_search_of(changed)
+
+    @delete(
+        "/saved-searches/{search_id:int}/", operation_id="delete_saved_search", sync_to_thread=True
+    )
+    def delete_search(
+        self,
+        actor: Inject[Actor],
+        saved_searches: Inject[SavedSearchService],
+        read_your_writes: Inject[ReadYourWrites],
+        search_id: FromPath[int],
+    ) -> None:
+        with read_your_writes():
+            saved_searches.remove(actor, search_id)
 
     @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
     def dashboard(self, caller: Inject[Caller], reader: Inject[Engine]) -> Dashboard:
