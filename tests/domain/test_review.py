@@ -112,7 +112,7 @@ def test_a_purchase_not_released_to_the_seller_cannot_be_reviewed() -> None:
     disputed.dispute(BUYER, "Wrong level", NOW)
     refunded = Escrow.open(BUYER, SELLER, uuid.uuid4(), 100, "free", NOW, DAY)
     refunded.dispute(BUYER, "Wrong level", NOW)
-    refunded.resolve(True, "refund", NOW)
+    refunded.resolve(True, "refund", NOW, STRANGER)
     for escrow in (paid, delivered, disputed, refunded):
         with pytest.raises(NoReviewablePurchase):
             Review.write(escrow, BUYER, 5, "", NOW)
