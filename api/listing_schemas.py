@@ -57,6 +57,7 @@ class Listing(msgspec.Struct):
     seller: UserPublic
     game: GameRefOut
     game_id: str
+    game_id_alias: str = msgspec.field(name="gameId")  # the profile page reads `gameId`
     game_name: str
     game_slug: str
     game_icon: str
@@ -99,6 +100,8 @@ class Favorite(msgspec.Struct):
     original_price: str | None
     discount_percentage: int | None
     game: GameRefOut
+    game_id: str
+    game_id_alias: str = msgspec.field(name="gameId")
     game_name: str
     game_slug: str
     game_icon: str
@@ -200,6 +203,7 @@ def listing_from_row(row: Any, base: str) -> Listing:
         seller=seller,
         game=game,
         game_id=str(row.game_id),
+        game_id_alias=str(row.game_id),
         game_name=row.game_name,
         game_slug=row.game_slug,
         game_icon=row.game_icon,

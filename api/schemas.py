@@ -28,6 +28,9 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Request bodies reject fields they do not know, so a typo never passes silently."""
 
 
+ReferralCode = Annotated[str, Meta(max_length=32)]
+
+
 class RegisterBody(Body):
     email: Email
     password: Password
@@ -38,6 +41,8 @@ class RegisterBody(Body):
     phone_number: Phone | None = None
     phone: Phone | None = None
     language: Language = "ru"
+    referral_code: ReferralCode | None = None  # from the referral link's ?ref=
+    ref: ReferralCode | None = None
 
 
 class LoginBody(Body):
@@ -57,6 +62,10 @@ class GoogleBody(Body):
     access_token: Token | None = None
     credential: Token | None = None
     id_token: Token | None = None
+
+
+class EmailVerifyBody(Body):
+    token: Token
 
 
 class PasswordResetBody(Body):
@@ -102,6 +111,40 @@ class ProfileBody(Body):
 
 class DeleteAccountBody(Body):
     password: Annotated[str, Meta(max_length=128)] = ""
+
+
+class TelegramCodeBody(msgspec.Struct, kw_only=True):
+    """A13, from the bot; fields the contract does not name are ignored (the bot is not ours
+    to change), a missing secret is a 403 like a wrong one."""
+
+    secret_key: Annotated[str, Meta(max_length=256)] = ""
+    telegram_id: Annotated[int, Meta(ge=1)]
+    phone_number: Annotated[str, Meta(max_length=20)]
+    full_name: Annotated[str, Meta(max_length=150)] = ""
+
+
+class TelegramCode(msgspec.Struct):
+    success: bool
+    code: str
+    expires_at: str
+    remaining_seconds: int
+    code_length: int
+    expire_minutes: int
+
+
+class TelegramSignInBody(msgspec.Struct, kw_only=True):
+    phone: Annotated[str, Meta(max_length=20)]
+    code: Annotated[str, Meta(min_length=4, max_length=6)]
+    mode: Annotated[str, Meta(max_length=20)] | None = None  # the later revision's "login"
+
+
+class OtpRequestBody(Body):
+    phone_number: Annotated[str, Meta(max_length=20)]
+
+
+class OtpVerifyBody(Body):
+    phone_number: Annotated[str, Meta(max_length=20)]
+    otp: Annotated[str, Meta(min_length=1, max_length=6)]
 
 
 class Tokens(msgspec.Struct):
@@ -168,11 +211,6 @@ class Message(msgspec.Struct):
 def iso(value: datetime | None) -> str | None:
     value = as_utc(value)
     return value.astimezone(SERVER_TZ).isoformat() if value is not None else None
-
-
-def money(minor: int) -> str:
-    """Integer tiyin as the contract's 2-place decimal string (the domain's wire format)."""
-    return format_amount(minor)
 
 
 class _Unprefixed:

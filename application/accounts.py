@@ -5,18 +5,22 @@ Who may do what:
   ``request_password_reset``, ``reset_password``) take no actor: nobody is signed in yet, and the
   credential the command carries (password, Google token, refresh or reset token) is the
   authority. ``start_session`` follows a registration the same way.
-- the caller's own account (``update_profile``, ``change_avatar``, ``change_password``,
-  ``delete_account``, ``log_out``) takes the acting user and acts on them only: there is no other
-  user to name, and the platform, which owns no account, is refused.
-- staff and operator commands (``create_user``, ``ban``) take the actor and check, against the
-  event store, that they are active staff or the platform itself (the CLI, the seed).
+- ``verify_email`` takes no actor either: the mailed token is the authority.
+- the caller's own account (``resend_verification``, ``update_profile``, ``change_avatar``,
+  ``change_password``, ``delete_account``, ``log_out``) takes the acting user and acts on them
+  only: there is no other user to name, and the platform, which owns no account, is refused.
+- staff and operator commands (``create_user``, ``ban``, ``unban``, ``set_staff``) take the
+  actor and check, against the event store, that they are active staff or the platform itself
+  (the CLI, the seed).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,6 +34,7 @@ from application.errors import (
     AuthenticationFailed,
     IncorrectPassword,
     InvalidToken,
+    ServiceUnavailable,
     Throttled,
     TokenInvalid,
 )
@@ -48,14 +53,21 @@ from domain.errors import Conflict, DomainError, NotFound
 from domain.session import Outcome, Session, SessionRevoked
 from domain.unique import KeyTaken, UniqueKey, key_id
 from domain.user import (
+    TELEGRAM_EMAIL_DOMAIN,
     AccountInactive,
+    AlreadyVerified,
     InvalidResetToken,
+    InvalidVerificationToken,
     User,
+    check_email_not_reserved,
     check_password_strength,
     normalise_phone,
+    referral_code,
 )
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+VERIFY_TOKEN_LIFETIME = timedelta(hours=24)
+VERIFY_RESEND_AFTER = timedelta(minutes=1)
 UNIQUE_FIELDS = ("username", "phone_number")
 
 
@@ -67,6 +79,11 @@ class TokenPair(msgspec.Struct, frozen=True):
 class SignedIn(msgspec.Struct, frozen=True):
     user_id: UUID
     tokens: TokenPair
+
+
+class ReferralLink(msgspec.Struct, frozen=True):
+    code: str
+    url: str
 
 
 class SessionEnded(msgspec.Struct, frozen=True):
@@ -84,6 +101,7 @@ class Profile(msgspec.Struct, frozen=True):
     full_name: str
     phone_number: str | None
     telegram_username: str | None
+    telegram_id: int | None
     avatar: str | None
     bio: str
     is_verified: bool
@@ -126,7 +144,9 @@ class Accounts:
         full_name: str = "",
         phone_number: str | None = None,
         language: str = "ru",
+        referral_code: str | None = None,
     ) -> UUID:
+        check_email_not_reserved(email)
         check_password_strength(password, email)
         phone = normalise_phone(phone_number) if phone_number else None
         user = User(
@@ -138,9 +158,18 @@ class Accounts:
             phone_number=phone,
             language=language,
         )
+        if referral_code:
+            user.note_referral(referral_code)
+        secret = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        user.request_verification(_digest(secret), now + VERIFY_TOKEN_LIFETIME, now)
         self._save_claiming(
             user, {"email": user.email, "username": user.username, "phone_number": phone}
         )
+        # Mailed after the save: a registration that committed is never answered with an error.
+        # With the queue down the user asks for another link (A10) once it is back.
+        with suppress(ServiceUnavailable):
+            self._mail_verification(user, secret, welcome=True)
         return user.id
 
     def log_in(self, email: str, password: str, client: str) -> SignedIn:
@@ -157,7 +186,7 @@ class Accounts:
             raise AuthenticationFailed
         self.throttle.succeeded(email, client)
         user.log_in(self.clock.now())
-        session, tokens = self._new_session(user.id, _login_claims(user))
+        session, tokens = self.new_session(user.id, _login_claims(user))
         self.app.save(user, session)
         return SignedIn(user.id, tokens)
 
@@ -173,14 +202,14 @@ class Accounts:
                 is_verified=True,
                 via="google",
             )
-            session, tokens = self._new_session(user.id)
+            session, tokens = self.new_session(user.id)
             self._save_claiming(user, {"email": user.email}, also=[session])
             return SignedIn(user.id, tokens)
         user.check_can_sign_in()
         if not user.is_verified:
             user.verify()
         user.log_in(self.clock.now())
-        session, tokens = self._new_session(user.id)
+        session, tokens = self.new_session(user.id)
         self.app.save(user, session)
         return SignedIn(user.id, tokens)
 
@@ -207,13 +236,14 @@ class Accounts:
     # --- sessions and tokens --------------------------------------------------------------
     def start_session(self, user_id: UUID) -> TokenPair:
         """A session for the user just registered: their first pair of tokens."""
-        session, tokens = self._new_session(user_id)
+        session, tokens = self.new_session(user_id)
         self.app.save(session)
         return tokens
 
-    def _new_session(
+    def new_session(
         self, user_id: UUID, claims: dict[str, Any] | None = None
     ) -> tuple[Session, TokenPair]:
+        """A new session for the user and its first tokens, to be saved with the sign-in."""
         now = self.clock.now()
         session = Session(user_id=user_id, token_id=self.tokens.new_token_id(), at=now)
         return session, TokenPair(
@@ -353,6 +383,50 @@ class Accounts:
         )
         self.app.save(user)
 
+    # --- referral -----------------------------------------------------------------------------
+    def referral_link(self, actor: Actor) -> ReferralLink:
+        """The caller's referral code and the website link that carries it (``?ref=``); a
+        sign-up that names the code is counted for them (the referrals read model)."""
+        code = referral_code(actor.id())
+        return ReferralLink(code=code, url=f"{self.frontend_url}/?ref={code}")
+
+    # --- e-mail verification ----------------------------------------------------------------
+    def resend_verification(self, actor: Actor) -> None:
+        """A new verification link for the caller (the earlier one stops working); at most
+        one a minute."""
+        user = self._own(actor)
+        if user.is_verified or user.email.endswith("@" + TELEGRAM_EMAIL_DOMAIN):
+            raise AlreadyVerified
+        now = self.clock.now()
+        if user.verification_requested_at is not None:
+            waited = (now - user.verification_requested_at).total_seconds()
+            if waited < VERIFY_RESEND_AFTER.total_seconds():
+                raise Throttled(math.ceil(VERIFY_RESEND_AFTER.total_seconds() - waited))
+        secret = secrets.token_urlsafe(32)
+        user.request_verification(_digest(secret), now + VERIFY_TOKEN_LIFETIME, now)
+        self._mail_verification(user, secret)  # queued before it is saved, as a reset link is
+        self.app.save(user)
+
+    def verify_email(self, token: str) -> None:
+        user_hex, _, secret = token.partition(".")
+        try:
+            user = self.user(UUID(hex=user_hex))
+        except (ValueError, NotFound) as e:
+            raise InvalidVerificationToken from e
+        user.verify_email(_digest(secret), self.clock.now())
+        self.app.save(user)
+
+    def _mail_verification(self, user: User, secret: str, *, welcome: bool = False) -> None:
+        link = f"{self.frontend_url}/verify-email?token={user.id.hex}.{secret}"
+        greeting = "Welcome to WibeStore!\n\n" if welcome else ""
+        self.send_email(
+            Email(
+                to=user.email,
+                subject="Verify your WibeStore e-mail",
+                body=f"{greeting}Open this link within 24 hours to verify your e-mail:\n{link}\n",
+            )
+        )
+
     def delete_account(self, actor: Actor, password: str) -> None:
         user = self._own(actor)
         if user.has_usable_password and not self.passwords.matches(user.password_hash, password):
@@ -364,17 +438,48 @@ class Accounts:
                 ("email", user.email),
                 ("username", user.username),
                 ("phone_number", user.phone_number),
+                ("telegram_id", str(user.telegram_id) if user.telegram_id else None),
             )
             if value
         ]
         self.app.save(user, *keys)
 
     # --- staff ----------------------------------------------------------------------------
-    def ban(self, actor: Actor, user_id: UUID, reason: str) -> None:
-        """Staff or the platform ban a user: their tokens and sign-ins are void from now on."""
+    def ban(self, actor: Actor, user_id: UUID, reason: str = "") -> None:
+        """Staff or the platform ban a user: their tokens and sign-ins are void from now on,
+        their listings leave the catalogue; their open escrows stay for staff to settle."""
+        self.change_standing(actor, user_id, active=False, reason=reason)
+
+    def unban(self, actor: Actor, user_id: UUID) -> None:
+        """Staff or the platform lift a ban; the tokens it voided stay void."""
+        self.change_standing(actor, user_id, active=True)
+
+    def set_staff(self, actor: Actor, user_id: UUID, is_staff: bool) -> None:
+        """Staff or the platform grant or revoke staff; nobody revokes their own."""
+        self.change_standing(actor, user_id, staff=is_staff)
+
+    def change_standing(
+        self,
+        actor: Actor,
+        user_id: UUID,
+        *,
+        active: bool | None = None,
+        staff: bool | None = None,
+        reason: str = "",
+    ) -> None:
+        """Ban (``active=False``) or unban, and grant or revoke staff, in one save: a refused
+        part (banning yourself, say) writes nothing of the rest."""
         by = staff_or_system(self.app, actor)
         user = self.user(user_id)
-        user.ban(reason, self.clock.now(), by=by)
+        now = self.clock.now()
+        if active is False:
+            user.ban(reason, now, by=by)
+        elif active is True:
+            user.unban(now, by=by)
+        if staff is True:
+            user.grant_staff(by)
+        elif staff is False:
+            user.revoke_staff(by)
         self.app.save(user)
 
     # --- loading --------------------------------------------------------------------------
@@ -390,7 +495,11 @@ class Accounts:
         return self.user(actor.id())
 
     def find_user_by_email(self, email: str) -> User | None:
-        index = self.app.find(key_id("email", email), UniqueKey)
+        return self.find_user_by_key("email", email)
+
+    def find_user_by_key(self, kind: str, value: str) -> User | None:
+        """The user who holds this unique key (an e-mail, a phone number, a Telegram id)."""
+        index = self.app.find(key_id(kind, value), UniqueKey)
         if index is None or index.owner_id is None:
             return None
         return self.user(index.owner_id)
@@ -406,7 +515,9 @@ class Accounts:
         key.release()
         return key
 
-    def _claimed(self, kind: str, value: str, owner_id: UUID) -> UniqueKey:
+    def claimed(self, kind: str, value: str, owner_id: UUID) -> UniqueKey:
+        """The unique key ``kind``/``value`` claimed for ``owner_id`` (KeyTaken if another
+        holds it), to be saved with the owner."""
         key = self.app.find(key_id(kind, value), UniqueKey)
         if key is None:
             return UniqueKey(kind, value, owner_id)
@@ -417,7 +528,7 @@ class Accounts:
         self, owner: User, keys: dict[str, str | None], also: Sequence[Aggregate] = ()
     ) -> None:
         """Save ``owner`` with its unique keys claimed, all in one transaction."""
-        claimed = [self._claimed(kind, value, owner.id) for kind, value in keys.items() if value]
+        claimed = [self.claimed(kind, value, owner.id) for kind, value in keys.items() if value]
         try:
             self.app.save(owner, *also, *claimed)
         except IntegrityError as e:
@@ -425,7 +536,7 @@ class Accounts:
             for kind, value in keys.items():
                 if value:
                     try:
-                        self._claimed(kind, value, owner.id)
+                        self.claimed(kind, value, owner.id)
                     except KeyTaken:
                         raise KeyTaken(kind) from e
             raise Conflict("This record was changed by another request; try again.") from e

@@ -99,6 +99,13 @@ class Mailer(Protocol):
     def send(self, email: Email) -> None: ...
 
 
+class SmsSender(Protocol):
+    """Sends a text message to a phone (+998...). No real SMS provider yet: the adapters log
+    it or write it to a file (adapters/sms.py)."""
+
+    def send(self, phone: str, text: str) -> None: ...
+
+
 # --- secrets at rest --------------------------------------------------------------------------
 class CredentialsVault(Protocol):
     """Seals a value bound to an aggregate id; ``open`` raises ValueError for a value that was

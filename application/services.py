@@ -16,6 +16,7 @@ from application.escrows import Escrows
 from application.listings import Listings
 from application.marketplace import Marketplace
 from application.payments import Payments
+from application.phone_codes import PhoneCodes
 from application.ports import (
     Clock,
     CredentialsVault,
@@ -23,9 +24,11 @@ from application.ports import (
     LoginThrottle,
     MediaStore,
     PasswordHasher,
+    SmsSender,
     TaskQueue,
     TokenIssuer,
 )
+from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 
@@ -34,6 +37,8 @@ from application.uploads import Uploads
 class Services:
     app: Marketplace
     accounts: Accounts
+    phone_codes: PhoneCodes
+    saved_searches: SavedSearchService
     catalogue: Catalogue
     uploads: Uploads
     listings: Listings
@@ -56,6 +61,11 @@ def compose(
     images: ImageProcessor,
     delivery_window: timedelta,
     confirmation_window: timedelta,
+    sms: SmsSender,
+    code_digest_key: str,
+    telegram_bot_secret: str,
+    telegram_code_lifetime: timedelta,
+    sms_code_lifetime: timedelta,
 ) -> Services:
     uploads = Uploads(
         clock=clock, media=media, images=images, request_thumbnail=tasks.make_thumbnail
@@ -63,18 +73,30 @@ def compose(
     listings = Listings(app, clock=clock, vault=vault, uploads=uploads)
     payments = Payments(app, clock=clock)
     subscriptions = Subscriptions(app, clock=clock, payments=payments)
+    accounts = Accounts(
+        app,
+        clock=clock,
+        passwords=passwords,
+        tokens=tokens,
+        throttle=throttle,
+        send_email=tasks.send_email,
+        frontend_url=frontend_url,
+        uploads=uploads,
+    )
     return Services(
         app=app,
-        accounts=Accounts(
+        accounts=accounts,
+        phone_codes=PhoneCodes(
             app,
+            accounts=accounts,
             clock=clock,
-            passwords=passwords,
-            tokens=tokens,
-            throttle=throttle,
-            send_email=tasks.send_email,
-            frontend_url=frontend_url,
-            uploads=uploads,
+            send_sms=sms.send,
+            digest_key=code_digest_key,
+            bot_secret=telegram_bot_secret,
+            telegram_code_lifetime=telegram_code_lifetime,
+            sms_code_lifetime=sms_code_lifetime,
         ),
+        saved_searches=SavedSearchService(app, clock=clock),
         catalogue=Catalogue(app),
         uploads=uploads,
         listings=listings,

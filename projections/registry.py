@@ -5,8 +5,11 @@ from __future__ import annotations
 from projections.escrows import EscrowsProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.referrals import ReferralsProjector
 from projections.runtime import Projector
+from projections.saved_searches import SavedSearchesProjector
 from projections.sessions import SessionsProjector
+from projections.staff_actions import StaffActionsProjector
 from projections.subscriptions import SubscriptionsProjector
 from projections.transactions import TransactionsProjector
 from projections.users import UsersProjector
@@ -21,4 +24,7 @@ PROJECTORS: tuple[type[Projector], ...] = (
     EscrowsProjector,
     SubscriptionsProjector,
     SessionsProjector,
+    StaffActionsProjector,
+    ReferralsProjector,
+    SavedSearchesProjector,
 )

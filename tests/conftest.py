@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.message
 import email.policy
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -139,6 +140,16 @@ class PgSchemas:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.read}" CASCADE')
 
 
+BOT_SECRET = "test-bot-secret-0123456789"
+
+
+def read_texts(sms_dir: Path | None) -> list[dict[str, str]]:
+    """The text messages the file sender wrote, oldest first: ``{"to", "text"}`` each."""
+    assert sms_dir is not None
+    paths = sorted(sms_dir.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return [json.loads(p.read_text()) for p in paths]
+
+
 def make_settings(
     backend: str, tmp_path: Path, schemas: PgSchemas | None = None, **overrides: Any
 ) -> Settings:
@@ -147,6 +158,9 @@ def make_settings(
         "jwt_secret": "test-secret-" + "x" * 40,
         "credentials_key": "test-credentials-key-0123456789",
         "payment_webhook_secret": "test-webhook-secret-0123456789",
+        "telegram_bot_secret": BOT_SECRET,
+        "sms_sender": "file",
+        "sms_dir": tmp_path / "sms",
         "mailer": "file",
         "mail_dir": tmp_path / "mail",
         "frontend_url": "https://wibestore.test",
@@ -231,6 +245,7 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
             "JWT_SECRET": settings.jwt_secret,
             "CREDENTIALS_KEY": settings.credentials_key,
             "PAYMENT_WEBHOOK_SECRET": settings.payment_webhook_secret,
+            "TELEGRAM_BOT_SECRET": settings.telegram_bot_secret,
             "MAILER": settings.mailer,
             "MAIL_DIR": str(settings.mail_dir or settings.data_dir / "mail"),
             "PYTHONUNBUFFERED": "1",

@@ -76,3 +76,22 @@ def test_a_production_start_without_secrets_fails_clearly(settings: Settings) ->
     )
     assert result.returncode != 0
     assert "production needs JWT_SECRET, DATABASE_URL, CREDENTIALS_KEY" in result.stderr
+
+
+def test_telegram_code_stands_in_for_the_bot(settings: Settings) -> None:
+    assert wibestore(settings, "migrate").returncode == 0
+    issued = wibestore(
+        settings, "telegram-code", "--phone", "90 123 45 67", "--telegram-id", "42", "--name", "Ann"
+    )
+    assert issued.returncode == 0, issued.stderr
+    code = issued.stdout.split()[0]
+    container = build(settings)
+    try:
+        container.start()
+        signed = container.phone_codes.sign_in_with_telegram("+998901234567", code)
+        assert container.accounts.profile(signed.user_id).full_name == "Ann"
+    finally:
+        container.close()
+    bad = wibestore(settings, "telegram-code", "--phone", "123", "--telegram-id", "42")
+    assert bad.returncode == 1
+    assert "phone" in bad.stderr

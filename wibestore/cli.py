@@ -1,4 +1,4 @@
-"""The ``wibestore`` command: serve, migrate, seed, project, audit, user create."""
+"""The ``wibestore`` command: serve, migrate, seed, project, audit, user create, telegram-code."""
 
 from __future__ import annotations
 
@@ -212,6 +212,25 @@ def user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def telegram_code(args: argparse.Namespace) -> int:
+    """Stand in for the Telegram bot (CONTRACT A13): a sign-in code for a phone, so that the
+    website's Telegram login can be tried without a bot. It uses the bot's secret, so it works
+    wherever the bot would."""
+    container = build(args.settings)
+    try:
+        container.start()
+        issued = container.phone_codes.issue_telegram_code(
+            container.settings.telegram_bot_secret, args.telegram_id, args.phone, args.name
+        )
+    except DomainError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 1
+    finally:
+        container.close()
+    print(f"{issued.code}  (valid until {issued.expires_at:%H:%M:%S} UTC)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wibestore", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -250,6 +269,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--password", required=True)
     c.add_argument("--staff", action="store_true")
     c.set_defaults(func=user_create)
+    t = sub.add_parser("telegram-code", help="a Telegram sign-in code, as the bot would get")
+    t.add_argument("--phone", required=True, help="e.g. +998901234567")
+    t.add_argument("--telegram-id", type=int, required=True)
+    t.add_argument("--name", default="", help="the full name a new user gets")
+    t.set_defaults(func=telegram_code)
     return p
 
 

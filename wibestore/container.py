@@ -28,6 +28,7 @@ from adapters.media import LocalMediaStore
 from adapters.passwords import Passwords
 from adapters.request_counts import RequestCounts
 from adapters.sandbox import PROVIDERS, SandboxProvider, Signer
+from adapters.sms import ConsoleSms, FileSms
 from adapters.task_queue import CeleryTaskQueue, InProcessTaskQueue
 from adapters.throttle import FallbackLoginThrottle, MemoryLoginThrottle, RedisLoginThrottle
 from adapters.tokens import Tokens
@@ -40,6 +41,7 @@ from application.ports import (
     IdempotencyRecords,
     LoginThrottle,
     Mailer,
+    SmsSender,
     SystemClock,
 )
 from application.services import compose
@@ -108,8 +110,15 @@ class Container:
             images=PillowImages(),
             delivery_window=timedelta(hours=settings.escrow_delivery_hours),
             confirmation_window=timedelta(hours=settings.escrow_auto_release_hours),
+            sms=build_sms(settings),
+            code_digest_key=settings.jwt_secret,
+            telegram_bot_secret=settings.telegram_bot_secret,
+            telegram_code_lifetime=timedelta(minutes=settings.telegram_code_minutes),
+            sms_code_lifetime=timedelta(minutes=settings.sms_code_minutes),
         )
         self.accounts = self.services.accounts
+        self.phone_codes = self.services.phone_codes
+        self.saved_searches = self.services.saved_searches
         self.catalogue = self.services.catalogue
         self.uploads = self.services.uploads
         self.listings = self.services.listings
@@ -264,6 +273,12 @@ def login_throttle(settings: Settings, client: redis.Redis | None) -> LoginThrot
         return local
     shared = RedisLoginThrottle(client, *limits, key_prefix=settings.redis_key_prefix)
     return FallbackLoginThrottle(shared, local)
+
+
+def build_sms(settings: Settings) -> SmsSender:
+    if settings.sms_sender == "file":
+        return FileSms(settings.sms_dir or settings.data_dir / "sms")
+    return ConsoleSms(show_text=not settings.is_production)
 
 
 def build_mailer(settings: Settings) -> Mailer:

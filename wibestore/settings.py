@@ -44,6 +44,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_url: str | None = None
     mail_from: str = "WibeStore <no-reply@wibestore.uz>"
     frontend_url: str = "https://wibestore.uz"
+    telegram_bot_secret: str = ""  # the bot's `secret_key` (A13); empty: nobody gets codes
+    telegram_code_minutes: float = 10  # a Telegram sign-in code's lifetime (CONTRACT §3.12)
+    sms_code_minutes: float = 5  # a texted phone-verification code's lifetime (A11)
+    sms_sender: str = "console"  # "console" (logs the text) or "file" (one file per text)
+    sms_dir: Path | None = None  # the file sender's directory; default: <data_dir>/sms
     google_client_ids: tuple[str, ...] = ()
     google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     google_userinfo_url: str = "https://www.googleapis.com/oauth2/v3/userinfo"
@@ -175,6 +180,7 @@ ENV_NAMES: dict[str, tuple[str, ...]] = {
     "refresh_minutes": ("JWT_REFRESH_TOKEN_LIFETIME",),
     "cors_origins": ("CORS_ALLOWED_ORIGINS",),
     "google_client_ids": ("GOOGLE_CLIENT_IDS", "GOOGLE_CLIENT_ID"),
+    "telegram_bot_secret": ("TELEGRAM_BOT_SECRET", "BOT_SECRET_KEY"),
 }
 
 # Defaults that depend on fields read before them (in field order), when the variable is unset.
@@ -187,7 +193,12 @@ DERIVED: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 REQUIRED_IN_PRODUCTION = ("jwt_secret", "database_url", "credentials_key", "payment_webhook_secret")
-LOCAL_SECRETS = ("jwt_secret", "credentials_key", "payment_webhook_secret")  # development only
+LOCAL_SECRETS = (  # development only
+    "jwt_secret",
+    "credentials_key",
+    "payment_webhook_secret",
+    "telegram_bot_secret",
+)
 
 
 def env_names(field: str) -> tuple[str, ...]:

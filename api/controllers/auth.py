@@ -9,8 +9,8 @@ from uuid import UUID
 
 import msgspec
 from anyio.to_thread import run_sync
-from litestar import Controller, Request, get, patch, post, put
-from litestar.datastructures import UploadFile
+from litestar import Controller, Request, Response, get, patch, post, put
+from litestar.datastructures import Cookie, UploadFile
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 
@@ -21,16 +21,22 @@ from api.schemas import (
     AuthData,
     AuthResponse,
     DeleteAccountBody,
+    EmailVerifyBody,
     GoogleBody,
     LoginBody,
     LogoutBody,
     Message,
+    OtpRequestBody,
+    OtpVerifyBody,
     PasswordChangeBody,
     PasswordResetBody,
     PasswordResetConfirmBody,
     ProfileBody,
     RefreshBody,
     RegisterBody,
+    TelegramCode,
+    TelegramCodeBody,
+    TelegramSignInBody,
     Tokens,
     User,
     UserPublic,
@@ -39,7 +45,9 @@ from api.schemas import (
 )
 from application.accounts import Accounts, Profile, TokenPair
 from application.actor import Actor
+from application.phone_codes import PhoneCodes
 from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
+from application.ports import Clock
 from projections.freshness import Written
 from projections.sessions import record_revocation
 from projections.users import active_user_row, user_row
@@ -67,7 +75,6 @@ def current_user(
 
 
 DERIVED_DEFAULTS = {  # what the users projector starts a new user with
-    "telegram_id": None,
     "rating_cents": 500,
     "total_sales": 0,
     "total_purchases": 0,
@@ -102,6 +109,29 @@ def auth_response(
     return AuthResponse(success=True, data=data, message=message)
 
 
+def token_cookies(request: Req, tokens: TokenPair) -> list[Cookie]:
+    """The httpOnly cookies A14 sets beside its body (CONTRACT §1.2). Nothing reads them back:
+    the API authenticates by the Authorization header only, so they cannot be used for CSRF."""
+    settings = container_of(request).settings
+    common = {"httponly": True, "samesite": "lax", "secure": settings.is_production}
+    return [
+        Cookie(
+            key="access_token",
+            value=tokens.access,
+            path="/",
+            max_age=settings.access_minutes * 60,
+            **common,  # type: ignore[arg-type]
+        ),
+        Cookie(
+            key="refresh_token",
+            value=tokens.refresh,
+            path="/api/v1/auth/refresh/",
+            max_age=settings.refresh_minutes * 60,
+            **common,  # type: ignore[arg-type]
+        ),
+    ]
+
+
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
@@ -124,6 +154,7 @@ class AuthController(Controller):
                 full_name=data.full_name or data.name or "",
                 phone_number=data.phone_number or data.phone,
                 language=data.language,
+                referral_code=data.referral_code or data.ref,
             )
             tokens = accounts.start_session(user_id)
         return auth_response(
@@ -170,6 +201,105 @@ class AuthController(Controller):
         with read_your_writes() as written:
             signed = accounts.sign_in_with_google(account)
         return auth_response(request, accounts, signed.user_id, signed.tokens, written=written)
+
+    @post(
+        "/telegram/otp/create/",
+        status_code=200,
+        operation_id="telegram_code_create",
+        sync_to_thread=True,
+    )
+    def telegram_code(
+        self,
+        phone_codes: Inject[PhoneCodes],
+        clock: Inject[Clock],
+        data: JSONBody[TelegramCodeBody],
+    ) -> TelegramCode:
+        """A13: the Telegram bot asks for a sign-in code for its user's phone."""
+        issued = phone_codes.issue_telegram_code(
+            data.secret_key, data.telegram_id, data.phone_number, data.full_name
+        )
+        remaining = (issued.expires_at - clock.now()).total_seconds()
+        return TelegramCode(
+            success=True,
+            code=issued.code,
+            expires_at=issued.expires_at.isoformat(),
+            remaining_seconds=max(0, round(remaining)),
+            code_length=len(issued.code),
+            expire_minutes=max(1, round(issued.lifetime.total_seconds() / 60)),
+        )
+
+    @post(
+        "/register/telegram/",
+        status_code=201,
+        operation_id="telegram_sign_in",
+        sync_to_thread=True,
+    )
+    def telegram_sign_in(
+        self,
+        request: Req,
+        accounts: Inject[Accounts],
+        phone_codes: Inject[PhoneCodes],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[TelegramSignInBody],
+    ) -> Response[AuthResponse]:
+        """A14: phone + the bot's code -> tokens; the first sign-in creates the user."""
+        with read_your_writes() as written:
+            signed = phone_codes.sign_in_with_telegram(data.phone, data.code)
+        body = auth_response(
+            request,
+            accounts,
+            signed.user_id,
+            signed.tokens,
+            "Telegram orqali muvaffaqiyatli kirdingiz.",
+            written,
+        )
+        return Response(body, status_code=201, cookies=token_cookies(request, signed.tokens))
+
+    @post("/email/verify/", status_code=200, operation_id="email_verify", sync_to_thread=True)
+    def email_verify(
+        self,
+        accounts: Inject[Accounts],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[EmailVerifyBody],
+    ) -> Message:
+        """A9: the link mailed at registration (or by A10), once, within 24 hours."""
+        with read_your_writes():
+            accounts.verify_email(data.token)
+        return Message(success=True, message="Email verified successfully.")
+
+    @post(
+        "/email/resend/",
+        status_code=200,
+        operation_id="email_resend",
+        sync_to_thread=True,
+        guards=[signed_in],
+    )
+    def email_resend(self, actor: Inject[Actor], accounts: Inject[Accounts]) -> Message:
+        """A10: a new verification link (the earlier one stops working); one a minute."""
+        accounts.resend_verification(actor)
+        return Message(success=True, message="Verification email sent.")
+
+    @post("/otp/request/", status_code=200, operation_id="otp_request", sync_to_thread=True)
+    def otp_request(
+        self, phone_codes: Inject[PhoneCodes], data: JSONBody[OtpRequestBody]
+    ) -> Message:
+        """A11: text a code to the phone (a development sender: no SMS provider yet)."""
+        phone_codes.request_code(data.phone_number)
+        return Message(success=True, message="OTP sent to your phone.")
+
+    @post("/otp/verify/", status_code=200, operation_id="otp_verify", sync_to_thread=True)
+    def otp_verify(
+        self,
+        phone_codes: Inject[PhoneCodes],
+        optional_caller: Inject[Caller | None],
+        read_your_writes: Inject[ReadYourWrites],
+        data: JSONBody[OtpVerifyBody],
+    ) -> Message:
+        """A12: check the texted code; a signed-in caller with this phone gets it verified."""
+        actor = optional_caller.actor if optional_caller is not None else None
+        with read_your_writes():
+            phone_codes.verify_code(actor, data.phone_number, data.otp)
+        return Message(success=True, message="OTP verified successfully.")
 
     @post("/refresh/", status_code=200, operation_id="refresh_token", sync_to_thread=True)
     def refresh(
@@ -358,35 +488,3 @@ def _decode(parse: Callable[[], ProfileBody]) -> ProfileBody:
     except msgspec.DecodeError as e:  # ValidationError is a DecodeError
         key = "" if isinstance(e, msgspec.ValidationError) else "body"
         raise ValidationException(detail=str(e), extra=[{"message": str(e), "key": key}]) from e
-
-
-class ProfileController(Controller):
-    """CONTRACT §2.2: ``/profile/`` is the same User as ``/auth/me/``."""
-
-    path = "/api/v1/profile"
-    tags = ["profile"]
-    guards = [signed_in]
-
-    @get("/", operation_id="profile", sync_to_thread=False)
-    def profile(self, request: Req, caller: Inject[Caller]) -> User:
-        return user_from_row(caller.row, str(request.base_url))
-
-    @patch("/", operation_id="update_profile", opt=JSON_OR_MULTIPART)
-    async def update(
-        self,
-        request: Req,
-        actor: Inject[Actor],
-        accounts: Inject[Accounts],
-        read_your_writes: Inject[ReadYourWrites],
-    ) -> User:
-        return await update_profile(request, actor, accounts, read_your_writes)
-
-    @put("/", operation_id="replace_profile", opt=JSON_OR_MULTIPART)
-    async def replace(
-        self,
-        request: Req,
-        actor: Inject[Actor],
-        accounts: Inject[Accounts],
-        read_your_writes: Inject[ReadYourWrites],
-    ) -> User:
-        return await update_profile(request, actor, accounts, read_your_writes)

@@ -58,6 +58,7 @@ def test_creating_a_listing_returns_it_pending_without_credentials(
     assert listing["original_price"] == "2000000.00"
     assert listing["discount_percentage"] == 25
     assert listing["game"]["slug"] == "pubg-mobile"
+    assert listing["gameId"] == listing["game_id"] == listing["game"]["id"]  # the profile page's
     assert listing["seller"]["display_name"] == "Sam Seller"
     assert "account_password" not in listing
     assert "account_email" not in listing
@@ -348,6 +349,7 @@ def test_favorites_count_and_list_with_card_fields(
     item = favorites["results"][0]
     assert isinstance(item["id"], int)
     assert item["listing"]["id"] == item["listing_id"] == listing_id
+    assert item["gameId"] == item["game_id"] == item["game"]["id"]
     assert item["title"] == NEW["title"]
     assert item["price"] == "1500000.00"
     removed = client.delete(path, headers=market["buyer"])

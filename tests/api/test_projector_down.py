@@ -15,6 +15,7 @@ from projections.sessions import revoked_sessions
 from tests.api.conftest import PASSWORD, bearer
 from tests.api.test_listings import NEW, approved
 from tests.api.test_payments import pay
+from tests.conftest import BOT_SECRET
 from tests.rebuild import assert_read_models_equal_a_rebuild
 from wibestore.container import Container
 
@@ -252,3 +253,16 @@ def test_every_other_command_that_answers_from_a_read_model_is_accepted_while_it
     assert profile.status_code == 200, profile.text
     assert (profile.json()["bio"], profile.json()["full_name"]) == ("Fast delivery", "Sam Seller")
     assert profile.json()["plan"] == "pro"  # the read model's, as it last had it
+
+
+def test_a_telegram_sign_up_while_the_projector_is_down_answers_the_saved_user(
+    client: Client, container: Container, stop_projectors: Any
+) -> None:
+    stop_projectors()
+    issued = container.phone_codes.issue_telegram_code(BOT_SECRET, 42, "+998901234567", "Tg Ann")
+    r = client.post(
+        "/api/v1/auth/register/telegram/", json={"phone": "+998901234567", "code": issued.code}
+    )
+    assert r.status_code == 201, r.text
+    user = r.json()["data"]["user"]
+    assert (user["telegram_id"], user["full_name"], user["is_verified"]) == (42, "Tg Ann", True)

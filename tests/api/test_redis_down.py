@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from tests.api.conftest import PASSWORD, bearer, error, register
+from tests.api.test_email_verification import resend
 from tests.conftest import FixedClock, PgSchemas, make_settings
 from tests.images import encoded
 from wibestore.container import Container, build
@@ -167,3 +168,14 @@ def test_with_redis_down_uploads_answer_503_and_leave_no_file(
     unavailable(client.post(path, headers=ann, files=many))
     assert client.get(f"/api/v1/listings/{listing['id']}/", headers=ann).json()["images"] == []
     assert media_files(container) == []
+
+
+def test_with_redis_down_a_registration_commits_and_a_new_link_answers_503(
+    client: Client, container: Container, clock: FixedClock
+) -> None:
+    data = timed(lambda: register(client))  # committed: answered 201, though nothing was mailed
+    assert not list((container.settings.mail_dir or Path("/nonexistent")).glob("*.eml"))
+    user = container.accounts.user(UUID(data["user"]["id"]))
+    clock.advance(minutes=1)
+    unavailable(timed(lambda: resend(client, data["tokens"]["access"])))
+    assert container.accounts.user(user.id).verify_token_hash == user.verify_token_hash

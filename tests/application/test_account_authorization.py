@@ -100,7 +100,10 @@ def test_a_profile_change_changes_the_actors_own_profile_only(container: Contain
     container.accounts.update_profile(Actor.user(ann), {"full_name": "Ann B."})
     assert container.accounts.user(ann).full_name == "Ann B."
     assert container.accounts.user(bob).full_name == "Bob"
-    assert [type(e) for e in container.app.events.get(bob)] == [User.Registered]
+    assert [type(e) for e in container.app.events.get(bob)] == [
+        User.Registered,
+        User.VerificationRequested,
+    ]
 
 
 def test_the_platform_owns_no_account_to_change(container: Container) -> None:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from domain.errors import DomainError
 from domain.user import (
     AccountInactive,
+    AlreadyVerified,
     CannotBanYourself,
+    CannotChangeOwnStaff,
     InvalidPhoneNumber,
     InvalidResetToken,
+    InvalidVerificationToken,
     PasswordReused,
+    TelegramAlreadyLinked,
     User,
     WeakPassword,
+    check_email_not_reserved,
     check_password_strength,
     normalise_phone,
+    referral_code,
 )
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -167,3 +175,97 @@ def test_an_unban_in_the_stored_history_still_lifts_its_ban() -> None:
     )
     unbanned.mutate(user)
     assert user.is_active
+
+
+def test_a_telegram_account_is_linked_once() -> None:
+    user = registered()
+    user.link_telegram(42)
+    user.link_telegram(42)
+    assert [type(e).__name__ for e in user.collect_events()][-1:] == ["TelegramLinked"]
+    assert user.telegram_id == 42
+    with pytest.raises(TelegramAlreadyLinked):
+        user.link_telegram(43)
+
+
+def test_a_verified_phone_counts_while_it_is_the_profiles_phone() -> None:
+    user = registered()
+    user.update_profile({"phone_number": "+998901234567"})
+    assert not user.phone_verified
+    user.verify_phone("+998901234567")
+    assert user.phone_verified
+    user.update_profile({"phone_number": "+998907654321"})
+    assert not user.phone_verified
+
+
+def test_the_telegram_placeholder_domain_is_reserved() -> None:
+    with pytest.raises(DomainError):
+        check_email_not_reserved("tg_42@Telegram.WibeStore.local")
+    check_email_not_reserved("ann@example.uz")
+
+
+def test_an_email_is_verified_by_the_last_link_once_within_its_lifetime() -> None:
+    user = registered()
+    user.request_verification("first", NOW + timedelta(hours=24), NOW)
+    user.request_verification("second", NOW + timedelta(hours=24), NOW)
+    user.collect_events()
+    with pytest.raises(InvalidVerificationToken):
+        user.verify_email("first", NOW)
+    with pytest.raises(InvalidVerificationToken):
+        user.verify_email("second", NOW + timedelta(hours=24))
+    user.verify_email("second", NOW + timedelta(hours=23))
+    assert events(user) == ["Verified"]
+    assert user.is_verified
+    with pytest.raises(InvalidVerificationToken):
+        user.verify_email("second", NOW)
+    with pytest.raises(AlreadyVerified):
+        user.request_verification("third", NOW + timedelta(hours=24), NOW)
+
+
+def test_staff_grant_ban_unban_and_revoke_name_who_acted_and_repeat_as_nothing() -> None:
+    user = registered()
+    staff = uuid.uuid4()
+    user.grant_staff(staff)
+    user.grant_staff(staff)
+    user.ban("fraud", NOW, by=staff)
+    user.ban("again", NOW, by=staff)
+    user.unban(NOW, by=staff)
+    user.unban(NOW, by=staff)
+    user.revoke_staff(staff)
+    user.revoke_staff(staff)
+    recorded = user.collect_events()
+    assert [type(e).__name__ for e in recorded] == [
+        "StaffGranted",
+        "Banned",
+        "Unbanned",
+        "StaffRevoked",
+    ]
+    assert {e.by for e in recorded} == {staff}  # type: ignore[attr-defined]
+    assert user.is_active and not user.is_staff
+
+
+def test_nobody_revokes_their_own_staff_or_unbans_a_deleted_account() -> None:
+    user = registered()
+    user.grant_staff()
+    with pytest.raises(CannotChangeOwnStaff):
+        user.revoke_staff(user.id)
+    user.delete(NOW)
+    with pytest.raises(AccountInactive):
+        user.unban(NOW)
+
+
+def test_a_ban_stored_before_it_named_the_staff_member_reads_as_the_platform() -> None:
+    old = object.__new__(User.Banned)
+    old.__dict__.update(reason="fraud", at=NOW)  # as the store decodes an event of then
+    assert old.by is None
+
+
+def test_a_referral_is_noted_only_for_a_code_that_can_be_one_and_not_ones_own() -> None:
+    user = registered()
+    user.note_referral(referral_code(user.id))
+    user.note_referral("short")
+    user.note_referral("ABCDEFGH1!")
+    assert events(user) == []
+    other = referral_code(uuid.uuid4())
+    user.note_referral(f" {other.lower()} ")
+    assert events(user) == ["Referred"]
+    assert user.referred_by_code == other
