@@ -36,6 +36,7 @@ from application.payments import Payments
 from application.phone_codes import PhoneCodes
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
+from application.reports import Reports
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 from projections.freshness import Written
@@ -117,6 +118,7 @@ SERVICES: dict[str, type] = {
     "payments": Payments,
     "subscriptions": Subscriptions,
     "escrows": Escrows,
+    "reports": Reports,
 }
 
 

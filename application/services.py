@@ -28,6 +28,7 @@ from application.ports import (
     TaskQueue,
     TokenIssuer,
 )
+from application.reports import Reports
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 
@@ -43,6 +44,7 @@ class Services:
     payments: Payments
     subscriptions: Subscriptions
     escrows: Escrows
+    reports: Reports
 
 
 def compose(
@@ -109,4 +111,5 @@ def compose(
             delivery_window=delivery_window,
             confirmation_window=confirmation_window,
         ),
+        reports=Reports(app, clock=clock),
     )

@@ -120,6 +120,7 @@ class Container:
         self.payments = self.services.payments
         self.subscriptions = self.services.subscriptions
         self.escrows = self.services.escrows
+        self.reports = self.services.reports
         self.tokens = self.accounts.tokens
         self.webhooks = Webhooks(
             self.payments, signer, providers=PROVIDERS if self.payment_provider is not None else ()
