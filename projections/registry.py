@@ -5,6 +5,7 @@ from __future__ import annotations
 from projections.escrows import EscrowsProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.reports import ReportsProjector
 from projections.runtime import Projector
 from projections.sessions import SessionsProjector
 from projections.subscriptions import SubscriptionsProjector
@@ -21,4 +22,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     EscrowsProjector,
     SubscriptionsProjector,
     SessionsProjector,
+    ReportsProjector,
 )

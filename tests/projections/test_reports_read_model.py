@@ -1,0 +1,106 @@
+"""The reports read model: any batch size projects what one event at a time does; its queries
+list a reporter's reports newest first and staff's queue oldest first, each page with the
+reporter and the listing's title joined in, in one query."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+
+from application.actor import Actor
+from projections import reports as report_views
+from tests.conftest import FixedClock
+from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
+from wibestore.container import Container
+from wibestore.seed import seed_games
+
+PASSWORD = "Sup3r-Secret!"
+OPERATOR = Actor.platform("operator")
+
+
+def some_reports(container: Container, clock: FixedClock) -> dict[str, uuid.UUID]:
+    """Five reports by two users, filed a minute apart; two closed by staff."""
+    seed_games(container.catalogue)
+    accounts = container.accounts
+    staff = accounts.create_user(OPERATOR, "staff@example.uz", PASSWORD, staff=True)
+    seller = accounts.register("seller@example.uz", PASSWORD)
+    ann = accounts.register("ann@example.uz", PASSWORD)
+    bob = accounts.register("bob@example.uz", PASSWORD)
+    listing = container.listings.create_listing(
+        Actor.user(seller), "pubg-mobile", {"title": "Conqueror", "description": "D", "price": 100}
+    )
+    reports = container.reports
+    made: dict[str, uuid.UUID] = {"staff": staff, "seller": seller, "ann": ann, "bob": bob}
+    for name, reporter, target in (
+        ("first", ann, {"listing_id": listing}),
+        ("second", bob, {"listing_id": listing, "user_id": seller}),
+        ("third", ann, {"user_id": seller}),
+        ("fourth", bob, {"user_id": ann}),
+        ("fifth", ann, {"listing_id": listing}),
+    ):
+        clock.advance(minutes=1)
+        made[name] = reports.file_report(Actor.user(reporter), "scam", name, **target).id
+    clock.advance(minutes=1)
+    reports.resolve_report(Actor.user(staff), made["second"], resolved=True, note="Banned")
+    reports.resolve_report(Actor.user(staff), made["fourth"], resolved=False)
+    return made
+
+
+def test_any_batch_size_projects_what_one_event_at_a_time_does(
+    idle_container: Container, clock: FixedClock
+) -> None:
+    some_reports(idle_container, clock)
+    one_at_a_time = one_event_at_a_time(idle_container, [report_views.reports])
+    statuses = sorted(row[6] for row in one_at_a_time["reports"])
+    assert statuses == ["dismissed", "pending", "pending", "pending", "resolved"]
+    assert_every_batch_size_agrees(
+        idle_container, ["reports"], [report_views.reports], one_at_a_time
+    )
+
+
+def test_a_reporter_sees_their_reports_newest_first_and_staff_the_pending_oldest_first(
+    container: Container, clock: FixedClock
+) -> None:
+    with container.read_your_writes():
+        made = some_reports(container, clock)
+    by_id = {v: k for k, v in made.items()}
+    with container.store.reader.connect() as conn:
+        total, mine = report_views.reports_by(conn, made["ann"], 0, 2)
+        _, queue = report_views.pending_reports(conn, 0, 20)
+        every, _ = report_views.all_reports(conn, 0, 20)
+        closed, resolved = report_views.all_reports(conn, 0, 20, status="resolved")
+        row = report_views.report(conn, made["second"])
+    assert (total, [by_id[r.id] for r in mine]) == (3, ["fifth", "third"])
+    assert [by_id[r.id] for r in queue] == ["first", "third", "fifth"]
+    assert (every, closed, [by_id[r.id] for r in resolved]) == (5, 1, ["second"])
+    assert row is not None
+    assert (row.reporter_email, row.reported_listing_title) == ("bob@example.uz", "Conqueror")
+    assert (row.status, row.resolution_note, row.resolved_by) == (
+        "resolved",
+        "Banned",
+        made["staff"],
+    )
+    assert [r.reported_listing_title for r in queue] == ["Conqueror", None, "Conqueror"]
+
+
+def test_a_page_of_reports_costs_two_queries_whatever_its_length(
+    container: Container, clock: FixedClock
+) -> None:
+    with container.read_your_writes():
+        some_reports(container, clock)
+    statements: list[Any] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args)
+
+    engine = container.store.reader
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with engine.connect() as conn:
+            _, rows = report_views.all_reports(conn, 0, 20)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(rows) == 5
+    assert len(statements) == 2  # the count and the page, reporters and listings joined in
