@@ -16,6 +16,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from api.auth import bearer_token, client_address, container_of
+from api.controllers.admin_panel.reports import AdminReportsController
 from api.controllers.auth import AuthController, ProfileController
 from api.controllers.games import AdminGamesController, GamesController
 from api.controllers.health import HealthController, presents_health_token
@@ -27,6 +28,7 @@ from api.controllers.listings import (
 from api.controllers.moderation import ModerationController
 from api.controllers.money_admin import MoneyAdminController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
+from api.controllers.reports import ReportsController
 from api.controllers.subscriptions import ProfileMoneyController, SubscriptionsController
 from api.controllers.uploads import ListingImagesController, UploadController
 from api.dependencies import DEPENDENCIES
@@ -152,6 +154,8 @@ def create_app(container: Container | None = None) -> Litestar:
             MoneyAdminController,
             SubscriptionsController,
             ProfileMoneyController,
+            ReportsController,
+            AdminReportsController,
             UploadController,
             ListingImagesController,
             media_files(the_container.settings.media_dir),
