@@ -23,6 +23,9 @@ MAX_REASON = 50
 MAX_DESCRIPTION = 2000
 MAX_NOTE = 2000
 OUTCOMES = ("resolved", "dismissed")
+# Pending reports of one listing from this many different users take it out of search until
+# staff have answered enough of them (README "Contract notes").
+HIDE_AFTER_REPORTERS = 3
 
 
 # --- rules that also hold before anything is loaded -----------------------------------------
@@ -59,6 +62,12 @@ def check_not_self(reporter_id: UUID, user_id: UUID | None, listing_seller_id: U
         raise InvalidReport("You cannot report yourself.", "reported_user_id")
     if listing_seller_id == reporter_id:
         raise InvalidReport("You cannot report your own listing.", "reported_listing_id")
+
+
+def hides_listing(pending_reporters: int) -> bool:
+    """Whether a listing that ``pending_reporters`` different users have pending reports of
+    is kept out of search until staff look at them."""
+    return pending_reporters >= HIDE_AFTER_REPORTERS
 
 
 def resolution_note(note: str) -> str:

@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 
 from api.report_schemas import Outcome
 from application.actor import Actor
-from domain.report import OUTCOMES
-from tests.api.conftest import error
+from domain.report import HIDE_AFTER_REPORTERS, OUTCOMES
+from tests.api.conftest import bearer, error, register
 from wibestore.container import Container
 
 Client = TestClient[Any]
@@ -374,6 +374,33 @@ def test_resolving_an_unknown_report_or_without_an_action_writes_nothing(
     not_an_id = client.post(f"{QUEUE}42/resolve/", json={"action": "resolve"}, headers=staff)
     assert not_an_id.status_code == 404
     assert head(container) == before
+
+
+def test_a_listing_enough_users_report_leaves_search_until_staff_answer(
+    client: Client, container: Container, market: dict[str, Any], listing: str
+) -> None:
+    def titles(path: str, who: dict[str, str] | None = None) -> list[str]:
+        page = client.get(path, headers=who or {}).json()
+        return [row["title"] for row in page["results"]]
+
+    crowd = [market["buyer"], market["staff"]]
+    for n in range(HIDE_AFTER_REPORTERS - len(crowd)):
+        crowd.append(bearer(register(client, f"crowd{n}@example.uz")["tokens"]["access"]))
+    *early, last = crowd
+    for who in early:
+        file(client, who, reported_listing_id=listing)
+    assert titles("/api/v1/listings/") == ["Conqueror account"]  # not enough users yet
+    report = file(client, last, reported_listing_id=listing)["id"]
+    assert titles("/api/v1/listings/") == []
+    assert titles("/api/v1/games/pubg-mobile/listings/") == []
+    assert client.get(f"/api/v1/listings/{listing}/").status_code == 200  # only search hides it
+    assert titles("/api/v1/profile/listings/", market["seller"]) == ["Conqueror account"]
+    assert titles("/api/v1/admin-panel/listings/", market["staff"]) == ["Conqueror account"]
+    answered = client.post(
+        f"{QUEUE}{report}/resolve/", json={"action": "dismiss"}, headers=market["staff"]
+    )
+    assert answered.status_code == 200
+    assert titles("/api/v1/listings/") == ["Conqueror account"]
 
 
 def test_the_wire_outcomes_are_the_domains() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.report import (
+    HIDE_AFTER_REPORTERS,
     MAX_DESCRIPTION,
     MAX_NOTE,
     MAX_REASON,
@@ -15,6 +16,7 @@ from domain.report import (
     InvalidReport,
     NoTarget,
     Report,
+    hides_listing,
 )
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -126,3 +128,8 @@ def test_an_overlong_note_is_refused_and_the_report_stays_pending() -> None:
         report.resolve(STAFF, "n" * (MAX_NOTE + 1), NOW)
     assert refused.value.field == "note"
     assert (report.status, events(report)) == ("pending", [])
+
+
+def test_enough_different_reporters_keep_a_listing_out_of_search() -> None:
+    assert not hides_listing(HIDE_AFTER_REPORTERS - 1)
+    assert hides_listing(HIDE_AFTER_REPORTERS)

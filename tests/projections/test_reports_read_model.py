@@ -1,16 +1,19 @@
 """The reports read model: any batch size projects what one event at a time does; its queries
 list a reporter's reports newest first and staff's queue oldest first, each page with the
-reporter and the listing's title joined in, in one query."""
+reporter and the listing's title joined in, in one query. And the listings read model marks a
+listing under review while enough different users have pending reports of it."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from application.actor import Actor
+from domain.report import HIDE_AFTER_REPORTERS
 from projections import reports as report_views
+from projections.listings import listing_reports, listings
 from tests.conftest import FixedClock
 from tests.projections.batches import assert_every_batch_size_agrees, one_event_at_a_time
 from wibestore.container import Container
@@ -32,7 +35,7 @@ def some_reports(container: Container, clock: FixedClock) -> dict[str, uuid.UUID
         Actor.user(seller), "pubg-mobile", {"title": "Conqueror", "description": "D", "price": 100}
     )
     reports = container.reports
-    made: dict[str, uuid.UUID] = {"staff": staff, "seller": seller, "ann": ann, "bob": bob}
+    made = {"staff": staff, "seller": seller, "ann": ann, "bob": bob, "listing": listing}
     for name, reporter, target in (
         ("first", ann, {"listing_id": listing}),
         ("second", bob, {"listing_id": listing, "user_id": seller}),
@@ -104,3 +107,58 @@ def test_a_page_of_reports_costs_two_queries_whatever_its_length(
         event.remove(engine, "before_cursor_execute", count)
     assert len(rows) == 5
     assert len(statements) == 2  # the count and the page, reporters and listings joined in
+
+
+def under_review(container: Container, listing: uuid.UUID) -> bool:
+    with container.store.reader.connect() as conn:
+        flag = conn.execute(
+            select(listings.c.under_review).where(listings.c.id == listing)
+        ).scalar_one()
+    return bool(flag)
+
+
+def test_a_listing_is_under_review_while_enough_different_users_have_pending_reports_of_it(
+    container: Container,
+) -> None:
+    seed_games(container.catalogue)
+    accounts, reports = container.accounts, container.reports
+    staff = accounts.create_user(OPERATOR, "staff@example.uz", PASSWORD, staff=True)
+    seller = accounts.register("seller@example.uz", PASSWORD)
+    users = [
+        accounts.register(f"user{n}@example.uz", PASSWORD) for n in range(HIDE_AFTER_REPORTERS)
+    ]
+    listing = container.listings.create_listing(
+        Actor.user(seller), "pubg-mobile", {"title": "Conqueror", "description": "D", "price": 100}
+    )
+    first, *others = users
+    with container.read_your_writes():
+        filed = [
+            reports.file_report(Actor.user(first), "scam", listing_id=listing).id
+            for _ in range(HIDE_AFTER_REPORTERS)  # one user, many times: one reporter
+        ]
+        reports.file_report(Actor.user(first), "scam", user_id=seller)  # not of the listing
+    assert not under_review(container, listing)
+    with container.read_your_writes():
+        last = [reports.file_report(Actor.user(u), "scam", listing_id=listing).id for u in others]
+    assert under_review(container, listing)
+    with container.read_your_writes():
+        reports.resolve_report(Actor.user(staff), filed[0], resolved=False)
+    assert under_review(container, listing)  # the first user still has pending reports of it
+    with container.read_your_writes():
+        reports.resolve_report(Actor.user(staff), last[-1], resolved=True, note="Checked")
+    assert not under_review(container, listing)  # staff looked: fewer reporters are waiting
+
+
+def test_any_batch_size_marks_what_one_event_at_a_time_marks(
+    idle_container: Container, clock: FixedClock
+) -> None:
+    made = some_reports(idle_container, clock)
+    for n in range(HIDE_AFTER_REPORTERS):
+        user = idle_container.accounts.register(f"crowd{n}@example.uz", PASSWORD)
+        idle_container.reports.file_report(Actor.user(user), "scam", listing_id=made["listing"])
+    tables = [listings, listing_reports]
+    one_at_a_time = one_event_at_a_time(idle_container, tables)
+    flag = [c.name for c in listings.c].index("under_review")
+    assert [row[flag] for row in one_at_a_time["listings"]] == [True]
+    assert len(one_at_a_time["listing_reports"]) == 2 + HIDE_AFTER_REPORTERS  # pending only
+    assert_every_batch_size_agrees(idle_container, ["listings"], tables, one_at_a_time)
