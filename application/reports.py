@@ -17,7 +17,13 @@ from application.actor import Actor, active_user, staff_member
 from application.marketplace import Marketplace
 from application.ports import Clock
 from domain.listing import Listing
-from domain.report import Report, UnknownTarget, check_has_target, report_reason
+from domain.report import (
+    Report,
+    UnknownTarget,
+    check_has_target,
+    report_description,
+    report_reason,
+)
 from domain.user import User
 
 
@@ -49,6 +55,7 @@ class Reports:
         reporter_id = active_user(self.app, actor)
         check_has_target(listing_id, user_id)  # refused before anything is loaded
         report_reason(reason)
+        report_description(description)
         seller_id = self.reported_listing(listing_id).seller_id if listing_id else None
         if user_id is not None:
             self.reported_user(user_id)
