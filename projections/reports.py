@@ -108,19 +108,17 @@ reporters = users.alias("reporters")
 
 
 def _report_query() -> Any:
-    """Each report with its reporter's public profile and e-mail (columns ``reporter_*``) and
-    its listing's title (``reported_listing_title``, None without a listing)."""
+    """Each report with its reporter's users row (columns ``reporter_*``: their public profile
+    and e-mail) and its listing's title (``reported_listing_title``, None without a listing)."""
     return (
         select(
             reports,
-            reporters.c.username.label("reporter_username"),
-            reporters.c.full_name.label("reporter_full_name"),
-            reporters.c.email.label("reporter_email"),
-            reporters.c.avatar.label("reporter_avatar"),
-            reporters.c.rating_cents.label("reporter_rating_cents"),
-            reporters.c.total_sales.label("reporter_total_sales"),
-            reporters.c.created_at.label("reporter_created_at"),
-            reporters.c.plan.label("reporter_plan"),
+            # every users column, so the reporter's profile follows the users read model
+            *(
+                column.label(f"reporter_{column.name}")
+                for column in reporters.c
+                if column.name != "id"
+            ),
             listings.c.title.label("reported_listing_title"),
         )
         .join(reporters, reporters.c.id == reports.c.reporter_id)
