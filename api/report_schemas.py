@@ -25,7 +25,7 @@ class ReportBody(Body):
     reason: Annotated[str, Meta(max_length=MAX_REASON)]
     reported_user_id: UUID | None = None
     reported_listing_id: UUID | None = None
-    description: Annotated[str, Meta(max_length=MAX_DESCRIPTION)] = ""
+    description: Annotated[str, Meta(max_length=MAX_DESCRIPTION)] | None = ""  # null: none
 
 
 class ReportUpdateBody(Body):

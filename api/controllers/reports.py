@@ -78,7 +78,7 @@ class ReportsController(Controller):
             filed = reports.file_report(
                 actor,
                 data.reason,
-                data.description,
+                data.description or "",
                 listing_id=data.reported_listing_id,
                 user_id=data.reported_user_id,
             )

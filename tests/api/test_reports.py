@@ -106,6 +106,8 @@ def test_a_user_reports_a_user_or_a_listing_and_its_seller(
     assert (both["reported_user"], both["reported_listing"]) == (seller, listing)
     # a reason outside the frontend's choices is taken, as the previous backend took it
     assert file(client, market["buyer"], reported_user_id=seller, reason="spam")["reason"] == "spam"
+    unexplained = file(client, market["buyer"], reported_user_id=seller, description=None)
+    assert unexplained["description"] == ""
 
 
 def test_my_reports_lists_the_callers_reports_newest_first_a_page_at_a_time(
