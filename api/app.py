@@ -16,21 +16,20 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from api.auth import bearer_token, client_address, container_of
+from api.controllers.admin_panel.games import AdminGamesController
+from api.controllers.admin_panel.listings import ModerationController
+from api.controllers.admin_panel.money import MoneyAdminController
 from api.controllers.admin_panel.reports import AdminReportsController
-from api.controllers.auth import AuthController, ProfileController
-from api.controllers.games import AdminGamesController, GamesController
+from api.controllers.admin_panel.users import AdminUsersController
+from api.controllers.auth import AuthController
+from api.controllers.games import GamesController
 from api.controllers.health import HealthController, presents_health_token
-from api.controllers.listings import (
-    GameListingsController,
-    ListingsController,
-    ProfileListingsController,
-)
-from api.controllers.moderation import ModerationController
-from api.controllers.money_admin import MoneyAdminController
+from api.controllers.listings import ListingImagesController, ListingsController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
+from api.controllers.profile import ProfileController
 from api.controllers.reports import ReportsController
-from api.controllers.subscriptions import ProfileMoneyController, SubscriptionsController
-from api.controllers.uploads import ListingImagesController, UploadController
+from api.controllers.subscriptions import SubscriptionsController
+from api.controllers.uploads import UploadController
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS, ApiError
 from api.openapi import document_errors
@@ -146,14 +145,12 @@ def create_app(container: Container | None = None) -> Litestar:
             GamesController,
             AdminGamesController,
             ListingsController,
-            GameListingsController,
-            ProfileListingsController,
             ModerationController,
             PaymentsController,
             SandboxCheckoutController,
             MoneyAdminController,
+            AdminUsersController,
             SubscriptionsController,
-            ProfileMoneyController,
             ReportsController,
             AdminReportsController,
             UploadController,

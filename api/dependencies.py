@@ -37,6 +37,7 @@ from application.phone_codes import PhoneCodes
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
 from application.reports import Reports
+from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 from projections.freshness import Written
@@ -112,6 +113,7 @@ def _service(name: str) -> Provide:
 SERVICES: dict[str, type] = {
     "accounts": Accounts,
     "phone_codes": PhoneCodes,
+    "saved_searches": SavedSearchService,
     "catalogue": Catalogue,
     "uploads": Uploads,
     "listings": Listings,
@@ -132,8 +134,8 @@ def _read_your_writes(request: Request[Any, Any, Any]) -> ReadYourWrites:
     return container_of(request).read_your_writes
 
 
-# What money handlers use besides the services: the read models they query
-# (``reader.connect()``), the clock, the payment provider (None where none is configured), the
+# What handlers use besides the services: the read models they query (``reader.connect()``);
+# and money handlers the clock, the payment provider (None where none is configured), the
 # Idempotency-Key records, and the provider webhooks with their delivery through the task queue.
 SendWebhook = Callable[[str, bytes, str], None]
 

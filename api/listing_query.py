@@ -26,8 +26,8 @@ NEWEST_FIRST: Ordering = (("created_at", True),)
 OLDEST_FIRST: Ordering = (("created_at", False),)
 MAX_SEARCH = 200
 
-# The statuses a seller's or staff's list may name (none: all of them). The contract's
-# "blocked" is never set, so it finds nothing (CONTRACT §3.2).
+# The statuses a seller's or staff's list may name (none: all of them). "blocked" is an active
+# listing of a banned seller, out of the catalogue until the ban is lifted.
 ProfileStatus = Literal["pending", "active", "rejected", "reserved", "sold", "archived", "blocked"]
 
 

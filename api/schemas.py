@@ -28,6 +28,9 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Request bodies reject fields they do not know, so a typo never passes silently."""
 
 
+ReferralCode = Annotated[str, Meta(max_length=32)]
+
+
 class RegisterBody(Body):
     email: Email
     password: Password
@@ -38,6 +41,8 @@ class RegisterBody(Body):
     phone_number: Phone | None = None
     phone: Phone | None = None
     language: Language = "ru"
+    referral_code: ReferralCode | None = None  # from the referral link's ?ref=
+    ref: ReferralCode | None = None
 
 
 class LoginBody(Body):
@@ -206,11 +211,6 @@ class Message(msgspec.Struct):
 def iso(value: datetime | None) -> str | None:
     value = as_utc(value)
     return value.astimezone(SERVER_TZ).isoformat() if value is not None else None
-
-
-def money(minor: int) -> str:
-    """Integer tiyin as the contract's 2-place decimal string (the domain's wire format)."""
-    return format_amount(minor)
 
 
 class _Unprefixed:

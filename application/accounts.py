@@ -9,8 +9,9 @@ Who may do what:
 - the caller's own account (``resend_verification``, ``update_profile``, ``change_avatar``,
   ``change_password``, ``delete_account``, ``log_out``) takes the acting user and acts on them
   only: there is no other user to name, and the platform, which owns no account, is refused.
-- staff and operator commands (``create_user``, ``ban``) take the actor and check, against the
-  event store, that they are active staff or the platform itself (the CLI, the seed).
+- staff and operator commands (``create_user``, ``ban``, ``unban``, ``set_staff``) take the
+  actor and check, against the event store, that they are active staff or the platform itself
+  (the CLI, the seed).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from domain.user import (
     check_email_not_reserved,
     check_password_strength,
     normalise_phone,
+    referral_code,
 )
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
@@ -77,6 +79,11 @@ class TokenPair(msgspec.Struct, frozen=True):
 class SignedIn(msgspec.Struct, frozen=True):
     user_id: UUID
     tokens: TokenPair
+
+
+class ReferralLink(msgspec.Struct, frozen=True):
+    code: str
+    url: str
 
 
 class SessionEnded(msgspec.Struct, frozen=True):
@@ -137,6 +144,7 @@ class Accounts:
         full_name: str = "",
         phone_number: str | None = None,
         language: str = "ru",
+        referral_code: str | None = None,
     ) -> UUID:
         check_email_not_reserved(email)
         check_password_strength(password, email)
@@ -150,6 +158,8 @@ class Accounts:
             phone_number=phone,
             language=language,
         )
+        if referral_code:
+            user.note_referral(referral_code)
         secret = secrets.token_urlsafe(32)
         now = self.clock.now()
         user.request_verification(_digest(secret), now + VERIFY_TOKEN_LIFETIME, now)
@@ -373,6 +383,13 @@ class Accounts:
         )
         self.app.save(user)
 
+    # --- referral -----------------------------------------------------------------------------
+    def referral_link(self, actor: Actor) -> ReferralLink:
+        """The caller's referral code and the website link that carries it (``?ref=``); a
+        sign-up that names the code is counted for them (the referrals read model)."""
+        code = referral_code(actor.id())
+        return ReferralLink(code=code, url=f"{self.frontend_url}/?ref={code}")
+
     # --- e-mail verification ----------------------------------------------------------------
     def resend_verification(self, actor: Actor) -> None:
         """A new verification link for the caller (the earlier one stops working); at most
@@ -428,11 +445,41 @@ class Accounts:
         self.app.save(user, *keys)
 
     # --- staff ----------------------------------------------------------------------------
-    def ban(self, actor: Actor, user_id: UUID, reason: str) -> None:
-        """Staff or the platform ban a user: their tokens and sign-ins are void from now on."""
+    def ban(self, actor: Actor, user_id: UUID, reason: str = "") -> None:
+        """Staff or the platform ban a user: their tokens and sign-ins are void from now on,
+        their listings leave the catalogue; their open escrows stay for staff to settle."""
+        self.change_standing(actor, user_id, active=False, reason=reason)
+
+    def unban(self, actor: Actor, user_id: UUID) -> None:
+        """Staff or the platform lift a ban; the tokens it voided stay void."""
+        self.change_standing(actor, user_id, active=True)
+
+    def set_staff(self, actor: Actor, user_id: UUID, is_staff: bool) -> None:
+        """Staff or the platform grant or revoke staff; nobody revokes their own."""
+        self.change_standing(actor, user_id, staff=is_staff)
+
+    def change_standing(
+        self,
+        actor: Actor,
+        user_id: UUID,
+        *,
+        active: bool | None = None,
+        staff: bool | None = None,
+        reason: str = "",
+    ) -> None:
+        """Ban (``active=False``) or unban, and grant or revoke staff, in one save: a refused
+        part (banning yourself, say) writes nothing of the rest."""
         by = staff_or_system(self.app, actor)
         user = self.user(user_id)
-        user.ban(reason, self.clock.now(), by=by)
+        now = self.clock.now()
+        if active is False:
+            user.ban(reason, now, by=by)
+        elif active is True:
+            user.unban(now, by=by)
+        if staff is True:
+            user.grant_staff(by)
+        elif staff is False:
+            user.revoke_staff(by)
         self.app.save(user)
 
     # --- loading --------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from domain.chat import ChatRoom, order_room_id
 from domain.errors import Conflict, NotFound
 from domain.escrow import Escrow, dispute_reason, refunds
 from domain.listing import Listing, ListingUnavailable
+from domain.user import User
 from domain.wallet import InsufficientFunds, Wallet, revenue_owner, wallet_id
 
 
@@ -77,6 +78,9 @@ class Escrows:
 
         def command() -> EscrowState:
             listing = self.listings.listing(listing_id)
+            seller = self.app.find(listing.seller_id, User)
+            if seller is None or not seller.is_active:  # a banned seller sells nothing
+                raise NotFound("Listing not found.")
             now = self.clock.now()
             escrow = Escrow.open(
                 buyer_id,
@@ -166,7 +170,7 @@ class Escrows:
 
         def resolve(escrow: Escrow) -> None:
             escrow.check_disputed()
-            escrow.resolve(refunds(action), resolution, self.clock.now())
+            escrow.resolve(refunds(action), resolution, self.clock.now(), staff_id)
 
         escrow = self._settle(escrow_id, resolve, missing="Dispute not found.")
 

@@ -115,7 +115,7 @@ class Listings:
         elif status == "rejected":
             listing.reject(staff_id, reason, now)
         if is_premium is not None:
-            listing.set_premium(is_premium)
+            listing.set_premium(is_premium, staff_id)
         self.app.save(listing)
 
     def archive_listing(self, actor: Actor, listing_id: UUID) -> None:

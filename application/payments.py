@@ -158,10 +158,12 @@ class Payments:
         self, actor: Actor, owner_id: UUID, withdrawal_id: UUID, reason: str
     ) -> None:
         """Staff refuse to pay it out: the money is available to its owner again."""
-        staff_member(self.app, actor)
+        staff_id = staff_member(self.app, actor)
         self._settle_withdrawal(
             owner_id,
-            lambda w: w.return_withdrawal(withdrawal_id, "rejected", reason, self.clock.now()),
+            lambda w: w.return_withdrawal(
+                withdrawal_id, "rejected", reason, self.clock.now(), by=staff_id
+            ),
         )
 
     def cancel_withdrawal(self, actor: Actor, withdrawal_id: UUID) -> None:

@@ -40,6 +40,7 @@ from domain.phone_code import (
     code_id,
     normalise_any_phone,
 )
+from domain.unique import KeyTaken
 from domain.user import InvalidPhoneNumber, User, normalise_phone, telegram_email
 
 SMS_RESEND_AFTER = timedelta(seconds=60)
@@ -113,7 +114,18 @@ class PhoneCodes:
             phone = normalise_any_phone(phone)
         except InvalidPhoneNumber as e:  # no code was ever issued for it
             raise InvalidCode(Purpose.TELEGRAM) from e
-        return self.app.retrying(lambda: self._sign_in(phone, code))
+        return self.app.retrying(lambda: self._sign_in_once(phone, code))
+
+    def _sign_in_once(self, phone: str, code: str) -> SignedIn:
+        try:
+            return self._sign_in(phone, code)
+        except KeyTaken:
+            # A sign-in racing for the same code claimed the new user's keys first: the code is
+            # used now, and this one is refused as any second use is.
+            spent = self.app.find(code_id(Purpose.TELEGRAM, phone), PhoneCode)
+            if spent is not None and not spent.is_pending:
+                raise InvalidCode(Purpose.TELEGRAM) from None
+            raise
 
     def _sign_in(self, phone: str, code: str) -> SignedIn:
         now = self.clock.now()

@@ -29,6 +29,7 @@ from application.ports import (
     TokenIssuer,
 )
 from application.reports import Reports
+from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
 
@@ -38,6 +39,7 @@ class Services:
     app: Marketplace
     accounts: Accounts
     phone_codes: PhoneCodes
+    saved_searches: SavedSearchService
     catalogue: Catalogue
     uploads: Uploads
     listings: Listings
@@ -96,6 +98,7 @@ def compose(
             telegram_code_lifetime=telegram_code_lifetime,
             sms_code_lifetime=sms_code_lifetime,
         ),
+        saved_searches=SavedSearchService(app, clock=clock),
         catalogue=Catalogue(app),
         uploads=uploads,
         listings=listings,

@@ -90,11 +90,13 @@ class Escrow(Aggregate):
         by: str  # "buyer", "staff" or "timer"
         resolution: str
         at: datetime
+        staff_id: UUID | None = None  # the staff member who resolved the dispute
 
     class Refunded(Aggregate.Event):
         by: str
         reason: str
         at: datetime
+        staff_id: UUID | None = None
 
     @event(Opened)
     def __init__(
@@ -213,12 +215,12 @@ class Escrow(Aggregate):
         self.dispute_reason = reason
 
     # --- staff and timers ----------------------------------------------------------------
-    def resolve(self, refund: bool, resolution: str, at: datetime) -> None:
+    def resolve(self, refund: bool, resolution: str, at: datetime, staff_id: UUID) -> None:
         self.check_disputed()
         if refund:
-            self._refunded("staff", resolution, at)
+            self._refunded("staff", resolution, at, staff_id)
         else:
-            self._released("staff", resolution, at)
+            self._released("staff", resolution, at, staff_id)
 
     def refund_if_undelivered(self, at: datetime) -> bool:
         """The seller missed the delivery deadline: refund (idempotent for the timer)."""
@@ -235,11 +237,13 @@ class Escrow(Aggregate):
         return True
 
     @event(Released)
-    def _released(self, by: str, resolution: str, at: datetime) -> None:
+    def _released(
+        self, by: str, resolution: str, at: datetime, staff_id: UUID | None = None
+    ) -> None:
         self.status = "confirmed"
 
     @event(Refunded)
-    def _refunded(self, by: str, reason: str, at: datetime) -> None:
+    def _refunded(self, by: str, reason: str, at: datetime, staff_id: UUID | None = None) -> None:
         self.status = "refunded"
 
 

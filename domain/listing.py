@@ -106,6 +106,7 @@ class Listing(Aggregate):
 
     class PremiumSet(Aggregate.Event):
         is_premium: bool
+        by: UUID | None = None  # the staff member
 
     @event(Created)
     def __init__(
@@ -269,12 +270,12 @@ class Listing(Aggregate):
         self.status = "rejected"
         self.reject_reason = reason
 
-    def set_premium(self, is_premium: bool) -> None:
+    def set_premium(self, is_premium: bool, by: UUID | None = None) -> None:
         if self.is_premium != is_premium:
-            self._premium_set(is_premium)
+            self._premium_set(is_premium, by)
 
     @event(PremiumSet)
-    def _premium_set(self, is_premium: bool) -> None:
+    def _premium_set(self, is_premium: bool, by: UUID | None) -> None:
         self.is_premium = is_premium
 
     # --- time -----------------------------------------------------------------------------

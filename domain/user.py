@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import re
 from datetime import datetime
@@ -28,6 +30,8 @@ PROFILE_FIELDS = frozenset(
 )
 PASSWORD_HISTORY = 5
 TELEGRAM_EMAIL_DOMAIN = "telegram.wibestore.local"
+REFERRAL_CODE_LENGTH = 10
+_REFERRAL_CODE = re.compile(f"[A-Z2-7]{{{REFERRAL_CODE_LENGTH}}}")
 _PHONE = re.compile(r"^(?:\+?998)?((?:9\d|6[1-9]|7\d|3\d)\d{7})$")
 
 
@@ -35,6 +39,13 @@ def display_name(full_name: str | None, username: str | None, email: str) -> str
     """How a user is shown to others: the full name, else the username, else the e-mail's
     local part."""
     return full_name or username or email.split("@", 1)[0]
+
+
+def referral_code(user_id: UUID) -> str:
+    """A user's referral code: 10 upper-case URL-safe characters (CONTRACT §2.2), derived from
+    the id, so every user has one without anything stored and it never changes."""
+    digest = hashlib.sha256(b"wibestore-referral:" + user_id.bytes).digest()
+    return base64.b32encode(digest).decode()[:REFERRAL_CODE_LENGTH]
 
 
 def telegram_email(telegram_id: int) -> str:
@@ -95,25 +106,33 @@ class User(Aggregate):
     class Verified(Aggregate.Event):
         pass
 
+    class Referred(Aggregate.Event):
+        """Signed up through another user's referral link (its code, as given)."""
+
+        code: str
+
     class TelegramLinked(Aggregate.Event):
         telegram_id: int
 
     class PhoneVerified(Aggregate.Event):
         phone_number: str
 
+    # Staff actions name the staff member (``by``); None is the platform (the operator's
+    # command line, the seed) and what events stored before ``by`` existed read as.
     class StaffGranted(Aggregate.Event):
-        pass
+        by: UUID | None = None
+
+    class StaffRevoked(Aggregate.Event):
+        by: UUID | None = None
 
     class Banned(Aggregate.Event):
         reason: str
         at: datetime
+        by: UUID | None = None
 
     class Unbanned(Aggregate.Event):
-        """No command emits it any more (nothing unbans); one in the stored history still
-        lifts its ban when the User is loaded."""
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.is_banned = False
+        at: datetime | None = None
+        by: UUID | None = None
 
     class Deleted(Aggregate.Event):
         at: datetime
@@ -144,6 +163,7 @@ class User(Aggregate):
         self.telegram_username: str | None = None
         self.telegram_id: int | None = None
         self.verified_phone: str | None = None
+        self.referred_by_code: str | None = None
         self.is_verified = is_verified
         self.is_staff = False
         self.is_banned = False
@@ -276,6 +296,17 @@ class User(Aggregate):
         self.verify_token_hash = None
         self.verify_expires_at = None
 
+    def note_referral(self, code: str) -> None:
+        """The referral code the user signed up with; one that cannot be a code (or the
+        user's own) is not recorded."""
+        code = code.strip().upper()
+        if _REFERRAL_CODE.fullmatch(code) and code != referral_code(self.id):
+            self._referred(code)
+
+    @event(Referred)
+    def _referred(self, code: str) -> None:
+        self.referred_by_code = code
+
     def link_telegram(self, telegram_id: int) -> None:
         """The Telegram account the user signs in with (CONTRACT A14); set once."""
         if self.telegram_id is None:
@@ -301,23 +332,51 @@ class User(Aggregate):
     def _phone_verified(self, phone_number: str) -> None:
         self.verified_phone = phone_number
 
+    def grant_staff(self, by: UUID | None = None) -> None:
+        if not self.is_staff:
+            self._staff_granted(by)
+
     @event(StaffGranted)
-    def grant_staff(self) -> None:
+    def _staff_granted(self, by: UUID | None) -> None:
         self.is_staff = True
+
+    def revoke_staff(self, by: UUID | None = None) -> None:
+        if by == self.id:
+            raise CannotChangeOwnStaff
+        if self.is_staff:
+            self._staff_revoked(by)
+
+    @event(StaffRevoked)
+    def _staff_revoked(self, by: UUID | None) -> None:
+        self.is_staff = False
 
     def check_can_be_banned_by(self, staff_id: UUID | None) -> None:
         if staff_id == self.id:
             raise CannotBanYourself
 
     def ban(self, reason: str, at: datetime, *, by: UUID | None = None) -> None:
-        """Banned by the staff member ``by``, or by the platform (None)."""
+        """Banned by the staff member ``by``, or by the platform (None); banning a banned
+        user changes nothing."""
         self.check_can_be_banned_by(by)
-        self._banned(reason, at)
+        if not self.is_banned:
+            self._banned(reason, at, by)
 
     @event(Banned)
-    def _banned(self, reason: str, at: datetime) -> None:
+    def _banned(self, reason: str, at: datetime, by: UUID | None) -> None:
         self.is_banned = True
         self.tokens_valid_after = at
+
+    def unban(self, at: datetime, *, by: UUID | None = None) -> None:
+        """The ban is lifted; tokens issued before it stay void (they were revoked). A deleted
+        account stays deleted."""
+        if self.deleted_at is not None:
+            raise AccountInactive
+        if self.is_banned:
+            self._unbanned(at, by)
+
+    @event(Unbanned)
+    def _unbanned(self, at: datetime | None, by: UUID | None) -> None:
+        self.is_banned = False
 
     def delete(self, at: datetime) -> None:
         if self.deleted_at is not None:
@@ -343,6 +402,11 @@ class AccountInactive(DomainError):
 class CannotBanYourself(DomainError):
     def __init__(self) -> None:
         super().__init__("You cannot ban yourself.")
+
+
+class CannotChangeOwnStaff(DomainError):
+    def __init__(self) -> None:
+        super().__init__("You cannot revoke your own staff status.")
 
 
 class TelegramAlreadyLinked(DomainError):

@@ -75,6 +75,7 @@ class Wallet(Aggregate):
         outcome: str  # "rejected" by staff or "cancelled" by the owner
         reason: str
         at: datetime
+        by: UUID | None = None  # the staff member who rejected it
 
     class HoldPlaced(Aggregate.Event):
         escrow_id: UUID
@@ -177,15 +178,26 @@ class Wallet(Aggregate):
         del self.withdrawals[str(withdrawal_id)]
 
     def return_withdrawal(
-        self, withdrawal_id: UUID, outcome: str, reason: str, at: datetime
+        self,
+        withdrawal_id: UUID,
+        outcome: str,
+        reason: str,
+        at: datetime,
+        by: UUID | None = None,
     ) -> None:
-        """Rejected by staff or cancelled by the owner: the money is available again."""
+        """Rejected by staff ``by`` or cancelled by the owner: the money is available again."""
         amount = self._open_withdrawal(withdrawal_id)
-        self._withdrawal_returned(withdrawal_id, amount, outcome, reason, at)
+        self._withdrawal_returned(withdrawal_id, amount, outcome, reason, at, by)
 
     @event(WithdrawalReturned)
     def _withdrawal_returned(
-        self, withdrawal_id: UUID, amount: int, outcome: str, reason: str, at: datetime
+        self,
+        withdrawal_id: UUID,
+        amount: int,
+        outcome: str,
+        reason: str,
+        at: datetime,
+        by: UUID | None,
     ) -> None:
         self.pending_withdrawal -= amount
         self.available += amount

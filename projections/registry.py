@@ -5,9 +5,12 @@ from __future__ import annotations
 from projections.escrows import EscrowsProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.referrals import ReferralsProjector
 from projections.reports import ReportsProjector
 from projections.runtime import Projector
+from projections.saved_searches import SavedSearchesProjector
 from projections.sessions import SessionsProjector
+from projections.staff_actions import StaffActionsProjector
 from projections.subscriptions import SubscriptionsProjector
 from projections.transactions import TransactionsProjector
 from projections.users import UsersProjector
@@ -22,5 +25,8 @@ PROJECTORS: tuple[type[Projector], ...] = (
     EscrowsProjector,
     SubscriptionsProjector,
     SessionsProjector,
+    StaffActionsProjector,
+    ReferralsProjector,
+    SavedSearchesProjector,
     ReportsProjector,
 )

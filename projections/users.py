@@ -7,6 +7,7 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -19,8 +20,10 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    and_,
     bindparam,
     func,
+    or_,
     select,
 )
 
@@ -137,6 +140,10 @@ class UsersProjector(Projector):
         self._set(conn, e.originator_id, is_staff=True)
 
     @apply.register
+    def _(self, e: User.StaffRevoked, conn: Connection) -> None:
+        self._set(conn, e.originator_id, is_staff=False)
+
+    @apply.register
     def _(self, e: User.Banned, conn: Connection) -> None:
         self._set(conn, e.originator_id, is_active=False, tokens_valid_after=e.at.timestamp())
 
@@ -210,3 +217,51 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+class UserFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Staff's list of users (AD10): a substring of the e-mail, name or username, and flags."""
+
+    search: str | None = None
+    is_staff: bool | None = None
+    is_active: bool | None = None  # False: banned or deleted
+    is_verified: bool | None = None
+
+
+def users_page(
+    conn: Connection, f: UserFilter, offset: int, limit: int
+) -> tuple[int, list[Row[Any]]]:
+    """Users newest first, each with their balance, in one query per page (and one count)."""
+    where: list[Any] = []
+    if f.search:
+        term = (
+            "%"
+            + f.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        where.append(
+            or_(
+                *(
+                    func.lower(func.coalesce(column, "")).like(term, escape="\\")
+                    for column in (users.c.email, users.c.full_name, users.c.username)
+                )
+            )
+        )
+    for column, wanted in (
+        (users.c.is_staff, f.is_staff),
+        (users.c.is_active, f.is_active),
+        (users.c.is_verified, f.is_verified),
+    ):
+        if wanted is not None:
+            where.append(column.is_(wanted))
+    condition = and_(*where)
+    total = conn.execute(select(func.count()).select_from(users).where(condition)).scalar_one()
+    page = (
+        select(users, func.coalesce(wallets.c.available, 0).label("balance_minor"))
+        .outerjoin(wallets, wallets.c.owner_id == users.c.id)
+        .where(condition)
+        .order_by(users.c.created_at.desc(), users.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(total), list(conn.execute(page))

@@ -151,6 +151,38 @@ def test_the_check_itself_catches_what_it_must() -> None:
     assert offence("wibestore", "adapters.tokens") is None
 
 
+def controller_paths() -> Iterator[tuple[str, str]]:
+    """(module, path) of every controller in api/controllers/: its class's ``path = "..."``."""
+    for name, path in MODULES.items():
+        if not name.startswith("api.controllers."):
+            continue
+        for node in ast.parse(path.read_text(), filename=str(path)).body:
+            for statement in node.body if isinstance(node, ast.ClassDef) else ():
+                if (
+                    isinstance(statement, ast.Assign)
+                    and [getattr(t, "id", None) for t in statement.targets] == ["path"]
+                    and isinstance(statement.value, ast.Constant)
+                    and isinstance(statement.value.value, str)
+                ):
+                    yield name, statement.value.value
+
+
+def url_prefix(path: str) -> str:
+    """``/api/v1/admin-panel/games`` -> ``admin-panel``; ``/health`` -> ``health``."""
+    return path.removeprefix("/api/v1/").strip("/").split("/", 1)[0]
+
+
+def test_each_url_prefix_is_served_from_one_module() -> None:
+    """README's map: an endpoint is in the module of its URL prefix (api/controllers/<prefix>.py,
+    or a package there, as admin_panel/ for the staff panel, which spans resources)."""
+    served: dict[str, set[str]] = {}
+    for module, path in controller_paths():
+        home = ".".join(module.split(".")[:3])  # api.controllers.admin_panel.games: the package
+        served.setdefault(url_prefix(path), set()).add(home)
+    assert {"auth", "profile", "games", "listings", "admin-panel", "health"} <= served.keys()
+    assert {prefix: homes for prefix, homes in served.items() if len(homes) > 1} == {}
+
+
 def reads_the_environment(path: Path) -> bool:
     tree = ast.parse(path.read_text(), filename=str(path))
     return any(

@@ -57,3 +57,45 @@ def test_a_logout_answered_by_one_process_is_401_at_once_in_every_other(
             assert fresh_connection_me(production.base, laptop["access"]) == 401
     finally:
         container.close()
+
+
+@pytest.mark.slow
+def test_a_ban_answered_by_one_process_is_401_at_once_in_every_other(
+    production: Deployment,
+) -> None:
+    """A staff ban over HTTP (one worker) refuses the user's tokens in both workers from the
+    next request, and a ban made by a third process (the operator's) likewise."""
+    operator = Actor.platform("operator")
+    container = build(Settings.from_env(production.env), fast_passwords=True)
+    container.start(projectors=False)
+    try:
+        with container.read_your_writes():
+            container.accounts.create_user(operator, "boss@example.uz", PASSWORD, staff=True)
+        with httpx.Client(base_url=production.base, timeout=10) as http:
+            staff = http.post(
+                "/api/v1/auth/login/", json={"email": "boss@example.uz", "password": PASSWORD}
+            ).json()["data"]["tokens"]["access"]
+            tokens = {}
+            for email in ("fraud@example.uz", "other@example.uz"):
+                made = http.post(
+                    "/api/v1/auth/register/", json={"email": email, "password": PASSWORD}
+                )
+                assert made.status_code == 201, made.text
+                tokens[email] = made.json()["data"]
+            fraud = tokens["fraud@example.uz"]
+            banned = http.post(
+                f"/api/v1/admin-panel/users/{fraud['user']['id']}/ban/",
+                json={"action": "ban", "reason": "fraud"},
+                headers={"Authorization": f"Bearer {staff}"},
+            )
+            assert banned.status_code == 200, banned.text
+        for _ in range(8):
+            assert fresh_connection_me(production.base, fraud["tokens"]["access"]) == 401
+        other = tokens["other@example.uz"]
+        assert fresh_connection_me(production.base, other["tokens"]["access"]) == 200
+        with container.read_your_writes():  # answered here, in neither worker
+            container.accounts.ban(operator, UUID(other["user"]["id"]), "spam")
+        for _ in range(8):
+            assert fresh_connection_me(production.base, other["tokens"]["access"]) == 401
+    finally:
+        container.close()

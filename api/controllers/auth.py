@@ -154,6 +154,7 @@ class AuthController(Controller):
                 full_name=data.full_name or data.name or "",
                 phone_number=data.phone_number or data.phone,
                 language=data.language,
+                referral_code=data.referral_code or data.ref,
             )
             tokens = accounts.start_session(user_id)
         return auth_response(
@@ -487,35 +488,3 @@ def _decode(parse: Callable[[], ProfileBody]) -> ProfileBody:
     except msgspec.DecodeError as e:  # ValidationError is a DecodeError
         key = "" if isinstance(e, msgspec.ValidationError) else "body"
         raise ValidationException(detail=str(e), extra=[{"message": str(e), "key": key}]) from e
-
-
-class ProfileController(Controller):
-    """CONTRACT §2.2: ``/profile/`` is the same User as ``/auth/me/``."""
-
-    path = "/api/v1/profile"
-    tags = ["profile"]
-    guards = [signed_in]
-
-    @get("/", operation_id="profile", sync_to_thread=False)
-    def profile(self, request: Req, caller: Inject[Caller]) -> User:
-        return user_from_row(caller.row, str(request.base_url))
-
-    @patch("/", operation_id="update_profile", opt=JSON_OR_MULTIPART)
-    async def update(
-        self,
-        request: Req,
-        actor: Inject[Actor],
-        accounts: Inject[Accounts],
-        read_your_writes: Inject[ReadYourWrites],
-    ) -> User:
-        return await update_profile(request, actor, accounts, read_your_writes)
-
-    @put("/", operation_id="replace_profile", opt=JSON_OR_MULTIPART)
-    async def replace(
-        self,
-        request: Req,
-        actor: Inject[Actor],
-        accounts: Inject[Accounts],
-        read_your_writes: Inject[ReadYourWrites],
-    ) -> User:
-        return await update_profile(request, actor, accounts, read_your_writes)

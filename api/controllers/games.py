@@ -1,37 +1,30 @@
-"""CONTRACT §2.3 games (public) and the staff catalogue endpoints of §2.12 / §7."""
+"""CONTRACT §2.3 games (public): the catalogue, its categories, a game and its listings (the
+listing search of api/controllers/listings.py with the game's filter set). Staff edit the
+catalogue at /admin-panel/games/ (api/controllers/admin_panel/games.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import FromPath, JSONBody
-from msgspec import UNSET, Meta, UnsetType
-from sqlalchemy import select
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
+from sqlalchemy import Engine
 
-from api.accepted import ACCEPTED, unless_caught_up
-from api.auth import container_of
-from api.dependencies import Inject, ReadYourWrites, staff_only
+from api.controllers.listings import listing_page, public_json
+from api.dependencies import Caller, Inject
 from api.errors import ApiError
+from api.listing_query import SEARCH_DOC, ListingSearch
+from api.listing_schemas import Listing
 from api.pagination import PAGING_DOC, Page, Paging, page_of
 from api.query import query_of
-from api.schemas import Body, absolute, iso
-from application.actor import Actor
-from application.catalogue import Catalogue
-from domain.game import COLOR_PATTERN, MAX_NAME, MAX_SLUG, MAX_SORT_ORDER, SLUG_PATTERN
-from projections.games import active_games, category_rows, game_by_slug, games
+from api.schemas import absolute, iso
+from domain.game import game_id
+from projections.games import active_games, category_rows, game_by_slug
 from projections.listings.queries import active_counts_by_game
 
 Req = Request[Any, Any, Any]
 CATALOGUE_PAGE = 100  # the frontend asks for no limit and expects every game (CONTRACT §2.3)
-Slug = Annotated[str, Meta(min_length=1, max_length=MAX_SLUG, pattern=SLUG_PATTERN)]
-Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME)]
-Icon = Annotated[str, Meta(max_length=500)]
-Color = Annotated[str, Meta(pattern=COLOR_PATTERN)]
-SortOrder = Annotated[int, Meta(ge=0, le=MAX_SORT_ORDER)]
-Description = Annotated[str, Meta(max_length=5000)]
-Url = Annotated[str, Meta(max_length=500)]
 
 
 class GameList(msgspec.Struct):
@@ -82,30 +75,6 @@ def category_tree(rows: list[Any]) -> list[Category]:
     return roots
 
 
-class NewGame(Body):
-    name: Name
-    slug: Slug | None = None
-    icon: Icon = "🎮"
-    image: Url | None = None
-    color: Color = "#3B82F6"
-    description: Description = ""
-    sort_order: SortOrder = 0
-
-
-class GameChanges(Body):
-    name: Name | UnsetType = UNSET
-    icon: Icon | UnsetType = UNSET
-    image: Url | UnsetType | None = UNSET
-    color: Color | UnsetType = UNSET
-    description: Description | UnsetType = UNSET
-    sort_order: SortOrder | UnsetType = UNSET
-    is_active: bool | UnsetType = UNSET
-
-    def changes(self) -> dict[str, Any]:
-        names = ("name", "icon", "image", "color", "description", "sort_order")
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not UNSET}
-
-
 def game_list(row: Any, base: str, count: int) -> GameList:
     return GameList(
         id=str(row.id),
@@ -130,8 +99,9 @@ def game_detail(row: Any, base: str, count: int) -> GameDetail:
     )
 
 
-def _detail_of(request: Req, slug: str, *, include_inactive: bool) -> GameDetail:
-    with container_of(request).store.reader.connect() as conn:
+def detail_of(request: Req, reader: Engine, slug: str, *, include_inactive: bool) -> GameDetail:
+    """The game of ``slug``; 404 when unknown (or inactive, unless ``include_inactive``)."""
+    with reader.connect() as conn:
         row = game_by_slug(conn, slug, include_inactive=include_inactive)
         counts = active_counts_by_game(conn) if row is not None else {}
     if row is None:
@@ -144,10 +114,10 @@ class GamesController(Controller):
     tags = ["games"]
 
     @get("/", operation_id="games", sync_to_thread=True, operation_class=PAGING_DOC)
-    def list_games(self, request: Req) -> Page[GameList]:
+    def list_games(self, request: Req, reader: Inject[Engine]) -> Page[GameList]:
         """All active games (the frontend expects the whole catalogue on one page)."""
         w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
-        with container_of(request).store.reader.connect() as conn:
+        with reader.connect() as conn:
             rows = active_games(conn)
             counts = active_counts_by_game(conn)
         base = str(request.base_url)
@@ -162,85 +132,24 @@ class GamesController(Controller):
         sync_to_thread=True,
         operation_class=PAGING_DOC,
     )
-    def categories(self, request: Req) -> Page[Category]:
+    def categories(self, request: Req, reader: Inject[Engine]) -> Page[Category]:
         w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
-        with container_of(request).store.reader.connect() as conn:
+        with reader.connect() as conn:
             roots = category_tree(category_rows(conn))
         return page_of(request, w, len(roots), roots[w.offset : w.offset + w.limit])
 
     @get("/{slug:str}/", operation_id="game", sync_to_thread=True)
-    def game(self, request: Req, slug: FromPath[str]) -> GameDetail:
-        return _detail_of(request, slug, include_inactive=False)
+    def game(self, request: Req, reader: Inject[Engine], slug: FromPath[str]) -> GameDetail:
+        return detail_of(request, reader, slug, include_inactive=False)
 
+    @get("/{slug:str}/listings/", operation_id="game_listings", operation_class=SEARCH_DOC)
+    async def game_listings(
+        self, request: Req, reader: Inject[Engine], slug: FromPath[str]
+    ) -> Response[Page[Listing]]:
+        def answer(viewer: Caller | None) -> Page[Listing]:
+            query = query_of(request, ListingSearch)
+            f = query.filter()
+            f.game_id = game_id(slug)
+            return listing_page(request, reader, f, query.window(), viewer)
 
-class AdminGamesController(Controller):
-    path = "/api/v1/admin-panel/games"
-    tags = ["admin"]
-    guards = [staff_only]
-
-    @get("/", operation_id="admin_games", sync_to_thread=True, operation_class=PAGING_DOC)
-    def list_games(self, request: Req) -> Page[GameDetail]:
-        w = query_of(request, Paging).window(default_limit=CATALOGUE_PAGE)
-        with container_of(request).store.reader.connect() as conn:
-            rows = list(conn.execute(select(games).order_by(games.c.sort_order, games.c.name)))
-            counts = active_counts_by_game(conn)
-        base = str(request.base_url)
-        page = [
-            game_detail(r, base, counts.get(r.id, 0)) for r in rows[w.offset : w.offset + w.limit]
-        ]
-        return page_of(request, w, len(rows), page)
-
-    @post(
-        "/", status_code=201, operation_id="admin_add_game", sync_to_thread=True, responses=ACCEPTED
-    )
-    def add(
-        self,
-        request: Req,
-        actor: Inject[Actor],
-        catalogue: Inject[Catalogue],
-        read_your_writes: Inject[ReadYourWrites],
-        data: JSONBody[NewGame],
-    ) -> GameDetail:
-        with read_your_writes() as written:
-            catalogue.add_game(
-                actor,
-                data.name,
-                slug=data.slug,
-                icon=data.icon,
-                image=data.image,
-                color=data.color,
-                description=data.description,
-                sort_order=data.sort_order,
-            )
-        slug = data.slug or catalogue.game_slug(data.name)
-        unless_caught_up(written, f"/api/v1/games/{slug}/", "Game added.", slug=slug)
-        return _detail_of(request, slug, include_inactive=True)
-
-    @patch("/{slug:str}/", operation_id="admin_edit_game", sync_to_thread=True, responses=ACCEPTED)
-    def edit(
-        self,
-        request: Req,
-        actor: Inject[Actor],
-        catalogue: Inject[Catalogue],
-        read_your_writes: Inject[ReadYourWrites],
-        slug: FromPath[str],
-        data: JSONBody[GameChanges],
-    ) -> GameDetail:
-        active = None if data.is_active is UNSET else data.is_active
-        with read_your_writes() as written:
-            catalogue.edit_game(actor, slug, data.changes(), active=active)
-        unless_caught_up(written, f"/api/v1/games/{slug}/", "Game updated.", slug=slug)
-        return _detail_of(request, slug, include_inactive=True)
-
-    @delete(
-        "/{slug:str}/", status_code=204, operation_id="admin_deactivate_game", sync_to_thread=True
-    )
-    def deactivate(
-        self,
-        actor: Inject[Actor],
-        catalogue: Inject[Catalogue],
-        read_your_writes: Inject[ReadYourWrites],
-        slug: FromPath[str],
-    ) -> None:
-        with read_your_writes():
-            catalogue.deactivate_game(actor, slug)
+        return await public_json(request, answer)

@@ -1,4 +1,6 @@
-"""CONTRACT §2.4 listings, §2.3 game listings, §2.2 profile listings and favourites."""
+"""CONTRACT §2.4 listings, with their images (L9: multipart, read as /upload/ reads files), and
+the listing pages other prefixes answer with too (``listing_page``, ``listing_detail``: a
+game's listings, the profile's, the moderation queue)."""
 
 from __future__ import annotations
 
@@ -12,31 +14,24 @@ from litestar import Controller, MediaType, Request, Response, delete, get, patc
 from litestar.params import FromPath, JSONBody
 from litestar.serialization import encode_json
 from msgspec import UNSET
+from sqlalchemy import Engine
 
 from api.accepted import ACCEPTED, unless_caught_up
 from api.auth import client_address, container_of
+from api.controllers.uploads import files, files_of, read_bounded
 from api.dependencies import Caller, Inject, ReadYourWrites, caller_of, signed_in
 from api.errors import ApiError
 from api.listing_cache import responses_for
-from api.listing_query import (
-    OWN_OR_STAFF_DOC,
-    SEARCH_DOC,
-    ListingSearch,
-    OwnOrStaffSearch,
-    field_error,
-)
-from api.listing_schemas import (
-    Favorite,
-    Listing,
-    ListingFields,
-    favorite_from_row,
-    listing_from_row,
-)
-from api.pagination import PAGING_DOC, Page, Paging, Window, page_of
+from api.listing_query import SEARCH_DOC, ListingSearch, field_error
+from api.listing_schemas import Listing, ListingFields, ListingImage, listing_from_row
+from api.pagination import Page, Window, page_of
 from api.query import query_of
-from api.schemas import Message
+from api.schemas import Body, Message, absolute
+from application.actor import Actor
+from application.listings import ListingImage as StoredImage
 from application.listings import Listings
-from domain.game import game_id
+from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
+from domain.listing import MAX_IMAGES
 from projections.listings import queries as q
 
 Req = Request[Any, Any, Any]
@@ -48,6 +43,16 @@ class ViewCount(msgspec.Struct):
     views_count: int
 
 
+class ListingImages(msgspec.Struct):
+    success: bool
+    message: str
+    data: list[ListingImage]
+
+
+class RemoveImage(Body):
+    image_id: str
+
+
 def require_whole_listing(data: ListingFields) -> None:
     """POST and PUT carry the whole listing: game, title, description, price."""
     missing = ["game_id"] if data.game_ref() is None else []
@@ -56,16 +61,16 @@ def require_whole_listing(data: ListingFields) -> None:
         raise field_error(missing[0], "This field is required.")
 
 
-def search_page(request: Req, viewer: Caller | None) -> Page[Listing]:
+def search_page(request: Req, reader: Engine, viewer: Caller | None) -> Page[Listing]:
     """The active listings the request's query asks for."""
     query = query_of(request, ListingSearch)
-    return listing_page(request, query.filter(), query.window(), viewer)
+    return listing_page(request, reader, query.filter(), query.window(), viewer)
 
 
 def listing_page(
-    request: Req, f: q.ListingFilter, w: Window, viewer: Caller | None
+    request: Req, reader: Engine, f: q.ListingFilter, w: Window, viewer: Caller | None
 ) -> Page[Listing]:
-    with container_of(request).store.reader.connect() as conn:
+    with reader.connect() as conn:
         total, rows = q.search(conn, f, w.offset, w.limit, viewer.id if viewer else None)
     base = str(request.base_url)
     return page_of(request, w, total, [listing_from_row(r, base) for r in rows])
@@ -75,8 +80,10 @@ def listing_location(listing_id: UUID) -> str:
     return f"/api/v1/listings/{listing_id}/"
 
 
-def listing_detail(request: Req, listing_id: UUID, viewer: Caller | None) -> Listing:
-    with container_of(request).store.reader.connect() as conn:
+def listing_detail(
+    request: Req, reader: Engine, listing_id: UUID, viewer: Caller | None
+) -> Listing:
+    with reader.connect() as conn:
         row = q.detail(conn, listing_id, viewer.id if viewer else None)
     if row is None:
         raise ApiError(404, "NOT_FOUND", "Listing not found.")
@@ -111,8 +118,8 @@ class ListingsController(Controller):
     tags = ["listings"]
 
     @get("/", operation_id="listings", operation_class=SEARCH_DOC)
-    async def search(self, request: Req) -> Response[Page[Listing]]:
-        return await public_json(request, lambda viewer: search_page(request, viewer))
+    async def search(self, request: Req, reader: Inject[Engine]) -> Response[Page[Listing]]:
+        return await public_json(request, lambda viewer: search_page(request, reader, viewer))
 
     @post(
         "/",
@@ -128,6 +135,7 @@ class ListingsController(Controller):
         caller: Inject[Caller],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         data: JSONBody[ListingFields],
     ) -> Listing:
         require_whole_listing(data)
@@ -137,12 +145,14 @@ class ListingsController(Controller):
                 caller.actor, game, data.changes(), data.credentials()
             )
         unless_caught_up(written, listing_location(listing_id), "Listing created.", id=listing_id)
-        return listing_detail(request, listing_id, caller)
+        return listing_detail(request, reader, listing_id, caller)
 
     @get("/{listing_id:uuid}/", operation_id="listing")
-    async def detail(self, request: Req, listing_id: FromPath[UUID]) -> Response[Listing]:
+    async def detail(
+        self, request: Req, reader: Inject[Engine], listing_id: FromPath[UUID]
+    ) -> Response[Listing]:
         return await public_json(
-            request, lambda viewer: listing_detail(request, listing_id, viewer)
+            request, lambda viewer: listing_detail(request, reader, listing_id, viewer)
         )
 
     @patch(
@@ -158,10 +168,11 @@ class ListingsController(Controller):
         caller: Inject[Caller],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         listing_id: FromPath[UUID],
         data: JSONBody[ListingFields],
     ) -> Listing:
-        return self._edit(request, caller, listings, read_your_writes, listing_id, data)
+        return self._edit(request, caller, listings, read_your_writes, reader, listing_id, data)
 
     @put(
         "/{listing_id:uuid}/",
@@ -176,11 +187,12 @@ class ListingsController(Controller):
         caller: Inject[Caller],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         listing_id: FromPath[UUID],
         data: JSONBody[ListingFields],
     ) -> Listing:
         require_whole_listing(data)
-        return self._edit(request, caller, listings, read_your_writes, listing_id, data)
+        return self._edit(request, caller, listings, read_your_writes, reader, listing_id, data)
 
     @staticmethod
     def _edit(
@@ -188,6 +200,7 @@ class ListingsController(Controller):
         caller: Caller,
         listings: Listings,
         read_your_writes: ReadYourWrites,
+        reader: Engine,
         listing_id: UUID,
         data: ListingFields,
     ) -> Listing:
@@ -197,7 +210,7 @@ class ListingsController(Controller):
         with read_your_writes() as written:
             listings.edit_listing(caller.actor, listing_id, changes, data.credentials())
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
-        return listing_detail(request, listing_id, caller)
+        return listing_detail(request, reader, listing_id, caller)
 
     @delete(
         "/{listing_id:uuid}/",
@@ -266,57 +279,72 @@ class ListingsController(Controller):
         optional_caller: Inject[Caller | None],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         listing_id: FromPath[UUID],
     ) -> ViewCount:
         actor = optional_caller.actor if optional_caller else None
         with read_your_writes() as written:
             listings.record_view(actor, listing_id, address=client_address(request))
         unless_caught_up(written, listing_location(listing_id), "View recorded.", id=listing_id)
-        listing = listing_detail(request, listing_id, optional_caller)
+        listing = listing_detail(request, reader, listing_id, optional_caller)
         return ViewCount(success=True, views_count=listing.views_count)
 
 
-class GameListingsController(Controller):
-    path = "/api/v1/games"
-    tags = ["games"]
+class ListingImagesController(Controller):
+    """A listing's images (L9): multipart in, read as /upload/ reads its files. Its own
+    controller for its one guard: both routes, their OPTIONS too, need a signed-in caller."""
 
-    @get("/{slug:str}/listings/", operation_id="game_listings", operation_class=SEARCH_DOC)
-    async def game_listings(self, request: Req, slug: FromPath[str]) -> Response[Page[Listing]]:
-        def answer(viewer: Caller | None) -> Page[Listing]:
-            query = query_of(request, ListingSearch)
-            f = query.filter()
-            f.game_id = game_id(slug)
-            return listing_page(request, f, query.window(), viewer)
-
-        return await public_json(request, answer)
-
-
-class ProfileListingsController(Controller):
-    path = "/api/v1/profile"
-    tags = ["profile"]
+    path = "/api/v1/listings"
+    tags = ["listings"]
     guards = [signed_in]
 
-    @get(
-        "/listings/",
-        operation_id="profile_listings",
-        sync_to_thread=True,
-        operation_class=OWN_OR_STAFF_DOC,
+    @post(
+        "/{listing_id:uuid}/images/",
+        status_code=201,
+        operation_id="add_listing_images",
+        opt=files("images"),
+        request_max_body_size=MAX_IMAGES * MAX_BYTES + 512 * 1024,
     )
-    def my_listings(self, request: Req, caller: Inject[Caller]) -> Page[Listing]:
-        query = query_of(request, OwnOrStaffSearch)
-        f = query.of_any_status()
-        f.seller_id = caller.id
-        return listing_page(request, f, query.window(), caller)
+    async def add(
+        self,
+        request: Req,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+    ) -> ListingImages:
+        raws = [await read_bounded(f) for f in await files_of(request, MAX_IMAGES)]
 
-    @get(
-        "/favorites/",
-        operation_id="profile_favorites",
-        sync_to_thread=True,
-        operation_class=PAGING_DOC,
-    )
-    def my_favorites(self, request: Req, caller: Inject[Caller]) -> Page[Favorite]:
-        w = query_of(request, Paging).window()
-        with container_of(request).store.reader.connect() as conn:
-            total, rows = q.favorites_of(conn, caller.id, w.offset, w.limit)
+        def attach() -> list[StoredImage]:
+            with read_your_writes():
+                return listings.attach_listing_images(actor, listing_id, raws)
+
         base = str(request.base_url)
-        return page_of(request, w, total, [favorite_from_row(r, base) for r in rows])
+        data = [
+            ListingImage(
+                id=image.id,
+                image=absolute(image.url, base) or image.url,
+                is_primary=image.is_primary,
+                sort_order=image.sort_order,
+            )
+            for image in await anyio.to_thread.run_sync(attach)
+        ]
+        return ListingImages(success=True, message=f"{len(data)} image(s) uploaded.", data=data)
+
+    @delete(
+        "/{listing_id:uuid}/images/",
+        status_code=200,
+        operation_id="remove_listing_image",
+        sync_to_thread=True,
+    )
+    def remove(
+        self,
+        actor: Inject[Actor],
+        listings: Inject[Listings],
+        read_your_writes: Inject[ReadYourWrites],
+        listing_id: FromPath[UUID],
+        data: JSONBody[RemoveImage],
+    ) -> Message:
+        with read_your_writes():
+            listings.remove_listing_image(actor, listing_id, data.image_id)
+        return Message(success=True, message="Image deleted.")

@@ -41,14 +41,14 @@ from api.money_schemas import (
     transaction_from_row,
 )
 from api.pagination import Page, page_of, window
-from api.schemas import Message, money
+from api.schemas import Message
 from application.actor import Actor
 from application.escrows import Escrows, EscrowState
 from application.payments import Payments
 from application.ports import IdempotencyRecords as IdempotencyStore
 from application.ports import ProviderWebhooks, SandboxCheckout
 from domain.escrow import check_visible_to
-from domain.money import parse_amount
+from domain.money import format_amount, parse_amount
 from domain.wallet import NotYourTransaction, check_record_owner
 from projections import escrows as escrow_views
 from projections import transactions as transaction_views
@@ -100,10 +100,10 @@ class PaymentsController(Controller):
         return Envelope(
             success=True,
             data=Balance(
-                balance=money(available),
+                balance=format_amount(available),
                 currency="UZS",
-                held=money(held),
-                pending_withdrawal=money(pending),
+                held=format_amount(held),
+                pending_withdrawal=format_amount(pending),
             ),
         )
 
@@ -414,7 +414,7 @@ class SandboxCheckoutController(Controller):
     ) -> Response[str]:
         opened_checkout(payment_provider, deposit_id, token)
         deposit = payments.deposit_summary(deposit_id)
-        amount = html.escape(money(deposit.amount))
+        amount = html.escape(format_amount(deposit.amount))
         body = CHECKOUT_PAGE.format(
             amount=amount, status=html.escape(deposit.status), deposit=deposit.id
         )

@@ -1,34 +1,27 @@
-"""CONTRACT §2.7 subscriptions, and §2.2's money pages of the profile (purchases, sales,
-dashboard)."""
+"""CONTRACT §2.7 subscriptions: the plans, the caller's subscription, buying and cancelling."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
-from sqlalchemy import Connection, Engine, Row
+from sqlalchemy import Engine
 
 from api.accepted import ACCEPTED, Written, unless_caught_up
 from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
 from api.errors import ApiError
 from api.idempotency import once
-from api.listing_schemas import listing_from_row
 from api.money_schemas import (
     PLANS_OUT,
     CancelBody,
-    Dashboard,
     Envelope,
-    EscrowCard,
     MySubscription,
     SubscriptionPlan,
     SubscriptionPurchaseBody,
     UserSubscription,
-    dashboard_of,
-    escrow_card_from_row,
     subscription_from_row,
 )
 from api.pagination import Page, page_of, window
@@ -36,9 +29,7 @@ from application.actor import Actor
 from application.ports import Clock
 from application.ports import IdempotencyRecords as IdempotencyStore
 from application.subscriptions import Subscriptions
-from projections import escrows as escrow_views
 from projections import subscriptions as subscription_views
-from projections.listings import queries as listing_views
 
 Req = Request[Any, Any, Any]
 MY = "/api/v1/subscriptions/my/"
@@ -165,49 +156,3 @@ class SubscriptionsController(Controller):
             message=message,
             data=subscription_out(reader, subscription_id, clock.now()),
         )
-
-
-def listing_cards(conn: Connection, rows: list[Any], viewer_id: UUID) -> dict[UUID, Row[Any]]:
-    """The listing card of each escrow on a page, in one query."""
-    return listing_views.cards_of(conn, {row.listing_id for row in rows}, viewer_id)
-
-
-def escrow_page(
-    request: Req, reader: Engine, caller: Caller, escrows_of: Callable[..., Any]
-) -> Page[EscrowCard]:
-    """A page of the caller's escrows (as buyer or as seller), as cards."""
-    w = window(request)
-    with reader.connect() as conn:
-        total, rows = escrows_of(conn, caller.id, w.offset, w.limit)
-        cards = listing_cards(conn, rows, caller.id)
-    base = str(request.base_url)
-    results = []
-    for row in rows:
-        card = cards.get(row.listing_id)
-        results.append(escrow_card_from_row(row, listing_from_row(card, base) if card else None))
-    return page_of(request, w, total, results)
-
-
-class ProfileMoneyController(Controller):
-    path = "/api/v1/profile"
-    tags = ["profile"]
-    guards = [signed_in]
-
-    @get("/purchases/", operation_id="profile_purchases", sync_to_thread=True)
-    def purchases(
-        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
-    ) -> Page[EscrowCard]:
-        return escrow_page(request, reader, caller, escrow_views.purchases_of)
-
-    @get("/sales/", operation_id="profile_sales", sync_to_thread=True)
-    def sales(
-        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
-    ) -> Page[EscrowCard]:
-        return escrow_page(request, reader, caller, escrow_views.sales_of)
-
-    @get("/dashboard/", operation_id="profile_dashboard", sync_to_thread=True)
-    def dashboard(self, caller: Inject[Caller], reader: Inject[Engine]) -> Dashboard:
-        with reader.connect() as conn:
-            listed = listing_views.seller_counts(conn, caller.id)
-            sold = escrow_views.seller_sales(conn, caller.id)
-        return Dashboard(**dashboard_of(listed, sold))

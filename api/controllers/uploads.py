@@ -1,4 +1,6 @@
-"""CONTRACT §5 uploads and L9 listing images: multipart in, cleaned images out.
+"""CONTRACT §5 uploads: multipart in, cleaned images out; and how a route takes files
+(``files``, ``files_of``, ``read_bounded``), which a listing's images (L9, in
+api/controllers/listings.py) share.
 
 A file that is not an image we take raises ImageRejected, which api/errors.py answers 400
 under the form field the route reads its files from (``opt["files"]``).
@@ -8,24 +10,18 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from uuid import UUID
 
 import msgspec
 from anyio.to_thread import run_sync
-from litestar import Controller, Request, delete, post
+from litestar import Controller, Request, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, JSONBody
 
-from api.dependencies import Inject, ReadYourWrites, signed_in
+from api.dependencies import Inject, signed_in
 from api.errors import ApiError
-from api.listing_schemas import ListingImage
-from api.schemas import Body, Message, absolute
+from api.schemas import absolute
 from application.actor import Actor
-from application.listings import ListingImage as StoredImage
-from application.listings import Listings
 from application.ports import MAX_IMAGE_BYTES as MAX_BYTES
 from application.uploads import RefusedImage, UploadedImage, Uploads
-from domain.listing import MAX_IMAGES
 
 Req = Request[Any, Any, Any]
 MAX_FILES = 5
@@ -57,16 +53,6 @@ class UploadedMany(msgspec.Struct):
     failed: list[Failure]
     total_uploaded: int
     total_failed: int
-
-
-class ListingImages(msgspec.Struct):
-    success: bool
-    message: str
-    data: list[ListingImage]
-
-
-class RemoveImage(Body):
-    image_id: str
 
 
 async def files_of(request: Req, limit: int) -> list[UploadFile]:
@@ -152,60 +138,3 @@ def _uploaded(request: Req, stored: UploadedImage) -> Uploaded:
         size=stored.size,
         content_type=stored.content_type,
     )
-
-
-class ListingImagesController(Controller):
-    path = "/api/v1/listings"
-    tags = ["listings"]
-    guards = [signed_in]
-
-    @post(
-        "/{listing_id:uuid}/images/",
-        status_code=201,
-        operation_id="add_listing_images",
-        opt=files("images"),
-        request_max_body_size=MAX_IMAGES * MAX_BYTES + 512 * 1024,
-    )
-    async def add(
-        self,
-        request: Req,
-        actor: Inject[Actor],
-        listings: Inject[Listings],
-        read_your_writes: Inject[ReadYourWrites],
-        listing_id: FromPath[UUID],
-    ) -> ListingImages:
-        raws = [await read_bounded(f) for f in await files_of(request, MAX_IMAGES)]
-
-        def attach() -> list[StoredImage]:
-            with read_your_writes():
-                return listings.attach_listing_images(actor, listing_id, raws)
-
-        base = str(request.base_url)
-        data = [
-            ListingImage(
-                id=image.id,
-                image=absolute(image.url, base) or image.url,
-                is_primary=image.is_primary,
-                sort_order=image.sort_order,
-            )
-            for image in await run_sync(attach)
-        ]
-        return ListingImages(success=True, message=f"{len(data)} image(s) uploaded.", data=data)
-
-    @delete(
-        "/{listing_id:uuid}/images/",
-        status_code=200,
-        operation_id="remove_listing_image",
-        sync_to_thread=True,
-    )
-    def remove(
-        self,
-        actor: Inject[Actor],
-        listings: Inject[Listings],
-        read_your_writes: Inject[ReadYourWrites],
-        listing_id: FromPath[UUID],
-        data: JSONBody[RemoveImage],
-    ) -> Message:
-        with read_your_writes():
-            listings.remove_listing_image(actor, listing_id, data.image_id)
-        return Message(success=True, message="Image deleted.")

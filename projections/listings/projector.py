@@ -36,14 +36,18 @@ def primary_image(images: list[dict[str, Any]]) -> str | None:
     return primary["url"] if primary else None
 
 
+# An active listing of a banned seller: in no catalogue, not for sale. The contract's "blocked"
+# (CONTRACT §3.2), a status the frontend already knows and the previous backend never set.
+HIDDEN = "blocked"
 MAX_NAMES = 200_000  # sellers' names kept between batches (a few MB at most)
 
 
 class ListingsProjector(Projector):
     name = "listings"
-    # 2: sellers' names are their display names, kept with the parts they come from;
-    # 3: listings under review (enough pending reports) are marked
-    version = 3
+    # 2: sellers' names are their display names, kept with the parts they come from
+    # 3: a banned seller's active listings are "blocked" until the ban is lifted
+    # 4: listings under review (enough users' pending reports) are marked
+    version = 4
     tables = (listings, listing_sellers, listing_games, favorites, listing_reports)
 
     def __init__(self) -> None:
@@ -53,12 +57,13 @@ class ListingsProjector(Projector):
         # another process in between); forgotten otherwise.
         self.games: dict[UUID, str] = {}
         self.sellers: dict[UUID, str] = {}
+        self.banned: dict[UUID, bool] = {}
         self.names_at: int | None = None
 
     def begin_batch(self, conn: Connection, position: int) -> None:
         self.held.clear()
         if position != self.names_at or len(self.sellers) > MAX_NAMES:
-            self.games, self.sellers = {}, {}
+            self.games, self.sellers, self.banned = {}, {}, {}
         self.names_at = None
 
     def end_batch(self, conn: Connection, position: int) -> None:
@@ -188,7 +193,7 @@ class ListingsProjector(Projector):
 
     @apply.register
     def _(self, e: Listing.Approved, conn: Connection) -> None:
-        self._set(conn, e, status="active")
+        self._set(conn, e, status=self._active(conn, e.originator_id))
 
     @apply.register
     def _(self, e: Listing.Rejected, conn: Connection) -> None:
@@ -208,7 +213,52 @@ class ListingsProjector(Projector):
 
     @apply.register
     def _(self, e: Listing.Released, conn: Connection) -> None:
-        self._set(conn, e, status="active")
+        self._set(conn, e, status=self._active(conn, e.originator_id))
+
+    # --- a banned seller's listings leave the catalogue until the ban is lifted ----------
+    @apply.register
+    def _(self, e: User.Banned, conn: Connection) -> None:
+        self._seller_banned(conn, e.originator_id, banned=True)
+
+    @apply.register
+    def _(self, e: User.Unbanned, conn: Connection) -> None:
+        self._seller_banned(conn, e.originator_id, banned=False)
+
+    def _seller_banned(self, conn: Connection, seller_id: UUID, *, banned: bool) -> None:
+        self.held.write(conn)
+        conn.execute(
+            update(listing_sellers)
+            .where(listing_sellers.c.user_id == seller_id)
+            .values(is_banned=banned)
+        )
+        self.banned[seller_id] = banned
+        before, after = ("active", HIDDEN) if banned else (HIDDEN, "active")
+        conn.execute(
+            update(listings)
+            .where(listings.c.seller_id == seller_id, listings.c.status == before)
+            .values(status=after)
+        )
+
+    def _active(self, conn: Connection, listing_id: UUID) -> str:
+        """The status an active listing shows: "active", or "blocked" while its seller is
+        banned."""
+        new = self.held.row(listing_id)
+        seller_id = (
+            new["seller_id"]
+            if new is not None
+            else conn.execute(
+                select(listings.c.seller_id).where(listings.c.id == listing_id)
+            ).scalar_one()
+        )
+        if seller_id not in self.banned:
+            self.banned[seller_id] = bool(
+                conn.execute(
+                    select(listing_sellers.c.is_banned).where(
+                        listing_sellers.c.user_id == seller_id
+                    )
+                ).scalar()
+            )
+        return HIDDEN if self.banned[seller_id] else "active"
 
     @apply.register
     def _(self, e: Listing.Sold, conn: Connection) -> None:

@@ -66,6 +66,7 @@ listing_sellers = Table(
     Column("full_name", String(150), nullable=False),
     Column("username", String(50)),
     Column("email", String(254), nullable=False),
+    Column("is_banned", Boolean, nullable=False, default=False),
 )
 
 listing_games = Table(

@@ -11,7 +11,7 @@ from domain.escrow import Escrow, EscrowStateError, NotAParty, commission_for
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
 DAY = timedelta(hours=24)
-BUYER, SELLER, STRANGER = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+BUYER, SELLER, STRANGER, STAFF = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 
 def opened(price: int = 15_000_000, plan: str = "free") -> Escrow:
@@ -89,7 +89,7 @@ def test_the_buyer_confirms_from_paid_or_delivered_and_it_settles_once() -> None
         for settle in (
             lambda e: e.confirm(BUYER, NOW),
             lambda e: e.dispute(BUYER, "late", NOW),
-            lambda e: e.resolve(True, "", NOW),
+            lambda e: e.resolve(True, "", NOW, STAFF),
         ):
             with pytest.raises(EscrowStateError):
                 settle(escrow)
@@ -104,8 +104,8 @@ def test_a_dispute_is_resolved_by_staff_either_way() -> None:
             escrow.dispute(BUYER, " ", NOW)
         escrow.dispute(BUYER, "Wrong password", NOW)
         assert not escrow.release_if_due(NOW + 10 * DAY)  # a dispute stops the timer
-    refunded.resolve(True, "Seller could not prove delivery", NOW)
-    released.resolve(False, "Buyer changed the password", NOW)
+    refunded.resolve(True, "Seller could not prove delivery", NOW, STAFF)
+    released.resolve(False, "Buyer changed the password", NOW, STAFF)
     assert (refunded.status, released.status) == ("refunded", "confirmed")
 
 

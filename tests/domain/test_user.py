@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from domain.user import (
     AccountInactive,
     AlreadyVerified,
     CannotBanYourself,
+    CannotChangeOwnStaff,
     InvalidPhoneNumber,
     InvalidResetToken,
     InvalidVerificationToken,
@@ -21,6 +23,7 @@ from domain.user import (
     check_email_not_reserved,
     check_password_strength,
     normalise_phone,
+    referral_code,
 )
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -216,3 +219,53 @@ def test_an_email_is_verified_by_the_last_link_once_within_its_lifetime() -> Non
         user.verify_email("second", NOW)
     with pytest.raises(AlreadyVerified):
         user.request_verification("third", NOW + timedelta(hours=24), NOW)
+
+
+def test_staff_grant_ban_unban_and_revoke_name_who_acted_and_repeat_as_nothing() -> None:
+    user = registered()
+    staff = uuid.uuid4()
+    user.grant_staff(staff)
+    user.grant_staff(staff)
+    user.ban("fraud", NOW, by=staff)
+    user.ban("again", NOW, by=staff)
+    user.unban(NOW, by=staff)
+    user.unban(NOW, by=staff)
+    user.revoke_staff(staff)
+    user.revoke_staff(staff)
+    recorded = user.collect_events()
+    assert [type(e).__name__ for e in recorded] == [
+        "StaffGranted",
+        "Banned",
+        "Unbanned",
+        "StaffRevoked",
+    ]
+    assert {e.by for e in recorded} == {staff}  # type: ignore[attr-defined]
+    assert user.is_active and not user.is_staff
+
+
+def test_nobody_revokes_their_own_staff_or_unbans_a_deleted_account() -> None:
+    user = registered()
+    user.grant_staff()
+    with pytest.raises(CannotChangeOwnStaff):
+        user.revoke_staff(user.id)
+    user.delete(NOW)
+    with pytest.raises(AccountInactive):
+        user.unban(NOW)
+
+
+def test_a_ban_stored_before_it_named_the_staff_member_reads_as_the_platform() -> None:
+    old = object.__new__(User.Banned)
+    old.__dict__.update(reason="fraud", at=NOW)  # as the store decodes an event of then
+    assert old.by is None
+
+
+def test_a_referral_is_noted_only_for_a_code_that_can_be_one_and_not_ones_own() -> None:
+    user = registered()
+    user.note_referral(referral_code(user.id))
+    user.note_referral("short")
+    user.note_referral("ABCDEFGH1!")
+    assert events(user) == []
+    other = referral_code(uuid.uuid4())
+    user.note_referral(f" {other.lower()} ")
+    assert events(user) == ["Referred"]
+    assert user.referred_by_code == other

@@ -8,6 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
+from sqlalchemy import Engine
 
 from api.accepted import ACCEPTED, unless_caught_up
 from api.controllers.listings import listing_detail, listing_location, listing_page
@@ -40,9 +41,11 @@ class ModerationController(Controller):
         sync_to_thread=True,
         operation_class=OWN_OR_STAFF_DOC,
     )
-    def all_listings(self, request: Req, caller: Inject[Caller]) -> Page[Listing]:
+    def all_listings(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Listing]:
         query = query_of(request, OwnOrStaffSearch)
-        return listing_page(request, query.of_any_status(), query.window(), caller)
+        return listing_page(request, reader, query.of_any_status(), query.window(), caller)
 
     @get(
         "/pending/",
@@ -50,11 +53,13 @@ class ModerationController(Controller):
         sync_to_thread=True,
         operation_class=SEARCH_DOC,
     )
-    def pending(self, request: Req, caller: Inject[Caller]) -> Page[Listing]:
+    def pending(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Listing]:
         query = query_of(request, ListingSearch)
         f = query.filter(("pending",))
         f.ordering = OLDEST_FIRST  # the moderation queue, whatever ``ordering`` says
-        return listing_page(request, f, query.window(), caller)
+        return listing_page(request, reader, f, query.window(), caller)
 
     @post(
         "/{listing_id:uuid}/approve/",
@@ -103,6 +108,7 @@ class ModerationController(Controller):
         caller: Inject[Caller],
         listings: Inject[Listings],
         read_your_writes: Inject[ReadYourWrites],
+        reader: Inject[Engine],
         listing_id: FromPath[UUID],
         data: JSONBody[ModerationBody],
     ) -> Listing:
@@ -115,4 +121,4 @@ class ModerationController(Controller):
                 is_premium=None if data.is_premium is UNSET else data.is_premium,
             )
         unless_caught_up(written, listing_location(listing_id), "Listing updated.", id=listing_id)
-        return listing_detail(request, listing_id, caller)
+        return listing_detail(request, reader, listing_id, caller)
