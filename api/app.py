@@ -19,6 +19,7 @@ from api.auth import bearer_token, client_address, container_of
 from api.controllers.admin_panel.games import AdminGamesController
 from api.controllers.admin_panel.listings import ModerationController
 from api.controllers.admin_panel.money import MoneyAdminController
+from api.controllers.admin_panel.reports import AdminReportsController
 from api.controllers.admin_panel.users import AdminUsersController
 from api.controllers.auth import AuthController
 from api.controllers.games import GamesController
@@ -26,6 +27,7 @@ from api.controllers.health import HealthController, presents_health_token
 from api.controllers.listings import ListingImagesController, ListingsController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
 from api.controllers.profile import ProfileController
+from api.controllers.reports import ReportsController
 from api.controllers.reviews import ReviewsController
 from api.controllers.subscriptions import SubscriptionsController
 from api.controllers.uploads import UploadController
@@ -150,6 +152,8 @@ def create_app(container: Container | None = None) -> Litestar:
             MoneyAdminController,
             AdminUsersController,
             SubscriptionsController,
+            ReportsController,
+            AdminReportsController,
             ReviewsController,
             UploadController,
             ListingImagesController,

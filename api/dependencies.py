@@ -36,6 +36,7 @@ from application.payments import Payments
 from application.phone_codes import PhoneCodes
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
+from application.reports import Reports
 from application.reviews import Reviews
 from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
@@ -120,6 +121,7 @@ SERVICES: dict[str, type] = {
     "payments": Payments,
     "subscriptions": Subscriptions,
     "escrows": Escrows,
+    "reports": Reports,
     "reviews": Reviews,
 }
 

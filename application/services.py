@@ -28,6 +28,7 @@ from application.ports import (
     TaskQueue,
     TokenIssuer,
 )
+from application.reports import Reports
 from application.reviews import Reviews
 from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
@@ -46,6 +47,7 @@ class Services:
     payments: Payments
     subscriptions: Subscriptions
     escrows: Escrows
+    reports: Reports
     reviews: Reviews
 
 
@@ -114,5 +116,6 @@ def compose(
             delivery_window=delivery_window,
             confirmation_window=confirmation_window,
         ),
+        reports=Reports(app, clock=clock),
         reviews=Reviews(app, clock=clock),
     )

@@ -6,6 +6,7 @@ from projections.escrows import EscrowsProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
 from projections.referrals import ReferralsProjector
+from projections.reports import ReportsProjector
 from projections.reviews import ReviewsProjector
 from projections.runtime import Projector
 from projections.saved_searches import SavedSearchesProjector
@@ -28,5 +29,6 @@ PROJECTORS: tuple[type[Projector], ...] = (
     StaffActionsProjector,
     ReferralsProjector,
     SavedSearchesProjector,
+    ReportsProjector,
     ReviewsProjector,
 )

@@ -125,6 +125,7 @@ class Container:
         self.payments = self.services.payments
         self.subscriptions = self.services.subscriptions
         self.escrows = self.services.escrows
+        self.reports = self.services.reports
         self.reviews = self.services.reviews
         self.tokens = self.accounts.tokens
         self.webhooks = Webhooks(
