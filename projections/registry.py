@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.escrows import EscrowsProjector
+from projections.fraud import FraudProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
 from projections.referrals import ReferralsProjector
@@ -27,4 +28,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     StaffActionsProjector,
     ReferralsProjector,
     SavedSearchesProjector,
+    FraudProjector,
 )
