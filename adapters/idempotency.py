@@ -23,12 +23,13 @@ def _answering() -> Iterator[None]:
 
 
 class RedisRecords:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, key_prefix: str = "") -> None:
         self.client = client
+        self.key_prefix = key_prefix  # before every key (settings.redis_key_prefix)
 
     def claim(self, key: str, record: str, ttl: int) -> str | None:
         with _answering():
-            return self._claim(key, record, ttl)
+            return self._claim(self.key_prefix + key, record, ttl)
 
     def _claim(self, key: str, record: str, ttl: int) -> str | None:
         if self.client.set(key, record, nx=True, ex=ttl):
@@ -40,11 +41,11 @@ class RedisRecords:
 
     def put(self, key: str, record: str, ttl: int) -> None:
         with _answering():
-            self.client.set(key, record, ex=ttl)
+            self.client.set(self.key_prefix + key, record, ex=ttl)
 
     def drop(self, key: str) -> None:
         with _answering():
-            self.client.delete(key)
+            self.client.delete(self.key_prefix + key)
 
 
 class MemoryRecords:

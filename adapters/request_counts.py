@@ -48,9 +48,12 @@ class RequestCounts:
     """Counts in Redis through an asyncio client (one per event loop: a uvicorn worker has one,
     the test client another), so a count never blocks the loop or hops to a thread."""
 
-    def __init__(self, redis_url: str | None = None, timeout: float = 0.2) -> None:
+    def __init__(
+        self, redis_url: str | None = None, timeout: float = 0.2, key_prefix: str = ""
+    ) -> None:
         self.redis_url = redis_url
         self.timeout = timeout
+        self.key_prefix = key_prefix  # before every key in Redis (settings.redis_key_prefix)
         self.outage = Outage("rate_limits")
         self._scripts: dict[int, AsyncScript] = {}
         self._local: dict[str, _Local] = {}
@@ -84,7 +87,7 @@ class RequestCounts:
         if local.synced and local.pending < max(limit // 20, 1) and now - local.synced < 1.0:
             return local.known + local.pending, max(int(local.resets - now) + 1, 1)
         sending, local.pending = local.pending, 0  # hits arriving meanwhile wait their turn
-        count, ttl = await self._script()(keys=[key], args=[WINDOW, sending])
+        count, ttl = await self._script()(keys=[self.key_prefix + key], args=[WINDOW, sending])
         local.known, local.synced = int(count), now
         local.resets = now + max(int(ttl), 1)
         return local.known + local.pending, max(int(ttl), 1)

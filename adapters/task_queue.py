@@ -42,8 +42,15 @@ class Jobs(NamedTuple):
     deliver_webhook: Job
 
 
-def celery_config(broker_url: str | None, timeout: float, *, eager: bool) -> dict[str, Any]:
-    """One configuration for the worker's Celery app and the producer's."""
+def celery_config(
+    broker_url: str | None, timeout: float, *, eager: bool, key_prefix: str = ""
+) -> dict[str, Any]:
+    """One configuration for the worker's Celery app and the producer's. ``key_prefix``
+    (settings.redis_key_prefix) goes before every key the broker writes: queues, bindings,
+    the workers' control channels."""
+    transport: dict[str, Any] = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+    if key_prefix:
+        transport["global_keyprefix"] = key_prefix
     return {
         "broker_url": broker_url or "memory://",
         "result_backend": broker_url if not eager else None,
@@ -65,10 +72,7 @@ def celery_config(broker_url: str | None, timeout: float, *, eager: bool) -> dic
             "interval_step": 0.1,
             "interval_max": 0.1,
         },
-        "broker_transport_options": {
-            "socket_connect_timeout": timeout,
-            "socket_timeout": timeout,
-        },
+        "broker_transport_options": transport,
     }
 
 
@@ -94,10 +98,12 @@ class _Queue:
 class CeleryTaskQueue(_Queue):
     in_process = False
 
-    def __init__(self, jobs: Jobs, broker_url: str, timeout: float) -> None:
+    def __init__(self, jobs: Jobs, broker_url: str, timeout: float, key_prefix: str = "") -> None:
         super().__init__(jobs)
         self.celery = Celery("wibestore", set_as_current=False)
-        self.celery.conf.update(celery_config(broker_url, timeout, eager=False))
+        self.celery.conf.update(
+            celery_config(broker_url, timeout, eager=False, key_prefix=key_prefix)
+        )
 
     def enqueue(self, job: Job, *args: Any) -> None:
         with _enqueueing():

@@ -101,13 +101,14 @@ class RedisLoginThrottle(LoginThrottle):
         max_failures: int,
         lock_seconds: int,
         account_max_failures: int,
+        key_prefix: str = "",
     ) -> None:
         super().__init__(max_failures, lock_seconds, account_max_failures)
         self.client = client
+        self.key_prefix = key_prefix
 
-    @staticmethod
-    def _key(key: str) -> str:
-        return f"wibestore:login-failures:{key}"
+    def _key(self, key: str) -> str:
+        return f"{self.key_prefix}wibestore:login-failures:{key}"
 
     def _read(self, keys: tuple[str, ...]) -> list[tuple[int, int]]:
         pipe = self.client.pipeline(transaction=False)

@@ -16,9 +16,12 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from api.auth import bearer_token, client_address, container_of
+from api.controllers.admin_panel.dashboard import DashboardController
+from api.controllers.admin_panel.fraud import FraudController
 from api.controllers.admin_panel.games import AdminGamesController
 from api.controllers.admin_panel.listings import ModerationController
 from api.controllers.admin_panel.money import MoneyAdminController
+from api.controllers.admin_panel.reports import AdminReportsController
 from api.controllers.admin_panel.users import AdminUsersController
 from api.controllers.auth import AuthController
 from api.controllers.games import GamesController
@@ -26,6 +29,7 @@ from api.controllers.health import HealthController, presents_health_token
 from api.controllers.listings import ListingImagesController, ListingsController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
 from api.controllers.profile import ProfileController
+from api.controllers.reports import ReportsController
 from api.controllers.subscriptions import SubscriptionsController
 from api.controllers.uploads import UploadController
 from api.dependencies import DEPENDENCIES
@@ -148,7 +152,11 @@ def create_app(container: Container | None = None) -> Litestar:
             SandboxCheckoutController,
             MoneyAdminController,
             AdminUsersController,
+            DashboardController,
+            FraudController,
             SubscriptionsController,
+            ReportsController,
+            AdminReportsController,
             UploadController,
             ListingImagesController,
             media_files(the_container.settings.media_dir),

@@ -37,6 +37,7 @@ from application.payments import Payments
 from application.phone_codes import PhoneCodes
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
 from application.ports import IdempotencyRecords as IdempotencyStore
+from application.reports import Reports
 from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
@@ -121,6 +122,7 @@ SERVICES: dict[str, type] = {
     "payments": Payments,
     "subscriptions": Subscriptions,
     "escrows": Escrows,
+    "reports": Reports,
 }
 
 

@@ -70,10 +70,15 @@ class ListingSearch(Paging, frozen=True, kw_only=True):
     ) = None
 
     def filter(
-        self, statuses: tuple[str, ...] = ("active",), default_order: Ordering = q.DEFAULT_ORDER
+        self,
+        statuses: tuple[str, ...] = ("active",),
+        default_order: Ordering = q.DEFAULT_ORDER,
+        *,
+        hide_under_review: bool = True,
     ) -> q.ListingFilter:
         return q.ListingFilter(
             statuses=statuses,
+            hide_under_review=hide_under_review,
             search=(self.search or "").strip() or None,
             min_price=parse_amount(self.min_price, "min_price") if self.min_price else None,
             max_price=parse_amount(self.max_price, "max_price") if self.max_price else None,
@@ -93,9 +98,9 @@ class OwnOrStaffSearch(ListingSearch, frozen=True, kw_only=True):
     status: Annotated[ProfileStatus, _doc("Only listings in this status.")] | None = None
 
     def of_any_status(self) -> q.ListingFilter:
-        """Newest first unless ordered."""
+        """Newest first unless ordered; listings under review included."""
         statuses = (self.status,) if self.status else PROFILE_STATUSES
-        return self.filter(statuses, NEWEST_FIRST)
+        return self.filter(statuses, NEWEST_FIRST, hide_under_review=False)
 
 
 PROFILE_STATUSES: tuple[str, ...] = get_args(ProfileStatus)

@@ -29,6 +29,7 @@ from application.ports import (
     TaskQueue,
     TokenIssuer,
 )
+from application.reports import Reports
 from application.saved_searches import SavedSearchService
 from application.subscriptions import Subscriptions
 from application.uploads import Uploads
@@ -47,6 +48,7 @@ class Services:
     payments: Payments
     subscriptions: Subscriptions
     escrows: Escrows
+    reports: Reports
 
 
 def compose(
@@ -115,4 +117,5 @@ def compose(
             delivery_window=delivery_window,
             confirmation_window=confirmation_window,
         ),
+        reports=Reports(app, clock=clock),
     )

@@ -36,9 +36,6 @@ def seller_earnings(price: int, commission: int) -> int:
     """What a released sale credits its seller: the price less the platform's commission."""
     return price - commission
 
-    """What the seller is credited when a purchase is released: the price less the commission."""
-    return price - commission
-
 
 # --- rules that also hold where only a read model's row is at hand -------------------------
 def check_visible_to(viewer: UUID, buyer_id: UUID, seller_id: UUID, *, staff: bool) -> None:

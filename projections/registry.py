@@ -7,6 +7,7 @@ from projections.fraud import FraudProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
 from projections.referrals import ReferralsProjector
+from projections.reports import ReportsProjector
 from projections.runtime import Projector
 from projections.saved_searches import SavedSearchesProjector
 from projections.sessions import SessionsProjector
@@ -28,5 +29,6 @@ PROJECTORS: tuple[type[Projector], ...] = (
     StaffActionsProjector,
     ReferralsProjector,
     SavedSearchesProjector,
+    ReportsProjector,
     FraudProjector,
 )

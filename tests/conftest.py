@@ -28,6 +28,15 @@ from wibestore.settings import Settings
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Every key a test writes in Redis starts with its own prefix (REDIS_KEY_PREFIX), under this
+# run's: a test's counters start at zero, and runs sharing the server never meet (nor FLUSHDB
+# each other). The run's keys are deleted when it ends.
+REDIS_RUN_PREFIX = f"wibestore-test:{uuid.uuid4().hex[:10]}:"
+
+
+def redis_key_prefix() -> str:
+    """A namespace of Redis keys no other test (or run) uses."""
+    return f"{REDIS_RUN_PREFIX}{uuid.uuid4().hex[:10]}:"
 
 
 _sampler: ConnectionSampler | None = None
@@ -48,6 +57,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """In CI, a run that held MAX_CONNECTIONS (25) PostgreSQL connections at once fails: the
     server is shared, and more was once "too many clients"."""
+    _forget_redis_keys()
     if _sampler is None:
         return
     _sampler.stop()
@@ -64,6 +74,17 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             + (" -- OVER THE LIMIT" + (": the run fails" if IN_CI else "") if over else ""),
             red=over,
         )
+
+
+def _forget_redis_keys() -> None:
+    """Delete this run's keys (only this run's: another may be using the server)."""
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_timeout=3)
+        keys = list(client.scan_iter(match=f"{REDIS_RUN_PREFIX}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    except redis.RedisError:
+        pass  # no Redis this run; or they expire on their own (a day at most)
 
 
 def _unavailable(what: str, error: Exception) -> None:
@@ -162,6 +183,8 @@ def make_settings(
             celery_eager=True,
         )
     values.update(overrides)
+    if values.get("redis_url") and "redis_key_prefix" not in overrides:
+        values["redis_key_prefix"] = redis_key_prefix()
     return Settings(**values)
 
 
@@ -170,7 +193,6 @@ def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgres":
         require_postgres()
         require_redis()
-        redis.Redis.from_url(REDIS_URL).flushdb()  # login-failure counters start at zero
     return str(request.param)
 
 
@@ -243,6 +265,7 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
         )
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
+        env["REDIS_KEY_PREFIX"] = settings.redis_key_prefix
     env.update(extra)
     return env
 

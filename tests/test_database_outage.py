@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import msgspec
 import pytest
-import redis
 from eventsourcing.persistence import OperationalError
 from litestar.testing import TestClient
 from sqlalchemy import func, select
@@ -27,7 +26,6 @@ from projections.users import users
 from tests.api.test_payments import pay, signed
 from tests.conftest import (
     DATABASE_URL,
-    REDIS_URL,
     PgSchemas,
     make_settings,
     process_env,
@@ -280,7 +278,6 @@ def test_a_webhook_queued_while_postgres_is_down_is_credited_once_by_the_worker_
     """A real Celery worker (Redis broker, PostgreSQL through the proxy) gets a provider's
     report while the database is down: the task retries until it is back, and credits once."""
     require_redis()
-    redis.Redis.from_url(REDIS_URL).flushdb()
     settings = msgspec.structs.replace(proxied, celery_eager=False)
     log_path = tmp_path / "worker.log"
     log = log_path.open("wb")

@@ -17,7 +17,6 @@ import pytest
 
 from application.actor import Actor
 from tests.conftest import (
-    REDIS_URL,
     PgSchemas,
     audit_passes,
     make_settings,
@@ -61,9 +60,6 @@ class Deployment(NamedTuple):
 def production(tmp_path: Path) -> Iterator[Deployment]:
     require_postgres()
     require_redis()
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
     schemas = PgSchemas()
     schemas.create()
     settings = make_settings("postgres", tmp_path, schemas)

@@ -8,14 +8,15 @@ import pytest
 import redis
 
 from adapters.throttle import LoginThrottle, MemoryLoginThrottle, RedisLoginThrottle
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, redis_key_prefix
 
 
 @pytest.fixture
 def throttle(backend: str) -> LoginThrottle:
     limits = {"max_failures": 3, "lock_seconds": 900, "account_max_failures": 5}
     if backend == "postgres":  # the production half of the suite: Redis
-        return RedisLoginThrottle(redis.Redis.from_url(REDIS_URL), **limits)
+        client = redis.Redis.from_url(REDIS_URL)
+        return RedisLoginThrottle(client, **limits, key_prefix=redis_key_prefix())
     return MemoryLoginThrottle(**limits)
 
 

@@ -58,11 +58,14 @@ def store_refusing(container: Container, topic: str) -> Iterator[None]:
                 conn.execute(sql.SQL("DROP TRIGGER refuse ON {}.{}").format(schema, table))
         return
     lite = sqlite3.connect(settings.data_dir / "events.sqlite")
-    # Calling a function that does not exist fails the statement as an operational error
-    # (RAISE(ABORT) would look like a constraint violation, which the commands retry).
+    # The body must fail only when it runs, so only for ``topic``, and as an operational error:
+    # RAISE(ABORT) looks like a constraint violation, which the commands retry as a lost race,
+    # and a call of a function that does not exist fails when the INSERT is compiled, so it
+    # would refuse every event, whatever its topic. A malformed JSON path fails at run time.
     lite.execute(
         "CREATE TRIGGER refuse BEFORE INSERT ON stored_events "
-        f"WHEN NEW.topic = '{topic}' BEGIN SELECT injected_failure(); END"
+        f"WHEN NEW.topic = '{topic}' "
+        "BEGIN SELECT json_extract('{}', 'injected failure'); END"
     )
     lite.commit()
     try:
@@ -109,6 +112,18 @@ def failing_every_event_of(
     result = command()
     audited(container)
     return result
+
+
+def test_the_injected_failure_refuses_only_the_named_event_type(
+    container: Container, shop: dict[str, Any]
+) -> None:
+    """Else every check below passes however the command saves: nothing would be written."""
+    before = container.app.recorder.max_notification_id() or 0
+    with store_refusing(container, "domain.escrow:Escrow.Opened"):
+        container.accounts.register("bystander@example.uz", PASSWORD)
+        with pytest.raises(Exception, match="injected"):
+            container.escrows.purchase(Actor.user(shop["buyer"]), shop["listing"]())
+    assert (container.app.recorder.max_notification_id() or 0) > before
 
 
 def test_a_failing_store_never_half_writes_a_money_command(
@@ -180,7 +195,7 @@ def test_killing_a_busy_process_at_random_moments_never_breaks_the_ledger(
     seed_games(container.catalogue)
     env = process_env(settings)
     rng = random.Random(7)
-    finished_rounds = 0
+    reported_rounds = 0
     for _ in range(4):
         proc = subprocess.Popen(
             [sys.executable, "-m", "tests.money_churn"],
@@ -194,7 +209,16 @@ def test_killing_a_busy_process_at_random_moments_never_breaks_the_ledger(
         assert first.strip(), "the churn process did not start"
         time.sleep(rng.uniform(0.05, 0.6))
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        finished_rounds += int(first)
+        assert proc.wait() == -signal.SIGKILL, "the churn process ended before it was killed"
+        reported_rounds += int([first, *proc.stdout.read().split()][-1])
         audited(container)
-    assert finished_rounds >= 4
+    # every round a process reported finished settled its escrow, and the kills lost none
+    assert settled_escrows(container) >= reported_rounds
+
+
+def settled_escrows(container: Container) -> int:
+    topics = ("domain.escrow:Escrow.Released", "domain.escrow:Escrow.Refunded")
+    return sum(
+        n.topic in topics
+        for n in container.app.recorder.select_notifications(start=1, limit=1_000_000)
+    )

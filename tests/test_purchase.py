@@ -12,9 +12,12 @@ from application.escrows import EscrowState
 from domain.errors import Conflict, DomainError
 from domain.escrow import Escrow
 from domain.wallet import InsufficientFunds, Wallet, wallet_id
+from tests.conftest import FixedClock
+from tests.ledger import audited
 from tests.test_application import race
-from wibestore.container import Container
+from wibestore.container import Container, build
 from wibestore.seed import seed_games
+from wibestore.settings import Settings
 
 PASSWORD = "Sup3r-Secret!"
 PRICE = 1_500_000_00
@@ -104,3 +107,34 @@ def test_twenty_buyers_racing_for_one_listing_make_exactly_one_escrow(
         held += wallet.held
     assert held == PRICE
     assert container.listings.listing(shop["listing"]).escrow_id == escrows[0].id
+
+
+def test_two_processes_buying_one_listing_for_one_buyer_hold_the_price_once(
+    container: Container, shop: dict[str, Any], settings: Settings, clock: FixedClock
+) -> None:
+    """A double-click that reaches two API processes: only the event store can decide, and
+    the buyer, rich enough for both, pays once."""
+    buyer = buyer_with(container, 3 * PRICE)
+    other = build(settings, clock=clock, fast_passwords=True)
+    other.start(projectors=False)
+    try:
+        processes = (container, other)
+        results = race(
+            2, lambda i: processes[i].escrows.purchase(Actor.user(buyer), shop["listing"])
+        )
+    finally:
+        other.close()
+    escrows = [r for r in results if isinstance(r, EscrowState)]
+    assert len(escrows) == 1, results
+    assert all(isinstance(r, Conflict) for r in results if not isinstance(r, EscrowState))
+    wallet: object = container.app.repository.get(wallet_id(buyer))
+    assert isinstance(wallet, Wallet)
+    assert (wallet.available, wallet.held) == (2 * PRICE, PRICE)
+    opened = [
+        n
+        for n in container.app.recorder.select_notifications(start=1, limit=10_000)
+        if n.topic == "domain.escrow:Escrow.Opened"
+    ]
+    assert len(opened) == 1
+    assert container.listings.listing(shop["listing"]).escrow_id == escrows[0].id
+    audited(container)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -23,7 +22,6 @@ from wibestore.container import Container, build
 @pytest.fixture
 def with_worker(tmp_path: Path, clock: FixedClock) -> Iterator[Container]:
     require_redis()
-    redis.Redis.from_url(REDIS_URL).flushdb()
     settings = make_settings(
         "sqlite", tmp_path, redis_url=REDIS_URL, celery_eager=False, media_root=tmp_path / "media"
     )

@@ -77,7 +77,9 @@ class Container:
         # --- adapters ---------------------------------------------------------------------
         self.redis = connect_redis(settings)
         self.task_queue = task_queue(settings)
-        self.request_counts = RequestCounts(settings.redis_url, settings.redis_timeout)
+        self.request_counts = RequestCounts(
+            settings.redis_url, settings.redis_timeout, settings.redis_key_prefix
+        )
         self.mailer = build_mailer(settings)
         self.media = LocalMediaStore(settings.media_dir)
         self.google: GoogleIdentity = google or GoogleAuthClient(
@@ -85,7 +87,9 @@ class Container:
         )
         self.login_throttle = login_throttle(settings, self.redis)
         self.idempotency: IdempotencyRecords = (
-            RedisRecords(self.redis) if self.redis is not None else MemoryRecords()
+            RedisRecords(self.redis, settings.redis_key_prefix)
+            if self.redis is not None
+            else MemoryRecords()
         )
         signer = Signer(settings.payment_webhook_secret)
         self.payment_provider: SandboxProvider | None = (
@@ -122,6 +126,7 @@ class Container:
         self.payments = self.services.payments
         self.subscriptions = self.services.subscriptions
         self.escrows = self.services.escrows
+        self.reports = self.services.reports
         self.tokens = self.accounts.tokens
         self.webhooks = Webhooks(
             self.payments, signer, providers=PROVIDERS if self.payment_provider is not None else ()
@@ -253,7 +258,9 @@ def task_queue(settings: Settings) -> CeleryTaskQueue | InProcessTaskQueue:
     """Celery on the Redis broker; this process when there is none or CELERY_EAGER says so."""
     if in_process(settings) or settings.redis_url is None:
         return InProcessTaskQueue(JOBS)
-    return CeleryTaskQueue(JOBS, settings.redis_url, settings.redis_timeout)
+    return CeleryTaskQueue(
+        JOBS, settings.redis_url, settings.redis_timeout, settings.redis_key_prefix
+    )
 
 
 def login_throttle(settings: Settings, client: redis.Redis | None) -> LoginThrottle:
@@ -266,7 +273,8 @@ def login_throttle(settings: Settings, client: redis.Redis | None) -> LoginThrot
     local = MemoryLoginThrottle(*limits)
     if client is None:
         return local
-    return FallbackLoginThrottle(RedisLoginThrottle(client, *limits), local)
+    shared = RedisLoginThrottle(client, *limits, key_prefix=settings.redis_key_prefix)
+    return FallbackLoginThrottle(shared, local)
 
 
 def build_sms(settings: Settings) -> SmsSender:

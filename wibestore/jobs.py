@@ -30,7 +30,12 @@ def in_process(settings: Settings) -> bool:
 
 def worker_config(settings: Settings) -> dict[str, Any]:
     """The worker's Celery configuration (workers/celery_app.py)."""
-    return celery_config(settings.redis_url, settings.redis_timeout, eager=in_process(settings))
+    return celery_config(
+        settings.redis_url,
+        settings.redis_timeout,
+        eager=in_process(settings),
+        key_prefix=settings.redis_key_prefix,
+    )
 
 
 class Work:

@@ -29,6 +29,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_schema: str = "read"
     redis_url: str | None = None
     redis_timeout: float = 0.2  # per attempt (connect, answer); at most 4 attempts a call
+    # before every key this deployment writes in Redis (counters, idempotency records, Celery's
+    # queues), so deployments or test runs can share one Redis database without meeting
+    redis_key_prefix: str = ""
     celery_eager: bool = True  # from the environment: true without REDIS_URL
     run_projectors: bool = True  # in the API process; production runs `wibestore project`
     jwt_secret: str = ""

@@ -14,6 +14,7 @@ from projections.listings.projector import ListingsProjector
 from projections.listings.tables import (
     favorites,
     listing_games,
+    listing_reports,
     listing_sellers,
     listings,
     search_text,
@@ -23,6 +24,7 @@ __all__ = [
     "ListingsProjector",
     "favorites",
     "listing_games",
+    "listing_reports",
     "listing_sellers",
     "listings",
     "search_text",

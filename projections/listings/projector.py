@@ -1,5 +1,6 @@
-"""The listings projector: listings from Listing events, favourites and views, and the seller and
-game names of the search text from User and Game events."""
+"""The listings projector: listings from Listing events, favourites and views, the seller and
+game names of the search text from User and Game events, and whether enough pending reports
+keep a listing out of search from Report events."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, distinct, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from domain.game import Game
 from domain.listing import Listing, without_image
 from domain.listing_activity import Favorite, ListingView
+from domain.report import Report, hides_listing
 from domain.user import User, display_name
 from projections.held import HeldRows
 from projections.listings.tables import (
     favorites,
     listing_games,
+    listing_reports,
     listing_sellers,
     listings,
     search_text,
@@ -43,8 +46,9 @@ class ListingsProjector(Projector):
     name = "listings"
     # 2: sellers' names are their display names, kept with the parts they come from
     # 3: a banned seller's active listings are "blocked" until the ban is lifted
-    version = 3
-    tables = (listings, listing_sellers, listing_games, favorites)
+    # 4: listings under review (enough users' pending reports) are marked
+    version = 4
+    tables = (listings, listing_sellers, listing_games, favorites, listing_reports)
 
     def __init__(self) -> None:
         self.held = HeldRows(listings)
@@ -164,6 +168,7 @@ class ListingsProjector(Projector):
                 "images": [],
                 "primary_image": None,
                 "reject_reason": None,
+                "under_review": False,
                 "created_at": e.at,
                 "updated_at": e.at,
                 "search_text": search_text(
@@ -294,6 +299,45 @@ class ListingsProjector(Projector):
     @apply.register
     def _(self, e: ListingView.Counted, conn: Connection) -> None:
         self.held.add(e.listing_id, "views_count", 1)
+
+    # --- reports ----------------------------------------------------------------------------
+    @apply.register
+    def _(self, e: Report.Filed, conn: Connection) -> None:
+        if e.reported_listing_id is None:
+            return
+        conn.execute(
+            listing_reports.insert().values(
+                report_id=e.originator_id,
+                listing_id=e.reported_listing_id,
+                reporter_id=e.reporter_id,
+            )
+        )
+        self._review(conn, e.reported_listing_id)
+
+    @apply.register
+    def _(self, e: Report.Resolved, conn: Connection) -> None:
+        self._report_answered(conn, e.originator_id)
+
+    @apply.register
+    def _(self, e: Report.Dismissed, conn: Connection) -> None:
+        self._report_answered(conn, e.originator_id)
+
+    def _report_answered(self, conn: Connection, report_id: UUID) -> None:
+        by_report = listing_reports.c.report_id == report_id
+        listing_id = conn.execute(select(listing_reports.c.listing_id).where(by_report)).scalar()
+        if listing_id is not None:
+            conn.execute(delete(listing_reports).where(by_report))
+            self._review(conn, listing_id)
+
+    def _review(self, conn: Connection, listing_id: UUID) -> None:
+        """Whether the listing stays in search, from its pending reports' distinct reporters
+        (not a change of the listing itself: ``updated_at`` stays)."""
+        reporters = conn.execute(
+            select(func.count(distinct(listing_reports.c.reporter_id))).where(
+                listing_reports.c.listing_id == listing_id
+            )
+        ).scalar_one()
+        self.held.change(listing_id, {"under_review": hides_listing(reporters)})
 
     # --- helpers -----------------------------------------------------------------------
     def _favorited(self, conn: Connection, user_id: UUID, listing_id: UUID, at: Any) -> None:

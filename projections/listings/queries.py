@@ -7,7 +7,19 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import Connection, Row, Uuid, and_, bindparam, case, exists, false, func, select
+from sqlalchemy import (
+    Connection,
+    Row,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 
 from projections.games import games
 from projections.listings.tables import favorites, listings
@@ -36,6 +48,9 @@ class ListingFilter(msgspec.Struct, kw_only=True):
     rank: str | None = None
     has_warranty: bool | None = None
     ordering: tuple[tuple[str, bool], ...] = DEFAULT_ORDER  # (field, descending)
+    # Search leaves out active listings under review (enough pending reports); a seller's own
+    # list and staff's show them.
+    hide_under_review: bool = True
 
 
 def _like(term: str) -> str:
@@ -46,6 +61,8 @@ def _like(term: str) -> str:
 def _conditions(f: ListingFilter) -> list[Any]:
     c = listings.c
     where: list[Any] = [c.status.in_(f.statuses)] if f.statuses else []
+    if f.hide_under_review:
+        where.append(or_(c.status != "active", c.under_review.is_(False)))
     if f.search:
         where += [c.search_text.like(_like(term), escape="\\") for term in f.search.split()]
     if f.min_price is not None:

@@ -1,5 +1,6 @@
 """The listings read model's tables: listings (with their search text), the seller and game
-names that search text is made of, and favourites."""
+names that search text is made of, favourites, and the pending reports that keep a listing out
+of search."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ listings = Table(
     Column("search_text", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # enough users have pending reports of it (domain.report.hides_listing): not in search
+    Column("under_review", Boolean, nullable=False, default=False),
     Index("ix_listings_public_order", "status", "is_premium", "created_at"),
     Index("ix_listings_game", "game_id", "status"),
     Index("ix_listings_seller", "seller_id", "status"),
@@ -82,6 +85,17 @@ favorites = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "listing_id", name="uq_favorites_user_listing"),
     Index("ix_favorites_user", "user_id", "created_at"),
+)
+
+
+# The pending reports of each listing, by whom: what ``under_review`` is decided from.
+listing_reports = Table(
+    "listing_reports",
+    metadata,
+    Column("report_id", Uuid, primary_key=True),
+    Column("listing_id", Uuid, nullable=False),
+    Column("reporter_id", Uuid, nullable=False),
+    Index("ix_listing_reports_listing", "listing_id"),
 )
 
 

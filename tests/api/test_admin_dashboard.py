@@ -9,6 +9,7 @@ from litestar.testing import TestClient
 from tests.api.conftest import error
 from tests.api.test_listings import approved
 from tests.api.test_payments import pay
+from tests.api.test_reports import file
 
 DASHBOARD = "/api/v1/admin-panel/dashboard/"
 FRAUD = "/api/v1/admin-panel/stats/fraud/"
@@ -48,8 +49,10 @@ def test_the_dashboard_has_exactly_the_contracts_figures(
     )
     assert delivered.status_code == 200, delivered.text
     assert client.post(f"{base}/confirm/", headers=market["buyer"]).status_code == 200
-    approved(client, market)
+    reported = approved(client, market)
+    file(client, market["buyer"], reported_listing_id=reported)
     data = client.get(DASHBOARD, headers=market["staff"]).json()["data"]
+    assert data["reports"] == {"pending": 1, "total": 1}
     assert data["listings"] == {"total": 2, "active": 1, "pending": 0, "sold": 1}
     assert data["escrow"] == {
         "active": 0,

@@ -14,7 +14,7 @@ from api.app import create_app
 from tests.api.conftest import error, register
 from tests.conftest import FixedClock, PgSchemas, make_settings
 from tests.fake_google import CLIENT_ID, FakeGoogle
-from wibestore.container import build
+from wibestore.container import Container, build
 
 
 @pytest.fixture
@@ -24,13 +24,13 @@ def google() -> Iterator[FakeGoogle]:
 
 
 @pytest.fixture
-def client(
+def container(
     backend: str,
     tmp_path: Path,
     pg_schemas: PgSchemas | None,
     clock: FixedClock,
     google: FakeGoogle,
-) -> Iterator[TestClient[Any]]:
+) -> Iterator[Container]:
     settings = make_settings(
         backend,
         tmp_path,
@@ -41,9 +41,14 @@ def client(
     )
     container = build(settings, clock=clock, fast_passwords=True)
     container.start()
+    yield container
+    container.close()
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient[Any]]:
     with TestClient(create_app(container)) as c:
         yield c
-    container.close()
 
 
 def google_login(client: TestClient[Any], **body: str) -> Any:
@@ -102,17 +107,23 @@ def test_an_unknown_access_token_is_refused(client: TestClient[Any]) -> None:
     ],
 )
 def test_forged_id_tokens_are_refused_and_create_no_user(
-    client: TestClient[Any], google: FakeGoogle, forge: Any
+    client: TestClient[Any], container: Container, google: FakeGoogle, forge: Any
 ) -> None:
+    head = container.app.recorder.max_notification_id()
     response = google_login(client, credential=forge(google))
     assert response.status_code == 400
     assert error(response)["code"] == "BUSINESS_LOGIC_ERROR"
-    assert (
-        client.post(
-            "/api/v1/auth/login/", json={"email": "x@gmail.com", "password": "Whatever-123"}
-        ).status_code
-        == 401
-    )
+    assert container.app.recorder.max_notification_id() == head  # nothing saved at all
+    assert container.accounts.find_user_by_email("x@gmail.com") is None
+
+
+def test_a_genuine_id_token_of_the_same_address_does_create_the_user(
+    client: TestClient[Any], container: Container, google: FakeGoogle
+) -> None:
+    """The checks above can fail: the one difference between this token and the forged
+    ones is what makes Google sign-in create the user."""
+    assert google_login(client, credential=google.id_token("x@gmail.com")).status_code == 200
+    assert container.accounts.find_user_by_email("x@gmail.com") is not None
 
 
 def test_a_body_without_any_google_token_is_400(client: TestClient[Any]) -> None:

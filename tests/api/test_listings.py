@@ -210,6 +210,11 @@ def test_search_filters(client: TestClient[Any], market: dict[str, Any]) -> None
     assert ids("search=mythic dota") == []
     assert ids("search=100%25") == []  # wildcards are literal
     assert ids("min_price=60000&max_price=800000") == [mid]
+    # both bounds include a price equal to them, and not one tiyin beyond
+    assert ids("min_price=800000") == [dear, mid]
+    assert ids("min_price=800000.01") == [dear]
+    assert ids("max_price=50000") == [cheap]
+    assert ids("max_price=49999.99") == []
     assert ids("game=dota2") == [mid]
     game_id = client.get("/api/v1/games/dota2/").json()["id"]
     assert ids(f"game={game_id}") == ids(f"game_id={game_id}") == [mid]

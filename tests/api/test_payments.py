@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import pytest
 from litestar.testing import TestClient
@@ -386,6 +387,34 @@ def test_idempotency_keys_replay_refuse_other_bodies_and_scope_per_user(
     assert refused.status_code == replayed.status_code == 400
     listed = client.get("/api/v1/payments/transactions/", headers=market["buyer"]).json()
     assert listed["count"] == 1
+
+
+def test_a_purchase_retried_with_its_key_buys_once_and_the_key_buys_nothing_else(
+    client: Client, market: dict[str, Any], container: Container
+) -> None:
+    pay(client, market["buyer"], "4000000")
+    first_listing, other_listing = approved(client, market), approved(client, market)
+    key = {**market["buyer"], "Idempotency-Key": "buy-1"}
+
+    def buy(listing: str) -> Any:
+        return client.post("/api/v1/payments/purchase/", headers=key, json={"listing_id": listing})
+
+    first = buy(first_listing)
+    assert first.status_code == 201, first.text
+    retried = buy(first_listing)
+    assert (retried.status_code, retried.content) == (201, first.content)
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    reused = buy(other_listing)
+    assert reused.status_code == 422
+    assert error(reused)["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert balance(client, market["buyer"]) == "2500000.00"  # one price held, not two
+    opened = [
+        n
+        for n in container.app.recorder.select_notifications(start=1, limit=10_000)
+        if n.topic == "domain.escrow:Escrow.Opened"
+    ]
+    assert len(opened) == 1
+    assert container.listings.listing(UUID(other_listing)).status == "active"
 
 
 def test_subscriptions_are_bought_from_the_wallet_and_cancelled(

@@ -109,10 +109,13 @@ def test_two_workers_share_one_count_in_redis(limit: int, slack: int) -> None:
     from adapters.request_counts import RequestCounts
     from api.errors import ApiError
     from api.ratelimit import RateLimiter
-    from tests.conftest import REDIS_URL, require_redis
+    from tests.conftest import REDIS_URL, redis_key_prefix, require_redis
 
     require_redis()
-    workers = [RateLimiter({"anon": limit}, RequestCounts(REDIS_URL)) for _ in range(2)]
+    prefix = redis_key_prefix()  # one Redis namespace, as two processes of one deployment
+    workers = [
+        RateLimiter({"anon": limit}, RequestCounts(REDIS_URL, key_prefix=prefix)) for _ in range(2)
+    ]
     who = f"ip:{uuid.uuid4()}"
 
     async def hammer() -> int:

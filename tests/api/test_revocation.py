@@ -8,11 +8,13 @@ from typing import Any
 import jwt
 from litestar.testing import TestClient
 
+from api.app import create_app
 from application.actor import Actor
 from tests.api.conftest import PASSWORD, bearer, error, register
 from tests.api.test_account import reset_token
 from tests.conftest import FixedClock
-from wibestore.container import Container
+from wibestore.container import Container, build
+from wibestore.settings import Settings
 
 ME = "/api/v1/auth/me/"
 
@@ -126,3 +128,35 @@ def test_after_a_ban_old_access_and_refresh_tokens_answer_401(
         container.accounts.ban(Actor.platform("operator"), user.id, "fraud")
     assert me(client, tokens["access"]) == 401
     assert refresh(client, tokens["refresh"]).status_code == 401
+
+
+def test_a_family_revoked_for_reuse_stays_revoked_after_a_restart_and_a_rebuild(
+    settings: Settings, clock: FixedClock
+) -> None:
+    """The revocation is an event, not a row or a cache: a new process (and a read model
+    rebuilt from the log) still refuses the family, while a fresh sign-in works."""
+    before = build(settings, clock=clock, fast_passwords=True)
+    before.start()
+    with TestClient(create_app(before)) as client:
+        first = register(client)["tokens"]
+        second = refresh(client, first["refresh"]).json()
+        assert refresh(client, first["refresh"]).status_code == 401  # reused: family revoked
+        assert refresh(client, second["refresh"]).status_code == 401
+    before.close()
+
+    after = build(settings, clock=clock, fast_passwords=True)
+    after.start()
+    try:
+        with TestClient(create_app(after)) as client:
+            for rebuilt in (False, True):
+                if rebuilt:
+                    after.runners[0].rebuild_schema(["sessions"])
+                    after.runners[0].catch_up()
+                assert refresh(client, second["refresh"]).status_code == 401, rebuilt
+                assert me(client, second["access"]) == 401, rebuilt
+                assert me(client, first["access"]) == 401, rebuilt
+            fresh = log_in(client)
+            assert me(client, fresh["access"]) == 200
+            assert refresh(client, fresh["refresh"]).status_code == 200
+    finally:
+        after.close()
