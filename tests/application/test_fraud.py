@@ -4,6 +4,7 @@ one, once, and a refusal writes nothing."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ from wibestore.container import Container
 __all__ = ["market"]
 
 
-def open_signals(container: Container) -> list[object]:
+def open_signals(container: Container) -> list[Any]:
     caught_up(container)
     with container.store.reader.connect() as conn:
         return fraud_views.signals(conn, 0, 100)[1]
@@ -48,7 +49,7 @@ def test_a_burst_of_purchases_and_repeated_disputes_are_signalled(
     for escrow_id in escrows[: fraud_views.DISPUTES]:
         container.escrows.deliver(Actor.user(m.seller), escrow_id, {"account_email": "a@b.uz"})
         container.escrows.dispute(Actor.user(buyer), escrow_id, "Not as described")
-    kinds = sorted(s.kind for s in open_signals(container) if s.user_id == buyer)  # type: ignore[attr-defined]
+    kinds = sorted(s.kind for s in open_signals(container) if s.user_id == buyer)
     assert kinds == ["dispute_heavy", "purchase_burst"]
 
 
