@@ -16,6 +16,8 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from api.auth import bearer_token, client_address, container_of
+from api.controllers.admin_panel.dashboard import DashboardController
+from api.controllers.admin_panel.fraud import FraudController
 from api.controllers.admin_panel.games import AdminGamesController
 from api.controllers.admin_panel.listings import ModerationController
 from api.controllers.admin_panel.money import MoneyAdminController
@@ -151,6 +153,8 @@ def create_app(container: Container | None = None) -> Litestar:
             SandboxCheckoutController,
             MoneyAdminController,
             AdminUsersController,
+            DashboardController,
+            FraudController,
             SubscriptionsController,
             ReportsController,
             AdminReportsController,

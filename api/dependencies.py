@@ -31,6 +31,7 @@ from application.accounts import Accounts
 from application.actor import Actor
 from application.catalogue import Catalogue
 from application.escrows import Escrows
+from application.fraud import FraudReviews
 from application.listings import Listings
 from application.payments import Payments
 from application.phone_codes import PhoneCodes
@@ -115,6 +116,7 @@ SERVICES: dict[str, type] = {
     "accounts": Accounts,
     "phone_codes": PhoneCodes,
     "saved_searches": SavedSearchService,
+    "fraud": FraudReviews,
     "catalogue": Catalogue,
     "uploads": Uploads,
     "listings": Listings,

@@ -13,6 +13,7 @@ from datetime import timedelta
 from application.accounts import Accounts
 from application.catalogue import Catalogue
 from application.escrows import Escrows
+from application.fraud import FraudReviews
 from application.listings import Listings
 from application.marketplace import Marketplace
 from application.payments import Payments
@@ -41,6 +42,7 @@ class Services:
     accounts: Accounts
     phone_codes: PhoneCodes
     saved_searches: SavedSearchService
+    fraud: FraudReviews
     catalogue: Catalogue
     uploads: Uploads
     listings: Listings
@@ -101,6 +103,7 @@ def compose(
             sms_code_lifetime=sms_code_lifetime,
         ),
         saved_searches=SavedSearchService(app, clock=clock),
+        fraud=FraudReviews(app, clock=clock),
         catalogue=Catalogue(app),
         uploads=uploads,
         listings=listings,

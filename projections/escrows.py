@@ -246,3 +246,23 @@ def seller_sales(conn: Connection, seller_id: UUID) -> tuple[int, int]:
         )
     ).one()
     return int(count), int(total)
+
+
+def escrow_counts(conn: Connection) -> dict[str, int]:
+    """The dashboard's escrows (AD1): open (paid or delivered), disputed, completed
+    (confirmed), and the commission the completed ones earned, in tiyin."""
+    status = escrows.c.status
+    active, disputed, completed, commission = conn.execute(
+        select(
+            func.count().filter(status.in_(("paid", "delivered"))),
+            func.count().filter(status == "disputed"),
+            func.count().filter(status == "confirmed"),
+            func.coalesce(func.sum(escrows.c.commission).filter(status == "confirmed"), 0),
+        ).select_from(escrows)
+    ).one()
+    return {
+        "active": active,
+        "disputed": disputed,
+        "completed": completed,
+        "total_commission": int(commission),
+    }

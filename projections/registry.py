@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.escrows import EscrowsProjector
+from projections.fraud import FraudProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
 from projections.referrals import ReferralsProjector
@@ -30,5 +31,6 @@ PROJECTORS: tuple[type[Projector], ...] = (
     ReferralsProjector,
     SavedSearchesProjector,
     ReportsProjector,
+    FraudProjector,
     ReviewsProjector,
 )

@@ -163,3 +163,13 @@ def all_reports(
 def pending_reports(conn: Connection, offset: int, limit: int) -> tuple[int, list[Row[Any]]]:
     """The staff's queue (AD8): pending reports, oldest first."""
     return reports_where(conn, reports.c.status == "pending", offset, limit, oldest_first=True)
+
+
+def report_counts(conn: Connection) -> dict[str, int]:
+    """The dashboard's reports (AD1): pending ones, and all."""
+    pending, total = conn.execute(
+        select(func.count().filter(reports.c.status == "pending"), func.count()).select_from(
+            reports
+        )
+    ).one()
+    return {"pending": pending, "total": total}

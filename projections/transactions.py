@@ -10,6 +10,7 @@ rebuild never reads another read model.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -310,3 +311,21 @@ def admin_transactions(
         .limit(limit)
     )
     return int(total), list(rows)
+
+
+def completed_volumes(conn: Connection, since: datetime) -> tuple[int, int]:
+    """The dashboard's volumes (AD1): the amounts of completed transactions, in all and since
+    ``since``, in tiyin."""
+    completed = transactions.c.status == "completed"
+    total, recent = conn.execute(
+        select(
+            func.coalesce(func.sum(transactions.c.amount).filter(completed), 0),
+            func.coalesce(
+                func.sum(transactions.c.amount).filter(
+                    completed, transactions.c.created_at >= since
+                ),
+                0,
+            ),
+        ).select_from(transactions)
+    ).one()
+    return int(total), int(recent)

@@ -6,7 +6,7 @@ and the seller's rating and review count (Review: the average of the reviews the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -349,3 +349,22 @@ def users_page(
         .limit(limit)
     )
     return int(total), list(conn.execute(page))
+
+
+def user_counts(conn: Connection, now: datetime) -> dict[str, int]:
+    """The dashboard's users (AD1): active users, the new ones of 30 and 7 days, the verified."""
+    active = users.c.is_active.is_(True)
+    total, month, week, verified = conn.execute(
+        select(
+            func.count().filter(active),
+            func.count().filter(active, users.c.created_at >= now - timedelta(days=30)),
+            func.count().filter(active, users.c.created_at >= now - timedelta(days=7)),
+            func.count().filter(active, users.c.is_verified.is_(True)),
+        ).select_from(users)
+    ).one()
+    return {
+        "total": total,
+        "new_this_month": month,
+        "new_this_week": week,
+        "verified": verified,
+    }

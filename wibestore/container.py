@@ -119,6 +119,7 @@ class Container:
         self.accounts = self.services.accounts
         self.phone_codes = self.services.phone_codes
         self.saved_searches = self.services.saved_searches
+        self.fraud = self.services.fraud
         self.catalogue = self.services.catalogue
         self.uploads = self.services.uploads
         self.listings = self.services.listings

@@ -223,3 +223,17 @@ def seller_counts(conn: Connection, seller_id: UUID) -> tuple[int, int, int]:
         ).where(listings.c.seller_id == seller_id)
     ).one()
     return int(active), int(sold), int(views)
+
+
+def listing_counts(conn: Connection) -> dict[str, int]:
+    """The dashboard's listings (AD1): every listing not deleted, and by status."""
+    status = listings.c.status
+    total, active, pending, sold = conn.execute(
+        select(
+            func.count().filter(status != "deleted"),
+            func.count().filter(status == "active"),
+            func.count().filter(status == "pending"),
+            func.count().filter(status == "sold"),
+        ).select_from(listings)
+    ).one()
+    return {"total": total, "active": active, "pending": pending, "sold": sold}
