@@ -34,6 +34,7 @@ from domain.chat import ChatRoom
 from domain.escrow import Escrow, seller_earnings
 from projections.held import HeldRows
 from projections.listings import listings
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 from projections.users import users
 
@@ -196,12 +197,10 @@ def escrow(conn: Connection, escrow_id: UUID) -> Row[Any] | None:
 def escrows_where(
     conn: Connection, condition: Any, offset: int, limit: int, oldest_first: bool = False
 ) -> tuple[int, list[Row[Any]]]:
-    total = conn.execute(select(func.count()).select_from(escrows).where(condition)).scalar_one()
     order = escrows.c.created_at.asc() if oldest_first else escrows.c.created_at.desc()
-    rows = conn.execute(
-        _escrow_query().where(condition).order_by(order, escrows.c.id).offset(offset).limit(limit)
+    return counted_page(
+        conn, escrows, _escrow_query(), condition, (order, escrows.c.id), offset, limit
     )
-    return int(total), list(rows)
 
 
 def purchases_of(

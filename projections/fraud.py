@@ -39,6 +39,7 @@ from sqlalchemy import (
 from domain.escrow import Escrow
 from domain.fraud import SignalReview
 from domain.user import User
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 from projections.users import as_utc
 
@@ -202,15 +203,8 @@ def signals(
         if resolved
         else fraud_signals.c.resolved_at.is_(None)
     )
-    total = conn.execute(select(func.count()).select_from(fraud_signals).where(where)).scalar_one()
-    rows = conn.execute(
-        select(fraud_signals)
-        .where(where)
-        .order_by(fraud_signals.c.detected_at.desc(), fraud_signals.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return int(total), list(rows)
+    order = (fraud_signals.c.detected_at.desc(), fraud_signals.c.id)
+    return counted_page(conn, fraud_signals, select(fraud_signals), where, order, offset, limit)
 
 
 def signal(conn: Connection, sid: UUID) -> Row[Any] | None:

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from domain.report import Report
 from projections.held import HeldRows
 from projections.listings import listings
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 from projections.users import users
 
@@ -137,12 +138,10 @@ def reports_where(
     conn: Connection, condition: Any, offset: int, limit: int, oldest_first: bool = False
 ) -> tuple[int, list[Row[Any]]]:
     """The count of reports matching ``condition`` and one page of them (two queries)."""
-    total = conn.execute(select(func.count()).select_from(reports).where(condition)).scalar_one()
     order = reports.c.created_at.asc() if oldest_first else reports.c.created_at.desc()
-    rows = conn.execute(
-        _report_query().where(condition).order_by(order, reports.c.id).offset(offset).limit(limit)
+    return counted_page(
+        conn, reports, _report_query(), condition, (order, reports.c.id), offset, limit
     )
-    return int(total), list(rows)
 
 
 def reports_by(

@@ -27,13 +27,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    func,
     select,
 )
 
 from domain.review import Review
 from projections.held import HeldRows
 from projections.listings import listings
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 from projections.users import users
 
@@ -155,18 +155,10 @@ def reviews_where(
     conn: Connection, condition: Any, offset: int, limit: int
 ) -> tuple[int, list[Row[Any]]]:
     """The shown reviews meeting ``condition``, newest first, and how many there are."""
-    where = and_(SHOWN, condition)
-    total = conn.execute(select(func.count()).select_from(reviews).where(where)).scalar_one()
-    if offset >= total:
-        return int(total), []
-    rows = conn.execute(
-        _review_query()
-        .where(where)
-        .order_by(reviews.c.created_at.desc(), reviews.c.id)
-        .offset(offset)
-        .limit(limit)
+    order = (reviews.c.created_at.desc(), reviews.c.id)
+    return counted_page(
+        conn, reviews, _review_query(), and_(SHOWN, condition), order, offset, limit
     )
-    return int(total), list(rows)
 
 
 def reviews_of_seller(

@@ -18,12 +18,12 @@ from sqlalchemy import (
     Table,
     Uuid,
     delete,
-    func,
     select,
     update,
 )
 
 from domain.saved_search import SavedSearches
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 
 # Keyed by the owner's SavedSearches aggregate (its id is derived from the owner's) and the
@@ -83,15 +83,8 @@ def searches_of(
 ) -> tuple[int, list[Row[Any]]]:
     """The owner's saved searches, newest first."""
     where = saved_searches.c.list_id == SavedSearches.create_id(owner_id)
-    total = conn.execute(select(func.count()).select_from(saved_searches).where(where)).scalar_one()
-    rows = conn.execute(
-        select(saved_searches)
-        .where(where)
-        .order_by(saved_searches.c.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return int(total), list(rows)
+    order = (saved_searches.c.id.desc(),)
+    return counted_page(conn, saved_searches, select(saved_searches), where, order, offset, limit)
 
 
 def search_of(conn: Connection, owner_id: UUID, search_id: int) -> Row[Any] | None:

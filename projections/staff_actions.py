@@ -23,14 +23,15 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    func,
     select,
+    true,
 )
 
 from domain.escrow import Escrow
 from domain.listing import Listing
 from domain.user import User
 from domain.wallet import Wallet
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 from projections.users import users
 
@@ -146,12 +147,8 @@ def _amount(e: Any) -> str:
 
 def audit_log(conn: Connection, offset: int, limit: int) -> tuple[int, list[Row[Any]]]:
     """Staff actions, newest first, with the acting staff member's e-mail (one query)."""
-    total = conn.execute(select(func.count()).select_from(staff_actions)).scalar_one()
-    query = (
-        select(staff_actions, users.c.email.label("staff_email"))
-        .select_from(staff_actions.outerjoin(users, users.c.id == staff_actions.c.staff_id))
-        .order_by(staff_actions.c.id.desc())  # the log's order, newest first
-        .offset(offset)
-        .limit(limit)
+    rows = select(staff_actions, users.c.email.label("staff_email")).select_from(
+        staff_actions.outerjoin(users, users.c.id == staff_actions.c.staff_id)
     )
-    return int(total), list(conn.execute(query))
+    order = (staff_actions.c.id.desc(),)  # the log's order, newest first
+    return counted_page(conn, staff_actions, rows, true(), order, offset, limit)

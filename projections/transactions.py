@@ -36,6 +36,7 @@ from sqlalchemy import (
 from domain.deposit import Deposit
 from domain.wallet import Wallet
 from projections.held import HeldRows
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 from projections.users import users
 
@@ -259,19 +260,14 @@ class TransactionsProjector(Projector):
 
 
 # --- queries ------------------------------------------------------------------------------
+NEWEST = (transactions.c.created_at.desc(), transactions.c.id)
+
+
 def transactions_of(
     conn: Connection, user_id: UUID, offset: int, limit: int
 ) -> tuple[int, list[Row[Any]]]:
     where = transactions.c.user_id == user_id
-    total = conn.execute(select(func.count()).select_from(transactions).where(where)).scalar_one()
-    rows = conn.execute(
-        select(transactions)
-        .where(where)
-        .order_by(transactions.c.created_at.desc(), transactions.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return int(total), list(rows)
+    return counted_page(conn, transactions, select(transactions), where, NEWEST, offset, limit)
 
 
 def transaction(conn: Connection, row_id: UUID) -> Row[Any] | None:
@@ -294,23 +290,12 @@ def admin_transactions(
         where.append(transactions.c.type == kind)
     if status:
         where.append(transactions.c.status == status)
-    condition = and_(true(), *where)
-    total = conn.execute(
-        select(func.count()).select_from(transactions).where(condition)
-    ).scalar_one()
-    rows = conn.execute(
-        select(
-            transactions,
-            users.c.email.label("user_email"),
-            users.c.full_name.label("user_full_name"),
-        )
-        .join(users, users.c.id == transactions.c.user_id, isouter=True)
-        .where(condition)
-        .order_by(transactions.c.created_at.desc(), transactions.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return int(total), list(rows)
+    rows = select(
+        transactions,
+        users.c.email.label("user_email"),
+        users.c.full_name.label("user_full_name"),
+    ).join(users, users.c.id == transactions.c.user_id, isouter=True)
+    return counted_page(conn, transactions, rows, and_(true(), *where), NEWEST, offset, limit)
 
 
 def completed_volumes(conn: Connection, since: datetime) -> tuple[int, int]:

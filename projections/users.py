@@ -37,6 +37,7 @@ from domain.review import NEW_SELLER_RATING, Review, seller_rating
 from domain.subscription import Membership
 from domain.user import User
 from projections.held import HeldRows
+from projections.paging import counted_page
 from projections.runtime import Projector, metadata
 from projections.wallets import wallets
 
@@ -338,17 +339,11 @@ def users_page(
     ):
         if wanted is not None:
             where.append(column.is_(wanted))
-    condition = and_(*where)
-    total = conn.execute(select(func.count()).select_from(users).where(condition)).scalar_one()
-    page = (
-        select(users, func.coalesce(wallets.c.available, 0).label("balance_minor"))
-        .outerjoin(wallets, wallets.c.owner_id == users.c.id)
-        .where(condition)
-        .order_by(users.c.created_at.desc(), users.c.id.desc())
-        .offset(offset)
-        .limit(limit)
+    rows = select(users, func.coalesce(wallets.c.available, 0).label("balance_minor")).outerjoin(
+        wallets, wallets.c.owner_id == users.c.id
     )
-    return int(total), list(conn.execute(page))
+    order = (users.c.created_at.desc(), users.c.id.desc())
+    return counted_page(conn, users, rows, and_(*where), order, offset, limit)
 
 
 def user_counts(conn: Connection, now: datetime) -> dict[str, int]:
