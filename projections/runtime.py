@@ -14,8 +14,10 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import msgspec
 import psycopg
 import sqlalchemy.exc
 import structlog
@@ -76,6 +78,26 @@ MOVE_TRACKING = (
 )
 NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
+# Realtime: a projector's messages for a channel ("room:<id>", "user:<id>", "listings"),
+# published after the batch that made them commits, as JSON ``{"position": <event>, ...}``: a
+# socket's ``{"frame": {...}}`` to send, or ``{"close": {"code", "session"}}`` to close a
+# user's sockets. The composition root passes the publisher (Redis, or the API process's own
+# channels). Publishing is best effort: a client that missed a frame gets it from the read
+# model when it reconnects with the last id it saw.
+Publish = Callable[[str, bytes], None]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One realtime message; ``position`` is the event it came from (commit order)."""
+
+    position: int
+    channel: str
+    message: dict[str, Any]
+
+    def encode(self) -> bytes:
+        return msgspec.json.encode({"position": self.position, **self.message})
+
 
 class Projector:
     """One read model. Subclasses register handlers on ``apply`` (a singledispatchmethod)."""
@@ -100,6 +122,18 @@ class Projector:
     def end_batch(self, conn: Connection, position: int) -> None:
         """Write what ``apply`` held back; ``position`` is where the tracking row moves to in
         this same transaction, if it commits."""
+
+    # The runner sets these: ``position`` is the event ``apply`` is given (its notification
+    # id), ``outbox`` the realtime frames of the batch, emptied as each batch begins and
+    # published once it has committed.
+    position: int = 0
+    outbox: list[Frame]
+
+    def emit(self, channel: str, message: dict[str, Any], position: int | None = None) -> None:
+        """A message for ``channel`` (``{"frame": ...}`` or ``{"close": ...}``), published if
+        this batch commits; ``position`` defaults to the event being applied."""
+        at = self.position if position is None else position
+        self.outbox.append(Frame(at, channel, message))
 
     @classmethod
     def topics(cls) -> frozenset[str]:
@@ -251,8 +285,10 @@ class ProjectionRunner:
         store: ReadStore,
         board: PositionBoard | None = None,
         batch_size: int = 1000,
+        publish: Publish | None = None,
     ) -> None:
         self.projectors = list(projectors)
+        self.publish = publish
         self.recorder = recorder
         self.mapper = mapper
         self.store = store
@@ -309,8 +345,13 @@ class ProjectionRunner:
                 self.board.register(projector.name, 0)
             log.info("projection.reset", projection=projector.name, version=projector.version)
 
-    def process_batch(self, before_commit: Callable[[int], None] | None = None) -> int:
-        """Apply the next batch of events in one transaction; return how many were read."""
+    def process_batch(
+        self, before_commit: Callable[[int], None] | None = None, *, live: bool = False
+    ) -> int:
+        """Apply the next batch of events in one transaction; return how many were read.
+
+        ``live`` (following new events, not catching up or rebuilding): publish the batch's
+        realtime frames after it commits."""
         with self.store.writing() as conn:
             positions = {r.name: r.position for r in conn.execute(self._lock_positions)}
             notifications = self.recorder.select_notifications(
@@ -319,6 +360,7 @@ class ProjectionRunner:
             if not notifications:
                 return 0
             for projector in self.projectors:
+                projector.outbox = []
                 projector.begin_batch(conn, positions[projector.name])
             for i, notification in enumerate(notifications):
                 behind = [
@@ -330,6 +372,7 @@ class ProjectionRunner:
                 if behind:
                     event = self.mapper.to_domain_event(notification)
                     for projector in behind:
+                        projector.position = notification.id
                         projector.apply(event, conn)
                 if before_commit is not None:
                     before_commit(i)
@@ -350,7 +393,21 @@ class ProjectionRunner:
                     )
         if self.board is not None:
             self.board.advance(list(positions), last)
+        if live and self.publish is not None:
+            frames = [f for p in self.projectors for f in p.outbox]
+            self._publish(
+                sorted(frames, key=lambda f: f.position)
+            )  # stable: per-projector order kept
         return len(notifications)
+
+    def _publish(self, frames: list[Frame]) -> None:
+        assert self.publish is not None
+        for frame in frames:
+            try:
+                self.publish(frame.channel, frame.encode())
+            except Exception:  # Redis down: clients catch up from the read model
+                log.warning("realtime.publish_failed", channel=frame.channel, exc_info=True)
+                return
 
     def catch_up(self) -> int:
         total = 0
@@ -382,7 +439,7 @@ class ProjectionRunner:
         seen = wakeup.generation
         while not stop.is_set():
             try:
-                while self.process_batch() > 0 and not stop.is_set():
+                while self.process_batch(live=True) > 0 and not stop.is_set():
                     pass
                 backoff = 0.05
             except Exception:
