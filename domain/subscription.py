@@ -22,6 +22,7 @@ NAMESPACE = uuid.UUID("8e0f6a2b-1c3d-4e5f-a6b7-c8d9e0f1a2b3")
 UZS = 100
 Period = Literal["monthly", "yearly"]
 PERIOD_DAYS: dict[Period, int] = {"monthly": 30, "yearly": 365}
+EXPIRY_NOTICE = timedelta(days=3)  # members hear of their period's end this long before it
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,17 @@ class Membership(Aggregate):
         user_id: UUID
         at: datetime
 
+    class ExpiryNoticed(Aggregate.Event):
+        """The member was told (a notification) that the period ending at ``end`` ends
+        soon; ``renews``: whether it will renew from the wallet then."""
+
+        subscription_id: UUID
+        user_id: UUID
+        plan: str
+        end: datetime
+        renews: bool
+        at: datetime
+
     @staticmethod
     def create_id(user_id: UUID, **_: object) -> UUID:
         return membership_id(user_id)
@@ -147,6 +159,7 @@ class Membership(Aggregate):
         self.status = "none"
         self.end: datetime | None = None
         self.auto_renew = False
+        self.noticed_end: datetime | None = None  # the period end last noticed
 
     def plan_at(self, at: datetime) -> str:
         """The plan that counts at ``at`` (see ``counts_at``), else free."""
@@ -198,6 +211,35 @@ class Membership(Aggregate):
 
     def is_due(self, at: datetime) -> bool:
         return is_due(self.status, self.end, at)
+
+    def ends_soon(self, at: datetime) -> bool:
+        """Whether the running period ends within EXPIRY_NOTICE of ``at`` (not yet ended)."""
+        return (
+            self.status in RUNNING and self.end is not None and at < self.end <= at + EXPIRY_NOTICE
+        )
+
+    def notice_expiry(self, at: datetime) -> bool:
+        """Record, once per period, that its end is near (the timer asks daily). False,
+        writing nothing, when it is not near or was noticed already."""
+        if not self.ends_soon(at) or self.end == self.noticed_end:
+            return False
+        assert self.subscription_id is not None and self.end is not None
+        self._expiry_noticed(
+            self.subscription_id, self.user_id, self.plan, self.end, self.auto_renew, at
+        )
+        return True
+
+    @event(ExpiryNoticed)
+    def _expiry_noticed(
+        self,
+        subscription_id: UUID,
+        user_id: UUID,
+        plan: str,
+        end: datetime,
+        renews: bool,
+        at: datetime,
+    ) -> None:
+        self.noticed_end = end
 
     def renewal_price(self) -> int:
         return PLANS_BY_SLUG[self.plan].price_monthly

@@ -98,3 +98,47 @@ def test_a_new_purchase_replaces_the_running_subscription() -> None:
     assert membership.plan_at(NOW + timedelta(days=4)) == "pro"
     with pytest.raises(DomainError, match="billing period"):
         membership.subscribe(uuid.uuid4(), PLANS_BY_SLUG["pro"], "weekly", NOW)
+
+
+def test_a_period_ending_within_three_days_is_noticed_once() -> None:
+    membership = Membership(user_id=uuid.uuid4())
+    subscription = uuid.uuid4()
+    membership.subscribe(subscription, PLANS_BY_SLUG["premium"], "monthly", NOW)
+    assert membership.notice_expiry(NOW + timedelta(days=26)) is False  # 4 days left
+    assert membership.notice_expiry(NOW + timedelta(days=27)) is True
+    assert membership.notice_expiry(NOW + timedelta(days=28)) is False  # once a period
+    noticed = membership.collect_events()[-1]
+    assert isinstance(noticed, Membership.ExpiryNoticed)
+    assert (noticed.subscription_id, noticed.user_id) == (subscription, membership.user_id)
+    assert (noticed.plan, noticed.end, noticed.renews) == ("premium", NOW + timedelta(30), True)
+
+
+def test_a_renewed_period_is_noticed_again_before_its_own_end() -> None:
+    membership = Membership(user_id=uuid.uuid4())
+    membership.subscribe(uuid.uuid4(), PLANS_BY_SLUG["pro"], "monthly", NOW)
+    assert membership.notice_expiry(NOW + timedelta(days=28)) is True
+    membership.renew(NOW + timedelta(days=30))
+    assert membership.notice_expiry(NOW + timedelta(days=31)) is False
+    assert membership.notice_expiry(NOW + timedelta(days=58)) is True
+    assert names(membership).count("ExpiryNoticed") == 2
+
+
+def test_an_ended_or_absent_subscription_is_never_noticed() -> None:
+    membership = Membership(user_id=uuid.uuid4())
+    assert membership.notice_expiry(NOW) is False  # never subscribed
+    membership.subscribe(uuid.uuid4(), PLANS_BY_SLUG["pro"], "monthly", NOW)
+    membership.cancel("", NOW)
+    assert membership.notice_expiry(NOW + timedelta(days=30)) is False  # its end has come
+    membership.expire(NOW + timedelta(days=30))
+    assert membership.notice_expiry(NOW + timedelta(days=31)) is False
+    assert "ExpiryNoticed" not in names(membership)
+
+
+def test_a_cancelled_period_is_noticed_as_not_renewing() -> None:
+    membership = Membership(user_id=uuid.uuid4())
+    membership.subscribe(uuid.uuid4(), PLANS_BY_SLUG["pro"], "monthly", NOW)
+    membership.cancel("", NOW)
+    assert membership.notice_expiry(NOW + timedelta(days=29)) is True
+    noticed = membership.collect_events()[-1]
+    assert isinstance(noticed, Membership.ExpiryNoticed)
+    assert noticed.renews is False
