@@ -27,6 +27,7 @@ from api.controllers.auth import AuthController
 from api.controllers.games import GamesController
 from api.controllers.health import HealthController, presents_health_token
 from api.controllers.listings import ListingImagesController, ListingsController
+from api.controllers.notifications import NotificationsController
 from api.controllers.payments import PaymentsController, SandboxCheckoutController
 from api.controllers.profile import ProfileController
 from api.controllers.reports import ReportsController
@@ -159,6 +160,7 @@ def create_app(container: Container | None = None) -> Litestar:
             ReportsController,
             AdminReportsController,
             ReviewsController,
+            NotificationsController,
             UploadController,
             ListingImagesController,
             media_files(the_container.settings.media_dir),

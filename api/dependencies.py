@@ -33,6 +33,7 @@ from application.catalogue import Catalogue
 from application.escrows import Escrows
 from application.fraud import FraudReviews
 from application.listings import Listings
+from application.notifications import Notifications
 from application.payments import Payments
 from application.phone_codes import PhoneCodes
 from application.ports import Clock, ProviderWebhooks, SandboxCheckout
@@ -125,6 +126,7 @@ SERVICES: dict[str, type] = {
     "escrows": Escrows,
     "reports": Reports,
     "reviews": Reviews,
+    "notifications": Notifications,
 }
 
 

@@ -217,6 +217,22 @@ class ProviderWebhooks(Protocol):
     ) -> tuple[int, dict[str, Any]]: ...
 
 
+# --- read models the application asks ---------------------------------------------------------
+class NotificationStates(Protocol):
+    """What the notifications read model says of a user's notifications (the notifications
+    are derived there from events; the application records only what the user read)."""
+
+    def state_of(self, user_id: UUID, notification_id: UUID) -> tuple[int, bool] | None:
+        """(log position, whether read) of the user's notification; None when they have no
+        notification of that id (anyone else's included)."""
+        ...
+
+    def unread_up_to(self, user_id: UUID) -> tuple[int, int]:
+        """(the log position of the user's newest notification, how many are unread); (0, 0)
+        for a user without any."""
+        ...
+
+
 # --- ports of the entry points (the API) ------------------------------------------------------
 class IdempotencyRecords(Protocol):
     """Idempotency-Key records (api/idempotency.py); ServiceUnavailable when they cannot be

@@ -16,6 +16,7 @@ from application.escrows import Escrows
 from application.fraud import FraudReviews
 from application.listings import Listings
 from application.marketplace import Marketplace
+from application.notifications import Notifications
 from application.payments import Payments
 from application.phone_codes import PhoneCodes
 from application.ports import (
@@ -24,6 +25,7 @@ from application.ports import (
     ImageProcessor,
     LoginThrottle,
     MediaStore,
+    NotificationStates,
     PasswordHasher,
     SmsSender,
     TaskQueue,
@@ -51,6 +53,7 @@ class Services:
     escrows: Escrows
     reports: Reports
     reviews: Reviews
+    notifications: Notifications
 
 
 def compose(
@@ -72,6 +75,7 @@ def compose(
     telegram_bot_secret: str,
     telegram_code_lifetime: timedelta,
     sms_code_lifetime: timedelta,
+    notification_states: NotificationStates,
 ) -> Services:
     uploads = Uploads(
         clock=clock, media=media, images=images, request_thumbnail=tasks.make_thumbnail
@@ -121,4 +125,5 @@ def compose(
         ),
         reports=Reports(app, clock=clock),
         reviews=Reviews(app, clock=clock),
+        notifications=Notifications(app, clock=clock, states=notification_states),
     )

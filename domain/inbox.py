@@ -21,6 +21,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.errors import NotFound
+
 NAMESPACE = uuid.UUID("0c7f5e9a-3b1d-4f2e-8a6c-9d4b2e1f7a30")
 
 
@@ -78,3 +80,10 @@ class Inbox(Aggregate):
     @event(AllRead)
     def _all_read(self, up_to: int, at: datetime) -> None:
         self.read_all_up_to = up_to
+
+
+class NotificationNotFound(NotFound):
+    """Someone else's notification reads as no notification at all."""
+
+    def __init__(self) -> None:
+        super().__init__("Notification not found.")

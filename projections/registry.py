@@ -6,6 +6,7 @@ from projections.escrows import EscrowsProjector
 from projections.fraud import FraudProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.notifications import NotificationsProjector
 from projections.referrals import ReferralsProjector
 from projections.reports import ReportsProjector
 from projections.reviews import ReviewsProjector
@@ -33,4 +34,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     ReportsProjector,
     FraudProjector,
     ReviewsProjector,
+    NotificationsProjector,
 )

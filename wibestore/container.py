@@ -46,6 +46,7 @@ from application.ports import (
 )
 from application.services import compose
 from projections.freshness import ReadYourWrites
+from projections.notifications import NotificationStates
 from projections.registry import PROJECTORS
 from projections.runtime import (
     PgListener,
@@ -95,6 +96,13 @@ class Container:
         self.payment_provider: SandboxProvider | None = (
             SandboxProvider(signer) if settings.payment_provider == "sandbox" else None
         )
+        # --- the read store (the application asks the notifications read model) ----------
+        self.store = ReadStore(
+            settings.read_model_url(),
+            settings.read_schema,
+            pool_size=settings.read_pool_size,
+            max_overflow=settings.read_max_overflow,
+        )
         # --- application ------------------------------------------------------------------
         self.app = Marketplace(settings.event_store_env(), wrap_recorder=wrap_recorder)
         self.services = compose(
@@ -115,6 +123,7 @@ class Container:
             telegram_bot_secret=settings.telegram_bot_secret,
             telegram_code_lifetime=timedelta(minutes=settings.telegram_code_minutes),
             sms_code_lifetime=timedelta(minutes=settings.sms_code_minutes),
+            notification_states=NotificationStates(self.store.reader),
         )
         self.accounts = self.services.accounts
         self.phone_codes = self.services.phone_codes
@@ -128,6 +137,7 @@ class Container:
         self.escrows = self.services.escrows
         self.reports = self.services.reports
         self.reviews = self.services.reviews
+        self.notifications = self.services.notifications
         self.tokens = self.accounts.tokens
         self.webhooks = Webhooks(
             self.payments, signer, providers=PROVIDERS if self.payment_provider is not None else ()
@@ -136,12 +146,6 @@ class Container:
         if isinstance(self.task_queue, InProcessTaskQueue):
             self.task_queue.serve(self.work.handlers())
         # --- projections ------------------------------------------------------------------
-        self.store = ReadStore(
-            settings.read_model_url(),
-            settings.read_schema,
-            pool_size=settings.read_pool_size,
-            max_overflow=settings.read_max_overflow,
-        )
         self.board = PositionBoard()
         self.wakeup = Wakeup()
         self.runners = [

@@ -17,16 +17,19 @@ from sqlalchemy import Connection, Engine, Row
 
 from api.controllers.auth import JSON_OR_MULTIPART, update_profile
 from api.controllers.listings import listing_page
+from api.controllers.notifications import notification_page
 from api.dependencies import Caller, Inject, ReadYourWrites, signed_in
 from api.errors import ApiError
 from api.listing_query import OWN_OR_STAFF_DOC, OwnOrStaffSearch
 from api.listing_schemas import Favorite, Listing, favorite_from_row, listing_from_row
 from api.money_schemas import Dashboard, EscrowCard, dashboard_of, escrow_card_from_row
+from api.notification_schemas import Notification
 from api.pagination import PAGING_DOC, Page, Paging, page_of, window
 from api.query import query_of
-from api.schemas import Body, User, iso, user_from_row
+from api.schemas import Body, Message, User, iso, user_from_row
 from application.accounts import Accounts
 from application.actor import Actor
+from application.notifications import Notifications
 from application.saved_searches import SavedSearchService
 from projections import escrows as escrow_views
 from projections import referrals as referral_views
@@ -278,3 +281,31 @@ class ProfileController(Controller):
             listed = listing_views.seller_counts(conn, caller.id)
             sold = escrow_views.seller_sales(conn, caller.id)
         return Dashboard(**dashboard_of(listed, sold))
+
+    # --- notifications (CONTRACT §2.2; the same as /notifications/, §2.9) ------------------
+    @get(
+        "/notifications/",
+        operation_id="profile_notifications",
+        sync_to_thread=True,
+        operation_class=PAGING_DOC,
+    )
+    def notifications(
+        self, request: Req, caller: Inject[Caller], reader: Inject[Engine]
+    ) -> Page[Notification]:
+        return notification_page(request, reader, caller)
+
+    @patch(
+        "/notifications/{notification_id:uuid}/read/",
+        operation_id="profile_read_notification",
+        sync_to_thread=True,
+    )
+    def read_notification(
+        self,
+        actor: Inject[Actor],
+        notifications: Inject[Notifications],
+        read_your_writes: Inject[ReadYourWrites],
+        notification_id: FromPath[UUID],
+    ) -> Message:
+        with read_your_writes():
+            notifications.mark_read(actor, notification_id)
+        return Message(success=True, message="Notification marked as read.")
