@@ -76,6 +76,21 @@ class Subscriptions:
 
         return self.app.retrying(command)
 
+    def notice_expiry(self, actor: Actor, user_id: UUID) -> bool:
+        """Tell the member, once a period, that it ends within three days (the notification is
+        the read model's). False when it does not end soon or was noticed already. The
+        platform's daily job only."""
+        platform_only(actor)
+
+        def command() -> bool:
+            membership = self.app.find(membership_id(user_id), Membership)
+            if membership is None or not membership.notice_expiry(self.clock.now()):
+                return False
+            self.app.save(membership)
+            return True
+
+        return self.app.retrying(command)
+
     def renew_or_expire(self, actor: Actor, user_id: UUID) -> str | None:
         """At the end date: another month from the wallet when it renews and can pay,
         otherwise expired. None when the subscription is not due. The platform's job only."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -147,6 +147,16 @@ def current_subscription(conn: Connection, user_id: UUID, now: datetime) -> Row[
 
 def subscription(conn: Connection, subscription_id: UUID) -> Row[Any] | None:
     return conn.execute(select(subscriptions).where(subscriptions.c.id == subscription_id)).first()
+
+
+def ending_members(
+    conn: Connection, now: datetime, within: timedelta, limit: int = 500
+) -> list[UUID]:
+    """Members whose running subscription ends after ``now`` but within ``within`` (the
+    timer tells them; domain.subscription.Membership.ends_soon decides)."""
+    c = subscriptions.c
+    ending = and_(c.status.in_(RUNNING), c.end_date > now, c.end_date <= now + within)
+    return list(conn.execute(select(c.user_id).where(ending).distinct().limit(limit)).scalars())
 
 
 def due_members(conn: Connection, now: datetime, limit: int = 500) -> list[UUID]:

@@ -23,6 +23,10 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=5, minute=0),
     },
     "escrow-timers": {"task": "wibestore.run_escrow_timers", "schedule": 60.0},
+    "notice-expiring-subscriptions": {  # CONTRACT §3.13: daily at 10:00
+        "task": "wibestore.notice_expiring_subscriptions",
+        "schedule": crontab(hour=10, minute=0),
+    },
     "renew-subscriptions": {
         "task": "wibestore.renew_subscriptions",
         "schedule": crontab(minute=0),

@@ -13,9 +13,10 @@ from datetime import timedelta
 
 from application.actor import Actor
 from domain.errors import DomainError
+from domain.subscription import EXPIRY_NOTICE
 from projections.escrows import due_escrows
 from projections.listings.queries import stale_active_ids
-from projections.subscriptions import due_members
+from projections.subscriptions import due_members, ending_members
 from wibestore.container import Container, build
 from wibestore.jobs import JOBS
 from workers.celery_app import celery
@@ -115,3 +116,12 @@ def renew_subscriptions() -> dict[str, int]:
         if outcome:
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
+
+
+@celery.task(name="wibestore.notice_expiring_subscriptions")
+def notice_expiring_subscriptions() -> int:
+    """Daily: members whose subscription ends within three days are told, once a period."""
+    container = runtime()
+    with container.store.reader.connect() as conn:
+        ending = ending_members(conn, container.clock.now(), EXPIRY_NOTICE)
+    return sum(container.subscriptions.notice_expiry(RENEWALS, user_id) for user_id in ending)
