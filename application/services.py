@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from application.accounts import Accounts
 from application.catalogue import Catalogue
+from application.chats import Chats
 from application.escrows import Escrows
 from application.fraud import FraudReviews
 from application.listings import Listings
@@ -25,6 +26,7 @@ from application.ports import (
     LoginThrottle,
     MediaStore,
     PasswordHasher,
+    Presence,
     SmsSender,
     TaskQueue,
     TokenIssuer,
@@ -51,6 +53,7 @@ class Services:
     escrows: Escrows
     reports: Reports
     reviews: Reviews
+    chats: Chats
 
 
 def compose(
@@ -72,6 +75,7 @@ def compose(
     telegram_bot_secret: str,
     telegram_code_lifetime: timedelta,
     sms_code_lifetime: timedelta,
+    presence: Presence,
 ) -> Services:
     uploads = Uploads(
         clock=clock, media=media, images=images, request_thumbnail=tasks.make_thumbnail
@@ -121,4 +125,5 @@ def compose(
         ),
         reports=Reports(app, clock=clock),
         reviews=Reviews(app, clock=clock),
+        chats=Chats(app, clock=clock, presence=presence),
     )
