@@ -24,6 +24,7 @@ from api.controllers.admin_panel.money import MoneyAdminController
 from api.controllers.admin_panel.reports import AdminReportsController
 from api.controllers.admin_panel.users import AdminUsersController
 from api.controllers.auth import AuthController
+from api.controllers.chats import ChatsController
 from api.controllers.games import GamesController
 from api.controllers.health import HealthController, presents_health_token
 from api.controllers.listings import ListingImagesController, ListingsController
@@ -161,6 +162,7 @@ def create_app(container: Container | None = None) -> Litestar:
             AdminReportsController,
             ReviewsController,
             NotificationsController,
+            ChatsController,
             UploadController,
             ListingImagesController,
             media_files(the_container.settings.media_dir),

@@ -30,6 +30,7 @@ from api.errors import ApiError
 from application.accounts import Accounts
 from application.actor import Actor
 from application.catalogue import Catalogue
+from application.chats import Chats
 from application.escrows import Escrows
 from application.fraud import FraudReviews
 from application.listings import Listings
@@ -127,6 +128,7 @@ SERVICES: dict[str, type] = {
     "reports": Reports,
     "reviews": Reviews,
     "notifications": Notifications,
+    "chats": Chats,
 }
 
 

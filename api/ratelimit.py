@@ -1,12 +1,14 @@
 """Request throttling (CONTRACT §6, DESIGN §5): fixed one-minute windows per client.
 
-Scopes: ``auth`` (sign-in, sign-up, reset: per address), ``uploads`` (per user), ``user``
-(any other call with a valid token, per user) and ``anon`` (per address). The counting (Redis
+Scopes: ``auth`` (sign-in, sign-up, reset: per address), ``uploads`` (per user), ``chat``
+(chat messages sent, over REST or a socket: per user), ``user`` (any other call with a valid
+token, per user) and ``anon`` (per address). The counting (Redis
 shared by every API process, or memory) is adapters/request_counts.py's.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from api.errors import ApiError
@@ -20,7 +22,8 @@ AUTH_PATHS = (
 )
 EXEMPT_PREFIXES = ("/media/", "/api/v1/schema", "/api/v1/docs")
 LIVENESS = ("/health", "/health/")  # probes poll it; /health/detailed/ is limited like any call
-DEFAULT_LIMITS = {"anon": 30, "user": 100, "uploads": 20, "auth": 10}
+DEFAULT_LIMITS = {"anon": 30, "user": 100, "uploads": 20, "auth": 10, "chat": 30}
+CHAT_SEND = re.compile(r"^/api/v1/chats/[0-9a-fA-F-]+/send/$")
 
 
 def parse_limits(raw: str | None) -> dict[str, int]:
@@ -49,6 +52,8 @@ def scope_of(path: str, method: str) -> str | None:
         return "uploads"
     if path.startswith(AUTH_PATHS) and method == "POST":
         return "auth"
+    if method == "POST" and CHAT_SEND.match(path):
+        return "chat"
     return "user"  # "anon" when there is no valid token
 
 

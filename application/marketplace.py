@@ -8,19 +8,24 @@ auditors read.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
 
+from domain.chat import ChatRoom
 from domain.errors import Conflict, NotFound
+from domain.inbox import Inbox
+
+log = logging.getLogger(__name__)
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
@@ -29,6 +34,10 @@ ATTEMPTS = 10
 
 class Marketplace(Application[UUID]):
     name = "Marketplace"
+    # A chat room's messages are its events: a room is loaded from its latest snapshot plus
+    # at most this many events (a cold process posting the 10,000th message replays <100).
+    # An inbox's reads are too (one event per notification read).
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {ChatRoom: 100, Inbox: 100}
 
     def __init__(
         self,
@@ -62,6 +71,14 @@ class Marketplace(Application[UUID]):
             return self.load(aggregate_id, kind)
         except NotFound:
             return None
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Snapshots are taken after the save has committed: one that fails (the database
+        went away in between) costs the next load some events, never the command."""
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:
+            log.warning("snapshot failed", exc_info=True)
 
     # --- races --------------------------------------------------------------------------------
     def retrying(self, command: Callable[[], T]) -> T:

@@ -160,6 +160,26 @@ class MediaStore(Protocol):
         ...
 
 
+# --- chats ------------------------------------------------------------------------------------
+class Presence(Protocol):
+    """Who has a socket open on a chat room now, across every API process (a message to
+    someone watching the room needs no notification). Entries expire unless refreshed, so a
+    process that died leaves no one "present" for long."""
+
+    def enter(self, room_id: UUID, user_id: UUID) -> str:
+        """Record a socket; returns its ticket for ``refresh`` and ``leave``."""
+        ...
+
+    def refresh(self, ticket: str) -> None: ...
+
+    def leave(self, ticket: str) -> None: ...
+
+    def present(self, room_id: UUID) -> frozenset[UUID]:
+        """The users with a live socket on the room; empty when this cannot be known (then
+        everyone is notified, which is the safe side)."""
+        ...
+
+
 # --- work done later, elsewhere ---------------------------------------------------------------
 class TaskQueue(Protocol):
     """Work handed to a worker (or run in this process, the embedded default). Enqueueing

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from application.accounts import Accounts
 from application.catalogue import Catalogue
+from application.chats import Chats
 from application.escrows import Escrows
 from application.fraud import FraudReviews
 from application.listings import Listings
@@ -27,6 +28,7 @@ from application.ports import (
     MediaStore,
     NotificationStates,
     PasswordHasher,
+    Presence,
     SmsSender,
     TaskQueue,
     TokenIssuer,
@@ -54,6 +56,7 @@ class Services:
     reports: Reports
     reviews: Reviews
     notifications: Notifications
+    chats: Chats
 
 
 def compose(
@@ -76,6 +79,7 @@ def compose(
     telegram_code_lifetime: timedelta,
     sms_code_lifetime: timedelta,
     notification_states: NotificationStates,
+    presence: Presence,
 ) -> Services:
     uploads = Uploads(
         clock=clock, media=media, images=images, request_thumbnail=tasks.make_thumbnail
@@ -126,4 +130,5 @@ def compose(
         reports=Reports(app, clock=clock),
         reviews=Reviews(app, clock=clock),
         notifications=Notifications(app, clock=clock, states=notification_states),
+        chats=Chats(app, clock=clock, presence=presence),
     )

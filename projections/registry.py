@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.chats import ChatsProjector
 from projections.escrows import EscrowsProjector
 from projections.fraud import FraudProjector
 from projections.games import GamesProjector
@@ -35,4 +36,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     FraudProjector,
     ReviewsProjector,
     NotificationsProjector,
+    ChatsProjector,  # after users: its frames name senders from the users read model
 )

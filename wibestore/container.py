@@ -19,6 +19,7 @@ from psycopg.conninfo import make_conninfo
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from adapters.channels import RedisPublisher, Relay
 from adapters.google import GoogleAuthClient
 from adapters.group_commit import wrap_recorder
 from adapters.idempotency import MemoryRecords, RedisRecords
@@ -26,6 +27,7 @@ from adapters.images import PillowImages
 from adapters.mail import ConsoleMailer, FileMailer, SmtpMailer
 from adapters.media import LocalMediaStore
 from adapters.passwords import Passwords
+from adapters.presence import MemoryPresence, RedisPresence
 from adapters.request_counts import RequestCounts
 from adapters.sandbox import PROVIDERS, SandboxProvider, Signer
 from adapters.sms import ConsoleSms, FileSms
@@ -41,6 +43,7 @@ from application.ports import (
     IdempotencyRecords,
     LoginThrottle,
     Mailer,
+    Presence,
     SmsSender,
     SystemClock,
 )
@@ -92,6 +95,17 @@ class Container:
             if self.redis is not None
             else MemoryRecords()
         )
+        # realtime: who watches which chat room, and where projectors publish (adapters/)
+        self.presence: Presence = (
+            RedisPresence(self.redis, settings.redis_key_prefix)
+            if self.redis is not None
+            else MemoryPresence()
+        )
+        self.publisher: RedisPublisher | Relay = (
+            RedisPublisher(self.redis, settings.redis_key_prefix)
+            if self.redis is not None
+            else Relay(settings.redis_key_prefix)
+        )
         signer = Signer(settings.payment_webhook_secret)
         self.payment_provider: SandboxProvider | None = (
             SandboxProvider(signer) if settings.payment_provider == "sandbox" else None
@@ -124,6 +138,7 @@ class Container:
             telegram_code_lifetime=timedelta(minutes=settings.telegram_code_minutes),
             sms_code_lifetime=timedelta(minutes=settings.sms_code_minutes),
             notification_states=NotificationStates(self.store.reader),
+            presence=self.presence,
         )
         self.accounts = self.services.accounts
         self.phone_codes = self.services.phone_codes
@@ -138,6 +153,7 @@ class Container:
         self.reports = self.services.reports
         self.reviews = self.services.reviews
         self.notifications = self.services.notifications
+        self.chats = self.services.chats
         self.tokens = self.accounts.tokens
         self.webhooks = Webhooks(
             self.payments, signer, providers=PROVIDERS if self.payment_provider is not None else ()
@@ -156,6 +172,7 @@ class Container:
                 self.store,
                 self.board,
                 batch_size=settings.projection_batch_size,
+                publish=self.publisher,
             )
         ]
         self.app.saved_listeners.append(self.wakeup.ring)

@@ -59,7 +59,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     read_your_writes_timeout: float = 2.0
     projection_batch_size: int = 1000
     media_root: Path | None = None  # default: <data_dir>/media
-    rate_limits: str = ""  # "anon=30,user=100,uploads=20,auth=10" (the default) or "off"
+    rate_limits: str = ""  # "anon=30,user=100,uploads=20,auth=10,chat=30" (default) or "off"
     postgres_pool_size: int = 10  # event store: connections kept open (psycopg_pool min_size)
     postgres_max_overflow: int = 10  # event store: more connections opened under load
     postgres_pool_timeout: int = 5  # seconds a command waits for an event-store connection
