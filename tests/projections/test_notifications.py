@@ -229,3 +229,14 @@ def test_any_batch_size_projects_what_one_event_at_a_time_does(
     expected = one_event_at_a_time(c, tables)
     assert sum(1 for row in expected["notifications"] if row[8]) >= 2  # is_read
     assert_every_batch_size_agrees(c, ["notifications"], tables, expected)
+
+
+def test_a_message_sent_through_the_chats_tells_only_whoever_has_no_socket_on_the_room(
+    container: Container,
+) -> None:
+    p = People(container)
+    room = container.chats.open_room(Actor.user(p.buyer), p.seller, None, "Hello?")
+    container.presence.enter(room, p.buyer)  # the buyer watches the room; the seller does not
+    container.chats.post(Actor.user(p.seller), room, "Hi, still for sale")
+    assert [(n.type, n.message) for n in told(container, p.seller)] == [("message", "Hello?")]
+    assert told(container, p.buyer) == []
