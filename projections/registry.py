@@ -7,6 +7,7 @@ from projections.escrows import EscrowsProjector
 from projections.fraud import FraudProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.live import LiveProjector
 from projections.referrals import ReferralsProjector
 from projections.reports import ReportsProjector
 from projections.reviews import ReviewsProjector
@@ -35,4 +36,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     FraudProjector,
     ReviewsProjector,
     ChatsProjector,  # after users: its frames name senders from the users read model
+    LiveProjector,
 )
