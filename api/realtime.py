@@ -169,14 +169,17 @@ class Realtime:
         channel and wait for it to come back."""
         assert self._publisher is not None
         token = uuid.uuid4().hex.encode()
+        events = probe.iter_events()
         try:
             await self._publisher.publish(self._probe, token)
             async with asyncio.timeout(5.0):
-                async for data in probe.iter_events():
+                async for data in events:
                     if data == token:
                         return True
         except (TimeoutError, OSError, aioredis.RedisError):
             return False
+        finally:
+            await events.aclose()
         return False
 
 
