@@ -77,6 +77,13 @@ class Realtime:
             backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=BACKLOG
         )
 
+    @property
+    def status(self) -> str:
+        """For /health/detailed/: whether this process's channel subscription delivers."""
+        if self.healthy:
+            return "ok"
+        return "degraded: channel subscription not delivering, sockets get no live frames"
+
     # --- lifecycle (the app's startup and shutdown) ------------------------------------------
     async def start(self, app: Litestar) -> None:
         loop = asyncio.get_running_loop()
