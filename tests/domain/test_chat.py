@@ -113,4 +113,5 @@ def test_a_long_rooms_snapshot_is_as_small_as_a_new_ones() -> None:
     sizes = [len(repr(Snapshot.take(r).state)) for r in (short, long)]
     assert sizes[1] <= sizes[0] + 10  # a few more digits, no messages
     restored = Snapshot.take(long).mutate(None)
+    assert isinstance(restored, ChatRoom)
     assert restored.seq == 1000 and restored.read_up_to == long.read_up_to
