@@ -35,11 +35,13 @@ from api.controllers.reports import ReportsController
 from api.controllers.reviews import ReviewsController
 from api.controllers.subscriptions import SubscriptionsController
 from api.controllers.uploads import UploadController
+from api.controllers.ws import SOCKETS
 from api.dependencies import DEPENDENCIES
 from api.errors import EXCEPTION_HANDLERS, ApiError
 from api.openapi import document_errors
 from api.proxies import TrustedProxies
 from api.ratelimit import RateLimiter, client_key, parse_limits, scope_is_health, scope_of
+from api.realtime import Realtime
 from api.security_headers import security_headers
 from application.errors import TokenInvalid
 from wibestore.container import Container, build
@@ -131,6 +133,7 @@ def create_app(container: Container | None = None) -> Litestar:
     # The API's own parts: who the client is behind our proxies, and its request limits.
     proxies = TrustedProxies(settings.trusted_proxies)
     limiter = RateLimiter(parse_limits(settings.rate_limits), the_container.request_counts)
+    realtime = Realtime(the_container)  # a ChannelsPlugin per app: its backend is per lifecycle
 
     async def start(app: Litestar) -> None:
         app.state.container = the_container
@@ -138,8 +141,10 @@ def create_app(container: Container | None = None) -> Litestar:
             import anyio.to_thread
 
             await anyio.to_thread.run_sync(the_container.start)
+        await realtime.start(app)
 
     async def stop(app: Litestar) -> None:
+        await realtime.stop(app)
         if owned:
             the_container.close()
 
@@ -167,8 +172,10 @@ def create_app(container: Container | None = None) -> Litestar:
             ListingImagesController,
             media_files(the_container.settings.media_dir),
             HealthController,
+            *SOCKETS,
             docs,
         ],
+        plugins=[realtime.plugin],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         # api/errors.py logs unexpected errors itself, masked; Litestar's own would print locals
@@ -176,7 +183,7 @@ def create_app(container: Container | None = None) -> Litestar:
         before_request=before_request,
         before_send=[security_headers(settings.is_production)],
         on_startup=[start],
-        state=State({"proxies": proxies, "rate_limiter": limiter}),
+        state=State({"proxies": proxies, "rate_limiter": limiter, "realtime": realtime}),
         on_shutdown=[stop],
         cors_config=CORSConfig(
             allow_origins=["*"]

@@ -37,7 +37,12 @@ def authenticate(request: ASGIConnection[Any, Any, Any, Any]) -> Any:
     token = bearer_token(request)
     if token is None:
         raise ApiError(401, "NOT_AUTHENTICATED", "Authentication credentials were not provided.")
-    container = container_of(request)
+    return token_holder(container_of(request), token)
+
+
+def token_holder(container: Container, token: str) -> Any:
+    """The users row of an access token's holder (``authenticate``'s check, for a token that
+    came some other way: a socket's ``?token=``); TokenInvalid when it is not good."""
     claims = container.tokens.decode(token, "access")
     with container.store.reader.connect() as conn:
         row = token_holder_row(conn, claims.user_id, claims.session_id)

@@ -114,6 +114,15 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     return envelope(400, code, exc.message, _field_details(exc))
 
 
+def socket_error(exc: DomainError | ApiError) -> dict[str, Any]:
+    """The error frame a socket sends for a refused message (the socket stays open): the
+    code and message its REST twin would answer."""
+    if isinstance(exc, ApiError):
+        return {"type": "error", "code": exc.code, "message": exc.message}
+    body = domain_error(None, exc).content["error"]  # type: ignore[arg-type]
+    return {"type": "error", "code": body["code"], "message": body["message"]}
+
+
 def token_invalid(_: Request[Any, Any, Any], exc: TokenInvalid) -> Response[Any]:
     return envelope(401, "TOKEN_NOT_VALID", exc.message)
 

@@ -83,6 +83,7 @@ chat_messages = Table(
     Column("position", BigInteger, nullable=False),  # the event's place in the log
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("chat_messages_room_seq", "room_id", "seq", unique=True),
+    Index("chat_messages_room_position", "room_id", "position"),  # a socket's gap
 )
 
 
@@ -358,13 +359,26 @@ def message(conn: Connection, room_id: UUID, message: UUID) -> Row[Any] | None:
     ).first()
 
 
-def messages_after(conn: Connection, room_id: UUID, seq: int, limit: int) -> list[Row[Any]]:
-    """The room's messages after number ``seq``, oldest first: what a client that reconnects
-    missed."""
+def messages_after(
+    conn: Connection, room_id: UUID, position: int, limit: int = 500
+) -> list[Row[Any]]:
+    """The room's messages saved after event-log ``position``, oldest first: what a socket
+    that reconnected (or lost its channel) missed."""
     return list(
         conn.execute(
-            MESSAGES.where(chat_messages.c.room_id == room_id, chat_messages.c.seq > seq)
-            .order_by(chat_messages.c.seq)
+            MESSAGES.where(chat_messages.c.room_id == room_id, chat_messages.c.position > position)
+            .order_by(chat_messages.c.position)
             .limit(limit)
         )
+    )
+
+
+def last_position(conn: Connection, room_id: UUID) -> int:
+    """The event-log position of the room's newest message (0 for none)."""
+    return int(
+        conn.execute(
+            select(func.coalesce(func.max(chat_messages.c.position), 0)).where(
+                chat_messages.c.room_id == room_id
+            )
+        ).scalar_one()
     )

@@ -12,9 +12,10 @@ What the handlers need to know of other aggregates (an escrow's parties and list
 wallet's owner, who is staff) they keep in small tables of their own, fed by the events, so
 this read model rebuilds alone.
 
-Realtime (CONTRACT §4.3): each new notification is emitted on ``user:<id>`` as its frame,
-then the user's unread count; a read emits the count again. ``frame_of`` makes the frame, for
-the projector and for a socket catching a client up alike.
+Realtime (CONTRACT §4.3): each new notification is emitted on ``notifications:<id>`` as its
+frame, then the user's unread count; a read emits the count again. (Not on ``user:<id>``:
+every socket of the user, chat sockets too, follows that one for its close message.)
+``frame_of`` makes the frame, for the projector and for a socket catching a client up alike.
 """
 
 from __future__ import annotations
@@ -186,6 +187,11 @@ def frame_of(row: Mapping[str, Any] | Row[Any]) -> dict[str, Any]:
     }
 
 
+def channel_of(user_id: UUID) -> str:
+    """The realtime channel of the user's notification frames."""
+    return f"notifications:{user_id}"
+
+
 def unread_frame(count: int) -> dict[str, Any]:
     return {"type": "unread_count", "unread_count": count}
 
@@ -280,8 +286,8 @@ class NotificationsProjector(Projector):
             }
             self.new.append(row)
             self.unread[user_id] = self._unread_count(conn, user_id) + 1
-            self.emit(f"user:{user_id}", {"frame": frame_of(row)})
-            self.emit(f"user:{user_id}", {"frame": unread_frame(self.unread[user_id])})
+            self.emit(channel_of(user_id), {"frame": frame_of(row)})
+            self.emit(channel_of(user_id), {"frame": unread_frame(self.unread[user_id])})
 
     def _read(self, conn: Connection, inbox_id: UUID, condition: Any, at: datetime) -> None:
         """Mark read the inbox owner's unread notifications meeting ``condition``."""
@@ -294,7 +300,7 @@ class NotificationsProjector(Projector):
             .values(is_read=True, read_at=at)
         )
         self.unread[user_id] = unread_count(conn, user_id)
-        self.emit(f"user:{user_id}", {"frame": unread_frame(self.unread[user_id])})
+        self.emit(channel_of(user_id), {"frame": unread_frame(self.unread[user_id])})
 
     @singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:

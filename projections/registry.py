@@ -7,6 +7,7 @@ from projections.escrows import EscrowsProjector
 from projections.fraud import FraudProjector
 from projections.games import GamesProjector
 from projections.listings import ListingsProjector
+from projections.live import LiveProjector
 from projections.notifications import NotificationsProjector
 from projections.referrals import ReferralsProjector
 from projections.reports import ReportsProjector
@@ -37,4 +38,5 @@ PROJECTORS: tuple[type[Projector], ...] = (
     ReviewsProjector,
     NotificationsProjector,
     ChatsProjector,  # after users: its frames name senders from the users read model
+    LiveProjector,
 )

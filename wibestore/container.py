@@ -19,7 +19,7 @@ from psycopg.conninfo import make_conninfo
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from adapters.channels import RedisPublisher, Relay
+from adapters.channels import RedisPublisher, Relay, wire_name
 from adapters.google import GoogleAuthClient
 from adapters.group_commit import wrap_recorder
 from adapters.idempotency import MemoryRecords, RedisRecords
@@ -189,7 +189,15 @@ class Container:
         outages = [self.request_counts.outage]
         if isinstance(self.login_throttle, FallbackLoginThrottle):
             outages.append(self.login_throttle.outage)
+        if isinstance(self.presence, RedisPresence):
+            outages.append(self.presence.outage)
+        if isinstance(self.publisher, RedisPublisher):
+            outages.append(self.publisher.outage)
         return {o.name: o.status for o in outages}
+
+    def channel(self, name: str) -> str:
+        """A realtime channel's name on the wire (``room:<id>`` -> ``<prefix>ws:room:<id>``)."""
+        return wire_name(self.settings.redis_key_prefix, name)
 
     def projection_lag(self) -> dict[str, Any]:
         return projection_lag(self.runners, self.store)

@@ -187,9 +187,9 @@ def test_the_projector_emits_each_notification_and_the_unread_count_on_the_users
         assert views.position_of(conn, p.seller, row.id) == row.position
         assert views.position_of(conn, p.buyer, row.id) is None
     assert published == [
-        (f"user:{p.seller}", {"position": row.position, "frame": views.frame_of(row)}),
+        (f"notifications:{p.seller}", {"position": row.position, "frame": views.frame_of(row)}),
         (
-            f"user:{p.seller}",
+            f"notifications:{p.seller}",
             {"position": row.position, "frame": {"type": "unread_count", "unread_count": 1}},
         ),
     ]
