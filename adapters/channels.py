@@ -28,7 +28,9 @@ class RedisPublisher:
     def __init__(self, client: redis.Redis, key_prefix: str = "") -> None:
         self.client = client
         self.key_prefix = key_prefix
-        self.outage = Outage("realtime", retry_seconds=1.0)
+        self.outage = Outage(
+            "realtime", retry_seconds=1.0, meanwhile="sockets catch up from the read models later"
+        )
 
     def __call__(self, channel: str, data: bytes) -> None:
         if self.outage.skipping():

@@ -14,8 +14,11 @@ log = structlog.get_logger(__name__)
 
 
 class Outage:
-    def __init__(self, name: str, retry_seconds: float = 5.0) -> None:
+    def __init__(
+        self, name: str, retry_seconds: float = 5.0, meanwhile: str = "counting per process"
+    ) -> None:
         self.name = name
+        self.meanwhile = meanwhile  # what the caller does without the store, for the logs
         self.retry_seconds = retry_seconds
         self.active = False
         self._retry_at = 0.0
@@ -28,7 +31,7 @@ class Outage:
     def failed(self, error: Exception) -> None:
         with self._lock:
             if not self.active:
-                log.warning(f"{self.name}.degraded", error=str(error), counting="per process")
+                log.warning(f"{self.name}.degraded", error=str(error), meanwhile=self.meanwhile)
             self.active = True
             self._retry_at = time.monotonic() + self.retry_seconds
 
@@ -41,4 +44,4 @@ class Outage:
     @property
     def status(self) -> str:
         """For /health/detailed/: "ok", or what it does instead while the store is down."""
-        return "degraded: redis unreachable, counting per process" if self.active else "ok"
+        return f"degraded: redis unreachable, {self.meanwhile}" if self.active else "ok"

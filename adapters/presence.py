@@ -78,7 +78,7 @@ class RedisPresence:
         self.client = client
         self.key_prefix = key_prefix
         self.ttl = ttl
-        self.outage = Outage("presence")
+        self.outage = Outage("presence", meanwhile="every chat message notifies")
 
     def _key(self, room: str) -> str:
         return f"{self.key_prefix}wibestore:presence:{room}"

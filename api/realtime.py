@@ -77,6 +77,13 @@ class Realtime:
             backend=backend, arbitrary_channels_allowed=True, subscriber_max_backlog=BACKLOG
         )
 
+    @property
+    def status(self) -> str:
+        """For /health/detailed/: whether this process's channel subscription delivers."""
+        if self.healthy:
+            return "ok"
+        return "degraded: channel subscription not delivering, sockets get no live frames"
+
     # --- lifecycle (the app's startup and shutdown) ------------------------------------------
     async def start(self, app: Litestar) -> None:
         loop = asyncio.get_running_loop()
@@ -199,7 +206,10 @@ class Stream:
         self.user_id = str(user_id) if user_id else None
         self.session_id = str(session_id) if session_id else None
         self.catch_up = catch_up
-        self.position = position  # the last event this socket was sent
+        self.position = position  # the last event this socket was sent a frame of
+        self._floor = position  # every frame of the events up to here is the client's
+        self._sent_here: set[str] = set()  # the frames sent of that event (one event can
+        # make several: a notification and the unread count it changes)
         self.lock = asyncio.Lock()  # frames from the stream and answers to the client
 
     async def send(self, frame: dict[str, Any]) -> None:
@@ -212,9 +222,8 @@ class Stream:
         import anyio.to_thread
 
         for position, frame in await anyio.to_thread.run_sync(self.catch_up, self.position):
-            if position > self.position:
+            if self._new(position, frame):
                 await self.send(frame)
-                self.position = position
 
     async def deliver(self, data: bytes) -> int | None:
         """Send what a channel message says; returns a close code when the socket must close
@@ -233,10 +242,19 @@ class Stream:
             return None
         position = message.get("position")
         if position is not None:
-            if position <= self.position:
+            if not self._new(position, frame):
                 return None  # already sent (from the read model, or before a resync)
-            self.position = position
         elif frame.get("type") == "typing" and frame.get("user_id") == self.user_id:
             return None  # one's own typing is not echoed
         await self.send(frame)
         return None
+
+    def _new(self, position: int, frame: dict[str, Any]) -> bool:
+        """Whether this frame of the event at ``position`` is yet to be sent (and now is)."""
+        key = str(frame.get("id") or frame.get("type"))
+        if position <= self._floor or position < self.position or (position == self.position and key in self._sent_here):
+            return False
+        if position > self.position:
+            self.position, self._sent_here = position, set()
+        self._sent_here.add(key)
+        return True

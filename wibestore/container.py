@@ -185,6 +185,10 @@ class Container:
         outages = [self.request_counts.outage]
         if isinstance(self.login_throttle, FallbackLoginThrottle):
             outages.append(self.login_throttle.outage)
+        if isinstance(self.presence, RedisPresence):
+            outages.append(self.presence.outage)
+        if isinstance(self.publisher, RedisPublisher):
+            outages.append(self.publisher.outage)
         return {o.name: o.status for o in outages}
 
     def channel(self, name: str) -> str:

@@ -7,7 +7,8 @@ to decode, password included. And an exception's message can quote anything it w
 So tracebacks are plain (no locals), event keys that name a secret are masked, and the API
 writes an unexpected error's traceback with its request's secrets replaced (api/logs.py).
 uvicorn's access log gets the values of secret-looking query parameters masked (the sandbox
-checkout link).
+checkout link), and so does its error log, where it writes each websocket handshake with its
+query (a socket's ``?token=`` is an access token).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def mask_secret_keys(
 
 
 class MaskQuerySecrets(logging.Filter):
-    """uvicorn's access log prints each request's path with its query: the sandbox checkout
-    link carries a capability token there (``?token=``)."""
+    """uvicorn logs each request's and websocket handshake's path with its query: the sandbox
+    checkout link carries a capability token there (``?token=``), a socket its access token."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -55,9 +56,10 @@ class MaskQuerySecrets(logging.Filter):
 def configure_logging() -> None:
     """structlog's defaults, with plain tracebacks (no frame locals) and secret keys masked;
     secrets in query strings masked in uvicorn's access log."""
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, MaskQuerySecrets) for f in access.filters):
-        access.addFilter(MaskQuerySecrets())
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, MaskQuerySecrets) for f in logger.filters):
+            logger.addFilter(MaskQuerySecrets())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

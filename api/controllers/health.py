@@ -52,7 +52,8 @@ class HealthController(Controller):
             if checks["cache"].startswith("error") and container.settings.redis_url
             else self._celery(container)
         )
-        checks.update(container.degraded())  # rate_limits, login_throttle: "ok" or "degraded..."
+        checks.update(container.degraded())  # rate_limits, login_throttle...: "ok" or "degraded..."
+        checks["sockets"] = request.app.state.realtime.status
         if container.settings.sandbox_payments_in_production:
             checks["payments"] = "warning: sandbox provider in production, money is not real"
         try:

@@ -14,9 +14,9 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from application.actor import Actor
-from tests.api.conftest import bearer, register
+from tests.api.conftest import PASSWORD, bearer, register
 from tests.api.test_chats import open_room, sent
-from tests.api.test_reviews import user_id
+from tests.api.test_reviews import Shop, user_id
 from wibestore.container import Container
 
 Client = TestClient[Any]
@@ -193,3 +193,40 @@ def test_a_ban_closes_the_users_sockets(
         with pytest.raises(WebSocketDisconnect) as closed:
             frame(s)
         assert closed.value.code == 4401
+
+
+def test_a_logout_closes_the_sockets_of_that_sign_in_only(
+    client: Client, market: dict[str, Any], room: str
+) -> None:
+    signed_in = client.post(
+        "/api/v1/auth/login/", json={"email": "buyer@example.uz", "password": PASSWORD}
+    ).json()["data"]["tokens"]
+    phone = bearer(signed_in["access"])  # a second sign-in of the buyer
+    with (
+        client.websocket_connect(chat_url(room, market["buyer"])) as laptop,
+        client.websocket_connect(chat_url(room, phone)) as handset,
+    ):
+        ready(laptop, handset)
+        r = client.post(
+            "/api/v1/auth/logout/", json={"refresh": signed_in["refresh"]}, headers=phone
+        )
+        assert r.status_code == 200, r.text
+        with pytest.raises(WebSocketDisconnect) as closed:
+            frame(handset)
+        assert closed.value.code == 4401
+        ready(laptop)  # the other sign-in's socket stays open
+
+
+def test_the_public_listings_stream_shows_approvals_and_sales(
+    client: Client, container: Container, market: dict[str, Any]
+) -> None:
+    shop = Shop(client, container, market)
+    with client.websocket_connect("/ws/listings/") as ws:
+        ready(ws)
+        _, listing = shop.purchase(market["buyer"], release=True)
+        events = [frame(ws, "listing") for _ in range(3)]
+    assert [(e["event"], e["id"]) for e in events] == [
+        ("approved", listing),
+        ("reserved", listing),
+        ("sold", listing),
+    ]

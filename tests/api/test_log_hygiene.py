@@ -163,6 +163,27 @@ def test_the_access_log_masks_secrets_in_query_strings() -> None:
     assert "?token=[redacted]&page=2" in record.getMessage()
 
 
+def test_websocket_handshakes_are_logged_without_their_token() -> None:
+    configure_logging()
+    errors = logging.getLogger("uvicorn.error")
+    path = (
+        "/ws/chat/5b1f3c8e-2d7a-4e6b-9c0d-1a2b3c4d5e6f/?token=eyJhbGciOi.eyJ1c2VyIjo.c2ln&last_id=9"
+    )
+    # uvicorn's own call for an accepted websocket: client, path with query
+    record = errors.makeRecord(
+        errors.name,
+        logging.INFO,
+        __file__,
+        0,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:5000", path),
+        None,
+    )
+    assert errors.filter(record)
+    assert "eyJ" not in record.getMessage()
+    assert "?token=[redacted]&last_id=9" in record.getMessage()
+
+
 def test_exceptions_logged_anywhere_are_printed_without_local_variables(
     container: Container, logs: Callable[[], str]
 ) -> None:
