@@ -15,13 +15,16 @@ Measured from one asyncio process, each at a fixed rate (open loop, not saturati
   the OTHER participant's socket gets that message frame (commit -> projector process ->
   Redis -> the other API process -> socket). Lost: not there 5 s after the last send;
 - purchase -> notification: t0 just before ``POST /api/v1/payments/purchase/`` by a funded
-  buyer, t1 when the seller's /ws/notifications/ socket gets the notification whose ``data``
-  names the listing or the escrow. Skipped, with a note, when the API has no such socket.
+  buyer, t1 when the seller's /ws/notifications/ socket (one more socket for each of the
+  --purchases sellers) gets the notification whose ``data`` names the listing or the escrow.
+  Skipped, with a note, when the API does not serve that socket.
 
-Printed: p50/p99/max, lost and repeated, CPU per process group over the chat window, and last
-the ratios p99 / baseline p99 (DESIGN.md §6: p99 < 50 ms for both, nothing lost).
+Printed: p50/p99/max, lost and repeated; the chat latency split where a plain subscriber beside
+the API processes sees the projector's publish (before: commit and projection; after: the API
+process's fan-out); CPU per process group, idle and over the chat window; and last the ratios
+p99 / baseline p99 (DESIGN.md §6: p99 < 50 ms for both, nothing lost).
 
-    python -m bench.realtime [--pairs 500] [--messages 2000] [--rate 40]
+    python -m bench.realtime [--pairs 500] [--messages 1000] [--rate 20]
 """
 
 from __future__ import annotations
@@ -479,9 +482,10 @@ def run(args: argparse.Namespace) -> tuple[Results, CpuMeter]:
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__)
     p.add_argument("--pairs", type=int, default=500, help="2 sockets each")
-    p.add_argument("--messages", type=int, default=2000)
-    # 40/s: latency, not saturation, on 2 cores (a message costs ~25 ms of CPU in all)
-    p.add_argument("--rate", type=float, default=40.0, help="messages (and publishes) a second")
+    p.add_argument("--messages", type=int, default=1000)
+    # 20/s measures latency on 2 cores: a message costs 35-45 ms of CPU over all the processes,
+    # so 40/s already saturates them when anything else runs (BENCHMARKS.md)
+    p.add_argument("--rate", type=float, default=20.0, help="messages (and publishes) a second")
     p.add_argument("--warmup", type=int, default=100, help="messages sent before timing")
     p.add_argument("--connections", type=int, default=16, help="HTTP connections per process")
     p.add_argument("--idle", type=float, default=3.0, help="seconds of idle sockets metered")

@@ -21,7 +21,7 @@ BENCHMARKS = ("commands", "http_me", "projection_lag", "listings", "realtime")
 TIME_LIMIT = 120.0  # seconds per benchmark; each normally takes 10-35 s
 TIME_LIMITS = {
     "listings": 360.0,  # seeds 10,000 listings first; normally about 3 minutes
-    "realtime": 300.0,  # 1,000 sockets, then 2 x 2,000 sends at 40/s; about 2.5 minutes
+    "realtime": 300.0,  # 1,000 sockets, then 2 x 1,000 sends at 20/s; about 2.5 minutes
 }
 
 
