@@ -340,13 +340,15 @@ def named(frame: Frame) -> set[str]:
 async def purchases(
     bases: list[str], pools: list[Pool], pairs: list[Pair], listings: list[str], rate: float
 ) -> Timings:
-    notified: list[tuple[float, set[str]]] = []
+    notified: list[tuple[float, uuid.UUID, set[str]]] = []  # when, on whose socket, naming
     gate = asyncio.Semaphore(OPENING)
 
     async def open_socket(seller: Member) -> ClientConnection:
         async with gate:
             url = ws_url(bases[seller.server], "/ws/notifications/", seller)
-            return await follow(url, lambda frame, at: notified.append((at, named(frame))))
+            return await follow(
+                url, lambda frame, at: notified.append((at, seller.user, named(frame)))
+            )
 
     sockets = await asyncio.gather(*(open_socket(p.members[1]) for p in pairs))
     timings, escrows = Timings(), dict.fromkeys(listings, "")
@@ -359,7 +361,7 @@ async def purchases(
             escrows[listing] = str(body["data"]["id"])
 
     def missing() -> int:
-        seen = set().union(*(ids for _, ids in notified))
+        seen = set().union(*(ids for _, _, ids in notified))
         return sum(1 for k in timings.sent if k not in seen and escrows[k] not in seen)
 
     try:
@@ -368,9 +370,11 @@ async def purchases(
         await asyncio.sleep(1.0)  # for repeats
     finally:
         await asyncio.gather(*(ws.close() for ws in sockets))
-    for at, ids in notified:
+    seller_of = {listing: p.members[1].user for p, listing in zip(pairs, listings, strict=True)}
+    for at, user, ids in notified:
         for listing in ids & timings.sent.keys() or {k for k, e in escrows.items() if e in ids}:
-            timings.arrive(listing, at)
+            if seller_of[listing] == user:  # on the seller's own socket
+                timings.arrive(listing, at)
     return timings
 
 
