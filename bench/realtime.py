@@ -487,7 +487,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.realtime", description=__doc__)
     p.add_argument("--pairs", type=int, default=500, help="2 sockets each")
     p.add_argument("--messages", type=int, default=1000)
-    # 20/s measures latency on 2 cores: a message costs 35-45 ms of CPU over all the processes,
+    # 20/s measures latency on 2 cores: a message costs 35-50 ms of CPU over all the processes,
     # so 40/s already saturates them when anything else runs (BENCHMARKS.md)
     p.add_argument("--rate", type=float, default=20.0, help="messages (and publishes) a second")
     p.add_argument("--warmup", type=int, default=100, help="messages sent before timing")
