@@ -252,7 +252,11 @@ class Stream:
     def _new(self, position: int, frame: dict[str, Any]) -> bool:
         """Whether this frame of the event at ``position`` is yet to be sent (and now is)."""
         key = str(frame.get("id") or frame.get("type"))
-        if position <= self._floor or position < self.position or (position == self.position and key in self._sent_here):
+        if (
+            position <= self._floor
+            or position < self.position
+            or (position == self.position and key in self._sent_here)
+        ):
             return False
         if position > self.position:
             self.position, self._sent_here = position, set()

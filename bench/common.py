@@ -123,7 +123,9 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
             # Throttling stays on (every request pays its Redis count) but never refuses:
             # the load generator sends everything from one address and one user.
-            "RATE_LIMITS": "anon=1000000000,user=1000000000,uploads=1000000000,auth=1000000000",
+            "RATE_LIMITS": (
+                "anon=1000000000,user=1000000000,uploads=1000000000,auth=1000000000,chat=1000000000"
+            ),
         }
     )
     if settings.database_url:
@@ -319,6 +321,20 @@ def start_production_api(
 ) -> str:
     """Migrate, then start a projector process and uvicorn with ``workers`` in the production
     shape (PostgreSQL + Redis, projectors out of the API); return the API's base URL."""
+    return start_production_servers(settings, 1, workers, log, started, **env)[0]
+
+
+def start_production_servers(
+    settings: Settings,
+    servers: int,
+    workers: int,
+    log: IO[bytes],
+    started: list[Child],
+    **env: str,
+) -> list[str]:
+    """``start_production_api`` with ``servers`` uvicorn processes on ports of their own (a
+    client then knows which process serves it); their children are named ``api`` (one
+    server) or ``api-1``, ``api-2``, ... Returns the base URLs in that order."""
     environ = process_env(
         settings,
         WIBESTORE_ENV="production",
@@ -337,12 +353,16 @@ def start_production_api(
         timeout=60,
     )
     started.append(Child("projector", python_module("wibestore.cli", "project"), environ, log))
-    port = free_port()
-    server = Child("api", uvicorn_argv("api.app:create_app", port, workers), environ, log)
-    started.append(server)
-    base = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{base}/health/", server)
-    return base
+    bases: list[tuple[str, Child]] = []
+    for n in range(1, servers + 1):
+        port = free_port()
+        name = "api" if servers == 1 else f"api-{n}"
+        server = Child(name, uvicorn_argv("api.app:create_app", port, workers), environ, log)
+        started.append(server)
+        bases.append((f"http://127.0.0.1:{port}", server))
+    for base, server in bases:
+        wait_for_http(f"{base}/health/", server)
+    return [base for base, _ in bases]
 
 
 # --- where the CPU goes ----------------------------------------------------------------------
@@ -380,12 +400,14 @@ def _machine_times() -> tuple[float, float]:
 class CpuMeter:
     """CPU seconds each group of processes used between ``start`` and ``stop`` (Linux /proc).
 
-    Groups: this process (the load generator), the API's uvicorn processes, the projector
-    process, PostgreSQL's backends, Redis, and everything else.
+    Groups: this process (the load generator), the API's uvicorn processes (each server on
+    its own when ``api_pid`` lists several), the projector process, PostgreSQL's backends,
+    Redis, and everything else.
     """
 
-    def __init__(self, api_pid: int, projector_pid: int) -> None:
-        self.api_pid, self.projector_pid = api_pid, projector_pid
+    def __init__(self, api_pid: int | Sequence[int], projector_pid: int) -> None:
+        self.api_pids = [api_pid] if isinstance(api_pid, int) else list(api_pid)
+        self.projector_pid = projector_pid
         self.before: dict[int, tuple[str, int, float]] = {}
         self.used: dict[str, float] = {}
         self.machine_busy = 0.0
@@ -410,8 +432,9 @@ class CpuMeter:
     def _group(self, pid: int, cmdline: str, ppid: int) -> str:
         if pid == os.getpid():
             return "load generator"
-        if pid == self.api_pid or ppid == self.api_pid:
-            return "api (uvicorn)"
+        for n, api in enumerate(self.api_pids, 1):
+            if api in (pid, ppid):
+                return "api (uvicorn)" if len(self.api_pids) == 1 else f"api {n} (uvicorn)"
         if pid == self.projector_pid:
             return "projector"
         if cmdline.startswith("postgres"):

@@ -72,26 +72,29 @@ def test_messages_from_the_socket_and_rest_reach_both_members_in_order(
         b.send_json({"type": "chat.message", "content": "over the socket"})
         rest = sent(client, seller, room, "over REST")
         b.send_json({"content": "no type is a message"})
-        for ws in (b, s):
-            first, second, third = (frame(ws, "message") for _ in range(3))
-            assert set(first) == {
-                "type",
-                "id",
-                "room",
-                "sender",
-                "content",
-                "message_type",
-                "created_at",
-            }
-            assert first["sender"]["id"] == str(buyer_id)
-            assert set(first["sender"]) == {"id", "username", "display_name"}
-            assert first["created_at"].endswith("+00:00")  # UTC, §4.2
-            assert [first["content"], second["content"], third["content"]] == [
-                "over the socket",
-                "over REST",
-                "no type is a message",
-            ]
-            assert second["id"] == rest["id"]
+        seen = {}
+        for name, ws in (("buyer", b), ("seller", s)):
+            frames = [frame(ws, "message") for _ in range(3)]
+            for f in frames:
+                assert set(f) == {
+                    "type",
+                    "id",
+                    "room",
+                    "sender",
+                    "content",
+                    "message_type",
+                    "created_at",
+                }
+                assert set(f["sender"]) == {"id", "username", "display_name"}
+                assert f["created_at"].endswith("+00:00")  # UTC, §4.2
+            seen[name] = [(f["id"], f["content"], f["sender"]["id"]) for f in frames]
+        assert seen["buyer"] == seen["seller"]  # one order for both: the commit order
+        contents = [content for _, content, _ in seen["buyer"]]
+        assert sorted(contents) == sorted(["over the socket", "over REST", "no type is a message"])
+        # the buyer's two socket messages keep their order; the REST one is the seller's
+        assert contents.index("over the socket") < contents.index("no type is a message")
+        assert (rest["id"], "over REST", str(user_id(client, seller))) in seen["buyer"]
+        assert {sender for _, c, sender in seen["buyer"] if c != "over REST"} == {str(buyer_id)}
 
 
 def test_typing_reaches_the_others_and_ping_is_answered(
