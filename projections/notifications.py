@@ -592,6 +592,14 @@ def notifications_after(
     )
 
 
+def last_position(conn: Connection, user_id: UUID) -> int:
+    """The log position of the user's newest notification (0 for none)."""
+    newest = conn.execute(
+        select(func.max(notifications.c.position)).where(notifications.c.user_id == user_id)
+    ).scalar()
+    return int(newest or 0)
+
+
 def position_of(conn: Connection, user_id: UUID, notification_id: UUID) -> int | None:
     """The log position of the user's notification; None for one not theirs."""
     position = conn.execute(

@@ -38,6 +38,7 @@ from application.errors import TokenInvalid
 from domain.errors import DomainError
 from domain.user import display_name
 from projections import chats as chat_views
+from projections import notifications as notification_views
 from projections.runtime import DATABASE_DOWN
 from wibestore.container import Container
 
@@ -285,6 +286,56 @@ def read_up_to(container: Container, actor: Actor, room_id: UUID, frame: dict[st
     container.chats.mark_read(actor, room_id, int(row.seq))
 
 
+# --- notifications ----------------------------------------------------------------------------
+def start_of_notifications(
+    container: Container, user_id: UUID, last_id: str | None
+) -> tuple[int, int]:
+    """(the position the socket starts after, the unread count now): after the notification
+    ``last_id`` (the client's last seen), else after the newest."""
+    with container.store.reader.connect() as conn:
+        start = None
+        if last_id:
+            with contextlib.suppress(ValueError):
+                start = notification_views.position_of(conn, user_id, UUID(last_id))
+        if start is None:
+            start = notification_views.last_position(conn, user_id)
+        return start, notification_views.unread_count(conn, user_id)
+
+
+@websocket("/ws/notifications/")
+async def notifications_socket(socket: Socket) -> None:
+    """§4.3: each new notification of the user as ``{id, title, message, data, created_at}``,
+    and the unread count (``{type: "unread_count", unread_count}``) on connecting and whenever
+    it changes."""
+    container = container_of(socket)
+    user = await signed_in(socket, container)
+    if user is None:
+        return
+    await socket.accept()
+    last_id = socket.query_params.get("last_id")
+    start, unread = await anyio.to_thread.run_sync(
+        start_of_notifications, container, user.id, last_id
+    )
+
+    def missed(position: int) -> list[tuple[int, dict[str, Any]]]:
+        with container.store.reader.connect() as conn:
+            rows = notification_views.notifications_after(conn, user.id, position)
+        return [(int(r.position), notification_views.frame_of(r)) for r in rows]
+
+    stream = Stream(socket, user.id, user.session_id, missed, position=start)
+    await stream.send(notification_views.unread_frame(unread))
+
+    async def on_frame(frame: dict[str, Any]) -> None:
+        raise unknown(frame)
+
+    channels = [
+        notification_views.channel_of(user.id),
+        f"user:{user.id}",
+        f"session:{user.session_id}",
+    ]
+    await serve(socket, stream, channels, on_frame)
+
+
 # --- the public listings stream ----------------------------------------------------------------
 @websocket("/ws/listings/")
 async def listings_socket(socket: Socket) -> None:
@@ -300,4 +351,4 @@ async def listings_socket(socket: Socket) -> None:
     await serve(socket, stream, ["listings"], on_frame)
 
 
-SOCKETS = [chat_socket, listings_socket]
+SOCKETS = [chat_socket, notifications_socket, listings_socket]
