@@ -354,14 +354,23 @@ def start_production_servers(
     )
     started.append(Child("projector", python_module("wibestore.cli", "project"), environ, log))
     bases: list[tuple[str, Child]] = []
+    taken: set[int] = set()
     for n in range(1, servers + 1):
         port = free_port()
+        while port in taken:  # the OS may offer a port twice before anyone binds it
+            port = free_port()
+        taken.add(port)
         name = "api" if servers == 1 else f"api-{n}"
         server = Child(name, uvicorn_argv("api.app:create_app", port, workers), environ, log)
         started.append(server)
         bases.append((f"http://127.0.0.1:{port}", server))
-    for base, server in bases:
-        wait_for_http(f"{base}/health/", server)
+    try:
+        for base, server in bases:
+            wait_for_http(f"{base}/health/", server)
+    except RuntimeError:  # a server died starting: show why before the log is deleted
+        log.flush()
+        print(Path(log.name).read_text(errors="replace")[-4000:])
+        raise
     return [base for base, _ in bases]
 
 

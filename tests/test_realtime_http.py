@@ -87,6 +87,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         )
     ]
     ports = (free_port(), free_port())
+    while ports[1] == ports[0]:  # the OS may offer a port twice before anyone binds it
+        ports = (ports[0], free_port())
     for port in ports:
         procs.append(
             subprocess.Popen(
