@@ -67,19 +67,9 @@ def room_of(request: Req, reader: Engine, caller: Caller, room_id: UUID) -> Chat
         return rooms_as_seen(request, conn, caller, [row])[0]
 
 
-def opened_room(
-    request: Req,
-    caller: Caller,
-    actor: Actor,
-    chats: Chats,
-    read_your_writes: ReadYourWrites,
-    reader: Engine,
-    data: OpenRoomBody,
-) -> Envelope[ChatRoom]:
-    with read_your_writes() as written:
-        room_id = chats.open_room(actor, data.participant_id, data.listing_id, data.initial_message)
-    unless_caught_up(written, room_location(room_id), "Chat room ready.", id=room_id)
-    return Envelope(success=True, data=room_of(request, reader, caller, room_id))
+def open_room_operation(handler: Any, method: Any, path: list[Any]) -> str:
+    """One handler serves C2 and C2': each path keeps an operation id of its own."""
+    return "create_chat_room" if "create" in path else "open_chat_room"
 
 
 class ChatsController(Controller):
@@ -96,7 +86,11 @@ class ChatsController(Controller):
             return page_of(request, w, total, rooms_as_seen(request, conn, caller, rows))
 
     @post(
-        "/", status_code=201, operation_id="open_chat_room", sync_to_thread=True, responses=ACCEPTED
+        ["/", "/create/"],
+        status_code=201,
+        operation_id=open_room_operation,
+        sync_to_thread=True,
+        responses=ACCEPTED,
     )
     def open_room(
         self,
@@ -108,29 +102,15 @@ class ChatsController(Controller):
         reader: Inject[Engine],
         data: JSONBody[OpenRoomBody],
     ) -> Envelope[ChatRoom]:
-        """C2': the frontend's create (same as ``create/``)."""
-        return opened_room(request, caller, actor, chats, read_your_writes, reader, data)
-
-    @post(
-        "/create/",
-        status_code=201,
-        operation_id="create_chat_room",
-        sync_to_thread=True,
-        responses=ACCEPTED,
-    )
-    def create(
-        self,
-        request: Req,
-        caller: Inject[Caller],
-        actor: Inject[Actor],
-        chats: Inject[Chats],
-        read_your_writes: Inject[ReadYourWrites],
-        reader: Inject[Engine],
-        data: JSONBody[OpenRoomBody],
-    ) -> Envelope[ChatRoom]:
-        """C2: the room of the caller and ``participant_id`` (and ``listing_id``): the one
-        they have, or a new one; ``initial_message`` is posted in it."""
-        return opened_room(request, caller, actor, chats, read_your_writes, reader, data)
+        """C2 (``create/``) and the frontend's C2' (``/``): the room of the caller and
+        ``participant_id`` (and ``listing_id``), the one they have or a new one;
+        ``initial_message`` is posted in it."""
+        with read_your_writes() as written:
+            room_id = chats.open_room(
+                actor, data.participant_id, data.listing_id, data.initial_message
+            )
+        unless_caught_up(written, room_location(room_id), "Chat room ready.", id=room_id)
+        return Envelope(success=True, data=room_of(request, reader, caller, room_id))
 
     @get("/{room_id:uuid}/", operation_id="chat_room", sync_to_thread=True)
     def room(
