@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -179,3 +180,35 @@ def test_with_redis_down_a_registration_commits_and_a_new_link_answers_503(
     clock.advance(minutes=1)
     unavailable(timed(lambda: resend(client, data["tokens"]["access"])))
     assert container.accounts.user(user.id).verify_token_hash == user.verify_token_hash
+
+
+def test_with_redis_down_chats_work_over_rest_and_sockets_ask_to_come_back_later(
+    client: Client,
+) -> None:
+    """Presence cannot be known (everyone is notified), publishing is dropped (sockets catch
+    up later), and a socket that cannot subscribe is accepted and closed with 1013."""
+    buyer = register(client, "buyer@example.uz")
+    seller = register(client, "seller@example.uz")
+    who = bearer(buyer["tokens"]["access"])
+    room = timed(
+        lambda: client.post(
+            "/api/v1/chats/create/",
+            json={"participant_id": seller["user"]["id"], "initial_message": "hi"},
+            headers=who,
+        )
+    )
+    assert room.status_code == 201, room.text
+    room_id = room.json()["data"]["id"]
+    sent = timed(
+        lambda: client.post(f"/api/v1/chats/{room_id}/send/", json={"content": "x"}, headers=who)
+    )
+    assert sent.status_code == 201, sent.text
+    token = buyer["tokens"]["access"]
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect(f"/ws/chat/{room_id}/?token={token}") as ws,
+    ):
+        ws.receive_json(timeout=10)
+    assert closed.value.code == 1013
+    checks = client.get("/health/detailed/", headers=MONITORING).json()
+    assert checks["checks"]["presence"].startswith("degraded")
