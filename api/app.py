@@ -175,7 +175,6 @@ def create_app(container: Container | None = None) -> Litestar:
             *SOCKETS,
             docs,
         ],
-        plugins=[realtime.plugin],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         # api/errors.py logs unexpected errors itself, masked; Litestar's own would print locals

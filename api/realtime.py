@@ -41,6 +41,7 @@ RESYNC = b'{"resync":true}'  # put into every socket's stream: fetch the gap fro
 BACKLOG = 1000  # frames held for one slow socket before new ones are dropped (it resyncs)
 WATCH_EVERY = 1.0  # seconds between looks at Redis
 SUBSCRIBE_TIMEOUT = 3.0  # seconds a socket waits for its subscription (Redis down: 1013)
+SHUTDOWN_TIMEOUT = 5.0  # seconds the channels get to close when the app stops
 
 # Position-stamped frames a socket missed, oldest first: (position, frame). Called in a thread.
 CatchUp = Callable[[int], list[tuple[int, dict[str, Any]]]]
@@ -86,6 +87,7 @@ class Realtime:
 
     # --- lifecycle (the app's startup and shutdown) ------------------------------------------
     async def start(self, app: Litestar) -> None:
+        await self.plugin.__aenter__()  # its lifecycle is ours: see ``stop``
         loop = asyncio.get_running_loop()
         relay = self.container.publisher
         if hasattr(relay, "attach"):  # embedded: projectors hand messages to this loop
@@ -98,6 +100,15 @@ class Realtime:
             self._tasks.append(asyncio.create_task(self._watch()))
 
     async def stop(self, app: Litestar) -> None:
+        """Bounded: a shutdown that waits on a channel (a publish the plugin still holds, a
+        Redis that does not answer) gives up after SHUTDOWN_TIMEOUT instead of hanging the
+        process (seen once in a test run, cause not found)."""
+        try:
+            await asyncio.wait_for(self._stop(), SHUTDOWN_TIMEOUT)
+        except TimeoutError:
+            log.warning("realtime.shutdown_timeout", seconds=SHUTDOWN_TIMEOUT)
+
+    async def _stop(self) -> None:
         relay = self.container.publisher
         if hasattr(relay, "attach"):
             relay.attach(None)
@@ -106,6 +117,7 @@ class Realtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.plugin.__aexit__(None, None, None)
         if self._publisher is not None:
             await self._publisher.aclose()
 
