@@ -57,6 +57,7 @@ class Realtime:
         self._probe = container.channel(f"probe:{uuid.uuid4().hex}")
         self._tasks: list[asyncio.Task[None]] = []
         self.healthy = True
+        self._stopping = False
         if settings.redis_url:
             # The subscriber's client retries for ever (with backoff): a Redis restart must
             # not end delivery. Publishing (typing, probes) fails fast instead.
@@ -112,11 +113,13 @@ class Realtime:
         relay = self.container.publisher
         if hasattr(relay, "attach"):
             relay.attach(None)
+        self._stopping = True  # the watcher ends at its next look even if a cancel is lost
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # Python 3.11's wait_for can swallow a cancellation that arrives as its inner
+            # call completes: do not wait on the watcher for ever
+            await asyncio.wait(self._tasks, timeout=WATCH_EVERY * 2)
         await self.plugin.__aexit__(None, None, None)
         if self._publisher is not None:
             await self._publisher.aclose()
@@ -156,7 +159,7 @@ class Realtime:
         assert self._publisher is not None
         probe = await self._probe_subscription()
         missed = False
-        while True:
+        while not self._stopping:
             await asyncio.sleep(WATCH_EVERY)
             try:
                 run_id = (await self._publisher.info("server"))["run_id"]
