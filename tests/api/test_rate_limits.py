@@ -92,8 +92,8 @@ def test_uploads_are_limited_per_user(client: TestClient[Any]) -> None:
 
 
 def test_limits_are_configured_by_name_or_turned_off() -> None:
-    assert parse_limits("") == {"anon": 30, "user": 100, "uploads": 20, "auth": 10}
-    assert parse_limits("user=500,anon=0") == {"user": 500, "uploads": 20, "auth": 10}
+    assert parse_limits("") == {"anon": 30, "user": 100, "uploads": 20, "auth": 10, "chat": 30}
+    assert parse_limits("user=500,anon=0") == {"user": 500, "uploads": 20, "auth": 10, "chat": 30}
     assert parse_limits("off") == {}
     with pytest.raises(ValueError, match="bad RATE_LIMITS"):
         parse_limits("everything=1")
