@@ -1,8 +1,9 @@
 """Who has a chat socket open on which room (the Presence port), so that a message to someone
 watching the room live makes no notification.
 
-Each socket holds a ticket that lives ``ttl`` seconds unless refreshed (the socket refreshes it
-while it is open): a process that dies leaves nobody "present" for longer than that. In Redis a
+Each socket holds a ticket that lives ``ttl`` seconds unless refreshed (its process refreshes
+all its open sockets' tickets at once, in one round trip): a process that dies leaves nobody
+"present" for longer than that. In Redis a
 room is a sorted set of tickets scored by their expiry, shared by every API process; embedded,
 a dictionary. When Redis does not answer, nobody is present: everyone is notified, which is
 the safe side of the mistake.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 from uuid import UUID
 
@@ -50,12 +51,14 @@ class MemoryPresence:
 
     def enter(self, room_id: UUID, user_id: UUID) -> str:
         ticket = _ticket(room_id, user_id)
-        self.refresh(ticket)
+        self.refresh([ticket])
         return ticket
 
-    def refresh(self, ticket: str) -> None:
+    def refresh(self, tickets: Collection[str]) -> None:
+        expires = time.monotonic() + self.ttl
         with self._lock:
-            self._rooms.setdefault(_room_of(ticket), {})[ticket] = time.monotonic() + self.ttl
+            for ticket in tickets:
+                self._rooms.setdefault(_room_of(ticket), {})[ticket] = expires
 
     def leave(self, ticket: str) -> None:
         with self._lock:
@@ -85,15 +88,22 @@ class RedisPresence:
 
     def enter(self, room_id: UUID, user_id: UUID) -> str:
         ticket = _ticket(room_id, user_id)
-        self.refresh(ticket)
+        self.refresh([ticket])
         return ticket
 
-    def refresh(self, ticket: str) -> None:
-        key = self._key(_room_of(ticket))
+    def refresh(self, tickets: Collection[str]) -> None:
+        """One pipelined round trip for every ticket given (a process's open sockets)."""
+        expires = time.time() + self.ttl
+        rooms: dict[str, dict[str, float]] = {}
+        for ticket in tickets:
+            rooms.setdefault(self._key(_room_of(ticket)), {})[ticket] = expires
+        if not rooms:
+            return
         try:
             pipe = self.client.pipeline(transaction=False)
-            pipe.zadd(key, {ticket: time.time() + self.ttl})
-            pipe.expire(key, int(self.ttl) * 2)
+            for key, scored in rooms.items():
+                pipe.zadd(key, scored)
+                pipe.pexpire(key, int(self.ttl * 2000))  # a room nobody refreshes goes
             pipe.execute()
             self.outage.recovered()
         except redis.RedisError as e:

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 import redis.asyncio as aioredis
 import structlog
@@ -42,6 +43,7 @@ BACKLOG = 1000  # frames held for one slow socket before new ones are dropped (i
 WATCH_EVERY = 1.0  # seconds between looks at Redis
 SUBSCRIBE_TIMEOUT = 3.0  # seconds a socket waits for its subscription (Redis down: 1013)
 SHUTDOWN_TIMEOUT = 5.0  # seconds the channels get to close when the app stops
+PRESENCE_REFRESH = 20.0  # seconds between refreshes of this process's presence tickets (TTL 60)
 
 # Position-stamped frames a socket missed, oldest first: (position, frame). Called in a thread.
 CatchUp = Callable[[int], list[tuple[int, dict[str, Any]]]]
@@ -56,6 +58,7 @@ class Realtime:
         self._run_id: str | None = None
         self._probe = container.channel(f"probe:{uuid.uuid4().hex}")
         self._tasks: list[asyncio.Task[None]] = []
+        self._tickets: set[str] = set()  # presence of this process's open chat sockets
         self.healthy = True
         self._stopping = False
         if settings.redis_url:
@@ -97,6 +100,7 @@ class Realtime:
                 loop.call_soon_threadsafe(self.plugin.publish, data, [name])
 
             relay.attach(publish)
+        self._tasks.append(asyncio.create_task(self._keep_present()))
         if self._publisher is not None:
             self._tasks.append(asyncio.create_task(self._watch()))
 
@@ -153,6 +157,27 @@ class Realtime:
             await self._publisher.publish(name, data)
         except (OSError, aioredis.RedisError):
             log.info("realtime.typing_dropped", channel=channel)
+
+    # --- presence (who watches a chat room) ----------------------------------------------------
+    async def enter(self, room_id: uuid.UUID, user_id: uuid.UUID) -> str:
+        """This socket watches the room until ``leave``: its ticket is kept alive with the
+        others of this process, all in one call every PRESENCE_REFRESH seconds (one call per
+        socket, all opened at once, would queue every request behind them)."""
+        presence = self.container.presence
+        ticket = await anyio.to_thread.run_sync(presence.enter, room_id, user_id)
+        self._tickets.add(ticket)
+        return ticket
+
+    async def leave(self, ticket: str) -> None:
+        self._tickets.discard(ticket)
+        await anyio.to_thread.run_sync(self.container.presence.leave, ticket)
+
+    async def _keep_present(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(PRESENCE_REFRESH)
+            if self._tickets:
+                tickets = list(self._tickets)
+                await anyio.to_thread.run_sync(self.container.presence.refresh, tickets)
 
     # --- Redis restarts --------------------------------------------------------------------
     async def _watch(self) -> None:
@@ -234,8 +259,6 @@ class Stream:
     async def send_missed(self) -> None:
         if self.catch_up is None:
             return
-        import anyio.to_thread
-
         for position, frame in await anyio.to_thread.run_sync(self.catch_up, self.position):
             if self._new(position, frame):
                 await self.send(frame)

@@ -8,7 +8,7 @@ port of this one module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -170,7 +170,9 @@ class Presence(Protocol):
         """Record a socket; returns its ticket for ``refresh`` and ``leave``."""
         ...
 
-    def refresh(self, ticket: str) -> None: ...
+    def refresh(self, tickets: Collection[str]) -> None:
+        """Keep these tickets alive (all of a process's open sockets, in one call)."""
+        ...
 
     def leave(self, ticket: str) -> None: ...
 

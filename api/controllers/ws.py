@@ -45,7 +45,6 @@ from wibestore.container import Container
 log = structlog.get_logger(__name__)
 Socket = WebSocket[Any, Any, Any]
 MAX_FRAME = 16 * 1024  # characters of one client frame: a 2,000-character message fits
-PRESENCE_REFRESH = 20.0  # seconds; the presence port's tickets live 60
 UNAUTHORIZED, FORBIDDEN, TRY_AGAIN_LATER = 4401, 4403, 1013
 
 UNAVAILABLE = {
@@ -257,20 +256,12 @@ async def chat_socket(socket: Socket, room_id: FromPath[UUID]) -> None:
         else:
             raise unknown(frame)
 
-    ticket = await anyio.to_thread.run_sync(container.presence.enter, room_id, user.id)
-
-    async def keep_present() -> None:
-        while True:
-            await asyncio.sleep(PRESENCE_REFRESH)
-            await anyio.to_thread.run_sync(container.presence.refresh, ticket)
-
-    present = asyncio.create_task(keep_present())
+    ticket = await realtime.enter(room_id, user.id)
     try:
         channels = [room, f"user:{user.id}", f"session:{user.session_id}"]
         await serve(socket, stream, channels, on_frame)
     finally:
-        present.cancel()
-        await anyio.to_thread.run_sync(container.presence.leave, ticket)
+        await realtime.leave(ticket)
 
 
 def read_up_to(container: Container, actor: Actor, room_id: UUID, frame: dict[str, Any]) -> None:
