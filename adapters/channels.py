@@ -10,7 +10,7 @@ API process and hands messages to its in-memory channels through a ``Relay``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import redis
 
@@ -32,11 +32,15 @@ class RedisPublisher:
             "realtime", retry_seconds=1.0, meanwhile="sockets catch up from the read models later"
         )
 
-    def __call__(self, channel: str, data: bytes) -> None:
+    def __call__(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """One round trip for a batch's messages; one connection keeps their order."""
         if self.outage.skipping():
             return
         try:
-            self.client.publish(wire_name(self.key_prefix, channel), data)
+            pipe = self.client.pipeline(transaction=False)
+            for channel, data in messages:
+                pipe.publish(wire_name(self.key_prefix, channel), data)
+            pipe.execute()
         except redis.RedisError as e:
             self.outage.failed(e)
             return
@@ -56,8 +60,9 @@ class Relay:
         with self._lock:
             self._target = target
 
-    def __call__(self, channel: str, data: bytes) -> None:
+    def __call__(self, messages: Sequence[tuple[str, bytes]]) -> None:
         with self._lock:
             target = self._target
         if target is not None:
-            target(wire_name(self.key_prefix, channel), data)
+            for channel, data in messages:
+                target(wire_name(self.key_prefix, channel), data)

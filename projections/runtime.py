@@ -83,8 +83,9 @@ NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 # socket's ``{"frame": {...}}`` to send, or ``{"close": {"code", "session"}}`` to close a
 # user's sockets. The composition root passes the publisher (Redis, or the API process's own
 # channels). Publishing is best effort: a client that missed a frame gets it from the read
-# model when it reconnects with the last id it saw.
-Publish = Callable[[str, bytes], None]
+# model when it reconnects with the last id it saw. A batch's messages go in one call, in
+# commit order: (channel, message) pairs.
+Publish = Callable[[Sequence[tuple[str, bytes]]], None]
 
 
 @dataclass(frozen=True)
@@ -402,12 +403,12 @@ class ProjectionRunner:
 
     def _publish(self, frames: list[Frame]) -> None:
         assert self.publish is not None
-        for frame in frames:
-            try:
-                self.publish(frame.channel, frame.encode())
-            except Exception:  # Redis down: clients catch up from the read model
-                log.warning("realtime.publish_failed", channel=frame.channel, exc_info=True)
-                return
+        if not frames:
+            return
+        try:
+            self.publish([(frame.channel, frame.encode()) for frame in frames])
+        except Exception:  # Redis down: clients catch up from the read model
+            log.warning("realtime.publish_failed", frames=len(frames), exc_info=True)
 
     def catch_up(self) -> int:
         total = 0
@@ -436,11 +437,13 @@ class ProjectionRunner:
         poisoned event never silently ends the projection (its lag shows on /health/detailed/).
         """
         backoff = 0.05
-        seen = wakeup.generation
         while not stop.is_set():
+            # A save that commits after this look rings after it: the wait below returns at
+            # once. So a batch shorter than a full one needs no second, empty read to know
+            # that it was the last (half of all batches were such reads).
+            seen = wakeup.generation
             try:
-                while self.process_batch(live=True) > 0 and not stop.is_set():
-                    pass
+                read = self.process_batch(live=True)
                 backoff = 0.05
             except Exception:
                 self.failures += 1
@@ -448,7 +451,8 @@ class ProjectionRunner:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
-            seen = wakeup.wait(seen, idle_timeout)
+            if read < self.batch_size:
+                wakeup.wait(seen, idle_timeout)
 
 
 class PgListener:

@@ -176,7 +176,7 @@ def test_the_projector_emits_each_notification_and_the_unread_count_on_the_users
         c.app.recorder,
         c.app.mapper,
         c.store,
-        publish=lambda channel, body: published.append((channel, json.loads(body))),
+        publish=lambda messages: published.extend((c, json.loads(body)) for c, body in messages),
     )
     listing = listing_of(c, p)
     c.listings.approve_listing(Actor.user(p.staff), listing)
