@@ -6,6 +6,7 @@ and a reconnect with the last id seen gets what it missed."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -233,3 +234,34 @@ def test_the_public_listings_stream_shows_approvals_and_sales(
         ("reserved", listing),
         ("sold", listing),
     ]
+
+
+@pytest.fixture
+def quick_presence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Presence refreshed every 0.1 s (before the app starts its refresher)."""
+    import api.realtime
+
+    monkeypatch.setattr(api.realtime, "PRESENCE_REFRESH", 0.1)
+
+
+def test_an_open_socket_keeps_its_member_present_and_a_closed_one_does_not(
+    quick_presence: None,
+    client: Client,
+    container: Container,
+    market: dict[str, Any],
+    room: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The process refreshes its sockets' presence tickets together (here every 0.1 s,
+    tickets of 0.5 s): a member watching the room stays present past a ticket's life."""
+    monkeypatch.setattr(container.presence, "ttl", 0.5)
+    buyer = market["buyer"]
+    buyer_id = user_id(client, buyer)
+    with client.websocket_connect(chat_url(room, buyer)) as b:
+        ready(b)
+        time.sleep(1.0)
+        assert container.presence.present(uuid.UUID(room)) == {buyer_id}
+    deadline = time.monotonic() + WAIT
+    while container.presence.present(uuid.UUID(room)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert container.presence.present(uuid.UUID(room)) == frozenset()
