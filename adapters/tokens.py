@@ -106,6 +106,7 @@ class Tokens:
                 jti=str(payload["jti"]),
                 issued_at=float(payload["iat"]),
                 session_id=UUID(payload["sid"]) if "sid" in payload else None,
+                expires_at=float(payload["exp"]),
             )
             return claims, float(payload["exp"])
         except jwt.ExpiredSignatureError as e:

@@ -42,6 +42,7 @@ class Claims(msgspec.Struct, frozen=True):
     jti: str
     issued_at: float
     session_id: UUID | None = None
+    expires_at: float | None = None  # seconds since the epoch (``exp``)
 
 
 class TokenIssuer(Protocol):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -59,6 +60,7 @@ OnFrame = Callable[[dict[str, Any]], Awaitable[None]]
 class SignedIn(msgspec.Struct, frozen=True):
     row: Any
     session_id: UUID | None
+    expires_in: float | None  # seconds until the access token expires: then 4401
 
     @property
     def id(self) -> UUID:
@@ -91,7 +93,11 @@ async def signed_in(socket: Socket, container: Container) -> SignedIn | None:
 
     def check() -> SignedIn:
         row = token_holder(container, token)
-        return SignedIn(row, container.tokens.decode(token, "access").session_id)
+        claims = container.tokens.decode(token, "access")
+        expires_in = None
+        if claims.expires_at is not None:
+            expires_in = claims.expires_at - time.time()  # tokens expire in wall-clock time
+        return SignedIn(row, claims.session_id, expires_in)
 
     try:
         return await anyio.to_thread.run_sync(check)
@@ -107,8 +113,16 @@ def realtime_of(socket: Socket) -> Realtime:
     return realtime
 
 
-async def serve(socket: Socket, stream: Stream, channels: list[str], on_frame: OnFrame) -> None:
-    """Run the socket until either side ends it: channel frames out, client frames in."""
+async def serve(
+    socket: Socket,
+    stream: Stream,
+    channels: list[str],
+    on_frame: OnFrame,
+    user: SignedIn | None = None,
+) -> None:
+    """Run the socket until either side ends it: channel frames out, client frames in. A
+    user's socket closes with 4401 when its access token expires, as a request would be
+    refused then (the client reconnects with a fresh token)."""
     realtime = realtime_of(socket)
     subscriber = await realtime.subscribe(channels)
     if subscriber is None:
@@ -145,7 +159,13 @@ async def serve(socket: Socket, stream: Stream, channels: list[str], on_frame: O
                         log.exception("socket.frame_failed", path=socket.url.path)
                         await stream.send(INTERNAL)
 
+        async def expiry(seconds: float) -> None:
+            await asyncio.sleep(max(seconds, 0.0))
+            await socket.close(UNAUTHORIZED)
+
         tasks = [asyncio.create_task(outgoing()), asyncio.create_task(incoming())]
+        if user is not None and user.expires_in is not None:
+            tasks.append(asyncio.create_task(expiry(user.expires_in)))
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -259,7 +279,7 @@ async def chat_socket(socket: Socket, room_id: FromPath[UUID]) -> None:
     ticket = await realtime.enter(room_id, user.id)
     try:
         channels = [room, f"user:{user.id}", f"session:{user.session_id}"]
-        await serve(socket, stream, channels, on_frame)
+        await serve(socket, stream, channels, on_frame, user)
     finally:
         await realtime.leave(ticket)
 
@@ -324,7 +344,7 @@ async def notifications_socket(socket: Socket) -> None:
         f"user:{user.id}",
         f"session:{user.session_id}",
     ]
-    await serve(socket, stream, channels, on_frame)
+    await serve(socket, stream, channels, on_frame, user)
 
 
 # --- the public listings stream ----------------------------------------------------------------

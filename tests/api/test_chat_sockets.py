@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -53,6 +54,15 @@ def closed_with(client: Client, url: str) -> int:
     with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(url) as ws:
         ws.receive_json(timeout=WAIT)
     return int(closed.value.code)
+
+
+def close_code(ws: Any) -> int:
+    """Read frames until the server closes the socket: its close code."""
+    try:
+        while True:
+            ws.receive_json(timeout=WAIT)
+    except WebSocketDisconnect as e:
+        return int(e.code)
 
 
 @pytest.fixture
@@ -265,3 +275,21 @@ def test_an_open_socket_keeps_its_member_present_and_a_closed_one_does_not(
     while container.presence.present(uuid.UUID(room)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert container.presence.present(uuid.UUID(room)) == frozenset()
+
+
+def test_a_socket_closes_with_4401_when_its_access_token_expires(
+    client: Client, container: Container, market: dict[str, Any], room: str
+) -> None:
+    """Its token would be refused by every request from then on; the client reconnects
+    with a fresh one."""
+    buyer_id = user_id(client, market["buyer"])
+    lifetime = container.settings.access_minutes * 60
+    minted = container.clock.now() - timedelta(seconds=lifetime - 2)  # 2 s left
+    short = {"Authorization": f"Bearer {container.tokens.access(buyer_id, minted)}"}
+    with client.websocket_connect(chat_url(room, short)) as ws:
+        ready(ws)
+        began = time.monotonic()
+        assert close_code(ws) == 4401
+        assert 0.5 < time.monotonic() - began < WAIT
+    with client.websocket_connect(chat_url(room, market["buyer"])) as ws:  # a fresh token
+        ready(ws)
