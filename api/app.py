@@ -44,6 +44,7 @@ from api.ratelimit import RateLimiter, client_key, parse_limits, scope_is_health
 from api.realtime import Realtime
 from api.security_headers import security_headers
 from application.errors import TokenInvalid
+from wibestore import heap
 from wibestore.container import Container, build
 from wibestore.logs import configure_logging
 
@@ -142,6 +143,8 @@ def create_app(container: Container | None = None) -> Litestar:
 
             await anyio.to_thread.run_sync(the_container.start)
         await realtime.start(app)
+        if owned:  # a server process, not a test's app
+            heap.settle()
 
     async def stop(app: Litestar) -> None:
         await realtime.stop(app)

@@ -14,6 +14,7 @@ from application.actor import Actor
 from domain.errors import DomainError
 from projections.audit import run_audit
 from projections.runtime import ProjectionRunner, run_all
+from wibestore import heap
 from wibestore.container import build
 from wibestore.seed import GAMES, seed_games, seed_users
 from wibestore.settings import Settings
@@ -140,6 +141,7 @@ def project(args: argparse.Namespace) -> int:
             )
         container.start(projectors=False)
         threads = run_all([runner], container.wakeup, stop)
+        heap.settle()
         print(f"projecting {', '.join(runner.names)}", flush=True)
         stop.wait()
         container.wakeup.ring()
