@@ -3,10 +3,9 @@ watching the room live makes no notification.
 
 Each socket holds a ticket that lives ``ttl`` seconds unless refreshed (its process refreshes
 all its open sockets' tickets at once, in one round trip): a process that dies leaves nobody
-"present" for longer than that. In Redis a
-room is a sorted set of tickets scored by their expiry, shared by every API process; embedded,
-a dictionary. When Redis does not answer, nobody is present: everyone is notified, which is
-the safe side of the mistake.
+"present" for longer than that. In Redis a room is a sorted set of tickets scored by their
+expiry, shared by every API process; embedded, a dictionary. When Redis does not answer, nobody
+is present: everyone is notified, which is the safe side of the mistake.
 """
 
 from __future__ import annotations
