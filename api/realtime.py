@@ -175,9 +175,13 @@ class Realtime:
     async def _keep_present(self) -> None:
         while not self._stopping:
             await asyncio.sleep(PRESENCE_REFRESH)
-            if self._tickets:
-                tickets = list(self._tickets)
+            if not self._tickets:
+                continue
+            tickets = list(self._tickets)
+            try:  # the adapters absorb Redis outages; anything else must not end the loop
                 await anyio.to_thread.run_sync(self.container.presence.refresh, tickets)
+            except Exception:
+                log.exception("realtime.presence_refresh_failed", tickets=len(tickets))
 
     # --- Redis restarts --------------------------------------------------------------------
     async def _watch(self) -> None:
