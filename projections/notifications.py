@@ -558,6 +558,16 @@ def notifications_of(
     )
 
 
+def prune_read(conn: Connection, before: datetime) -> int:
+    """Delete the read notifications created before ``before``; how many (CONTRACT §3.9: a
+    daily job keeps read ones 90 days). This is retention of a read model, not anyone's change
+    of state: a rebuild derives them again and the next run deletes them again. Unread ones
+    stay, however old, so the unread count never moves."""
+    c = notifications.c
+    deleted = conn.execute(notifications.delete().where(c.is_read, c.created_at < before))
+    return int(deleted.rowcount)
+
+
 def notification_of(conn: Connection, user_id: UUID, notification_id: UUID) -> Row[Any] | None:
     """The user's notification; None for anyone else's."""
     return conn.execute(

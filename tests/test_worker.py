@@ -85,3 +85,13 @@ def test_the_worker_makes_the_thumbnail_of_an_upload(with_worker: Container) -> 
         assert thumb.exists(), "the worker did not make the thumbnail"
         health = client.get("/health/detailed/").json()
         assert health["checks"]["celery"] == "ok"
+
+
+def test_every_beat_entry_runs_a_registered_task() -> None:
+    """A misspelt task name would be sent daily and never run."""
+    import workers.tasks  # noqa: F401  (registers the tasks)
+    from workers.celery_app import BEAT_SCHEDULE, celery
+
+    registered = {entry["task"] for entry in BEAT_SCHEDULE.values()} - set(celery.tasks)
+    assert registered == set()
+    assert "wibestore.prune_read_notifications" in {e["task"] for e in BEAT_SCHEDULE.values()}

@@ -27,6 +27,10 @@ BEAT_SCHEDULE = {
         "task": "wibestore.notice_expiring_subscriptions",
         "schedule": crontab(hour=10, minute=0),
     },
+    "prune-read-notifications": {  # CONTRACT §3.13: daily at 03:00
+        "task": "wibestore.prune_read_notifications",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "renew-subscriptions": {
         "task": "wibestore.renew_subscriptions",
         "schedule": crontab(minute=0),

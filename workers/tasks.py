@@ -16,12 +16,14 @@ from domain.errors import DomainError
 from domain.subscription import EXPIRY_NOTICE
 from projections.escrows import due_escrows
 from projections.listings.queries import stale_active_ids
+from projections.notifications import prune_read
 from projections.subscriptions import due_members, ending_members
 from wibestore.container import Container, build
 from wibestore.jobs import JOBS
 from workers.celery_app import celery
 
 ARCHIVE_AFTER = timedelta(days=180)
+READ_NOTIFICATIONS_KEPT = timedelta(days=90)
 ESCROW_TIMER = Actor.platform("escrow-timer")
 RENEWALS = Actor.platform("subscription-renewals")
 _container: Container | None = None
@@ -125,3 +127,11 @@ def notice_expiring_subscriptions() -> int:
     with container.store.reader.connect() as conn:
         ending = ending_members(conn, container.clock.now(), EXPIRY_NOTICE)
     return sum(container.subscriptions.notice_expiry(RENEWALS, user_id) for user_id in ending)
+
+
+@celery.task(name="wibestore.prune_read_notifications")
+def prune_read_notifications() -> int:
+    """Daily: read notifications older than 90 days are deleted (CONTRACT §3.9)."""
+    container = runtime()
+    with container.store.writing() as conn:
+        return prune_read(conn, container.clock.now() - READ_NOTIFICATIONS_KEPT)

@@ -165,6 +165,29 @@ def test_the_daily_timer_tells_a_member_once_that_their_plan_ends_soon(
     assert notice.link == "/premium"
 
 
+def test_the_daily_cleanup_deletes_read_notifications_after_90_days_and_keeps_unread_ones(
+    container: Container, clock: FixedClock
+) -> None:
+    p = People(container)
+    container.listings.reject_listing(Actor.user(p.staff), listing_of(container, p, "Old"), "No.")
+    container.listings.approve_listing(Actor.user(p.staff), listing_of(container, p))
+    approved, rejected = told(container, p.seller)
+    with container.read_your_writes():  # the cleanup sees it read
+        container.notifications.mark_read(Actor.user(p.seller), rejected.id)
+    tasks.use_container(container)
+    try:
+        clock.advance(days=89)
+        assert tasks.prune_read_notifications() == 0  # read, but not 90 days old
+        clock.advance(days=2)
+        assert tasks.prune_read_notifications() == 1
+        assert tasks.prune_read_notifications() == 0
+    finally:
+        tasks.use_container(None)  # type: ignore[arg-type]
+    assert [n.id for n in told(container, p.seller)] == [approved.id]  # unread, however old
+    with container.store.reader.connect() as conn:
+        assert views.unread_count(conn, p.seller) == 1
+
+
 def test_the_projector_emits_each_notification_and_the_unread_count_on_the_users_channel(
     idle_container: Container, clock: FixedClock
 ) -> None:
