@@ -2,10 +2,11 @@
 (CONTRACT §2.0 Notification, §2.9, §3.9), newest first, with what they have read.
 
 Notifications are derived, never stored as events: a purchase tells its seller, a delivery
-the buyer, a dispute both parties and staff, a chat message the participants who had no
-socket open on the room, and so on (one handler per event below). A notification's id comes
-from the event that caused it (its originator, version and recipient), and its ``position``
-is that event's place in the log, so a rebuild from 0 gives the same rows with the same ids.
+the buyer, a dispute both parties and staff, a listing waiting for moderation and a new
+report the staff, a chat message the participants who had no socket open on the room, and
+so on (one handler per event below). A notification's id comes from the event that caused
+it (its originator, version and recipient), and its ``position`` is that event's place in
+the log, so a rebuild from 0 gives the same rows with the same ids.
 What a user has read is the Inbox's events (domain/inbox.py): a rebuild keeps it too.
 
 What the handlers need to know of other aggregates (an escrow's parties and listing title, a
@@ -80,6 +81,7 @@ TYPES: dict[str, tuple[str, str]] = {
 }
 SALES, PURCHASES, LISTINGS = "/profile?tab=sales", "/profile?tab=purchases", "/profile?tab=listings"
 BALANCE, DISPUTES, PLANS = "/profile?tab=balance", "/admin/disputes", "/premium"
+MODERATION, REPORTS = "/admin/listings", "/admin/reports"
 
 notifications = Table(
     "notifications",
@@ -222,7 +224,7 @@ class NotificationsProjector(Projector):
     unread counts the frames carry are kept per batch."""
 
     name = "notifications"
-    version = 1
+    version = 2  # 2: staff are told of listings to moderate and of new reports
     tables = (notifications, *LOOKUPS, known_staff)
 
     def __init__(self) -> None:
@@ -311,12 +313,15 @@ class NotificationsProjector(Projector):
     def _(self, e: Listing.Created, conn: Connection) -> None:
         row = {"id": e.originator_id, "seller_id": e.seller_id, "title": title_of(e.title)}
         self._keep(known_listings, row)
+        self._to_moderate(conn, e, row)
 
     @apply.register
     def _(self, e: Listing.Edited, conn: Connection) -> None:
         if "title" in e.changes:
             title = title_of(str(e.changes["title"]))
             self.held[known_listings.name].change(e.originator_id, {"title": title})
+        if e.resubmitted:  # a rejected listing, fixed, waits for staff again
+            self._to_moderate(conn, e, self._known(known_listings, e.originator_id, conn))
 
     @apply.register
     def _(self, e: Wallet.Opened, conn: Connection) -> None:
@@ -330,6 +335,13 @@ class NotificationsProjector(Projector):
     @apply.register
     def _(self, e: Report.Filed, conn: Connection) -> None:
         self._keep(known_reports, {"id": e.originator_id, "reporter_id": e.reporter_id})
+        data = {"report_id": str(e.originator_id), "reason": e.reason}
+        if e.reported_listing_id is not None:
+            data["listing_id"] = str(e.reported_listing_id)
+        if e.reported_user_id is not None:
+            data["user_id"] = str(e.reported_user_id)
+        notice = Notice("admin", f"New report: {e.reason}", e.description, data, REPORTS)
+        self.tell(conn, e, self._staff(conn, but=e.reporter_id), notice)
 
     @apply.register
     def _(self, e: Inbox.Opened, conn: Connection) -> None:
@@ -343,6 +355,13 @@ class NotificationsProjector(Projector):
     @apply.register
     def _(self, e: User.StaffRevoked, conn: Connection) -> None:
         conn.execute(known_staff.delete().where(known_staff.c.user_id == e.originator_id))
+
+    def _to_moderate(self, conn: Connection, e: Any, listing: Mapping[str, Any]) -> None:
+        """Staff are told of a listing waiting for them (CONTRACT §3.9's admin notice), all
+        but its seller."""
+        data = {"listing_id": str(e.originator_id)}
+        notice = Notice("admin", "New listing needs moderation", listing["title"], data, MODERATION)
+        self.tell(conn, e, self._staff(conn, but=listing["seller_id"]), notice)
 
     # --- purchases ---------------------------------------------------------------------------
     @apply.register

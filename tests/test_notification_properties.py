@@ -53,6 +53,9 @@ def replayed(app: Any) -> dict[UUID, Row]:
         match e:
             case Listing.Created():
                 sellers[e.originator_id] = e.seller_id
+                tell([s for s in on_duty if s != e.seller_id], "admin")  # to moderate
+            case Listing.Edited() if e.resubmitted:
+                tell([s for s in on_duty if s != sellers[e.originator_id]], "admin")
             case Listing.Approved() | Listing.Rejected():
                 tell([sellers[e.originator_id]], "listing")
             case Deposit.Requested():

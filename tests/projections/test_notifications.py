@@ -111,6 +111,42 @@ def test_a_review_tells_the_seller_and_a_closed_report_its_reporter(container: C
     )
 
 
+def test_staff_are_told_of_listings_to_moderate_and_of_new_reports_but_not_of_their_own(
+    container: Container,
+) -> None:
+    p = People(container)
+    other = container.accounts.create_user(OPERATOR, "other@example.uz", PASSWORD, staff=True)
+    listing = listing_of(container, p, "Cheap")
+    container.listings.reject_listing(Actor.user(p.staff), listing, "Blurry screenshots.")
+    container.listings.edit_listing(Actor.user(p.seller), listing, {"title": "Clear"})
+    report = container.reports.file_report(
+        Actor.user(p.staff), "scam", "Asked to pay outside.", user_id=p.seller, listing_id=listing
+    ).id
+    resubmitted, created = told(container, p.staff)
+    for notice, title in ((created, "Cheap"), (resubmitted, "Clear")):
+        assert (notice.type, notice.title, notice.message) == (
+            "admin",
+            "New listing needs moderation",
+            title,
+        )
+        assert (notice.data, notice.link) == ({"listing_id": str(listing)}, "/admin/listings")
+    filed = told(container, other)[0]
+    assert (filed.type, filed.title, filed.message) == (
+        "admin",
+        "New report: scam",
+        "Asked to pay outside.",
+    )
+    assert filed.data == {
+        "report_id": str(report),
+        "reason": "scam",
+        "listing_id": str(listing),
+        "user_id": str(p.seller),
+    }
+    assert filed.link == "/admin/reports"
+    assert len(told(container, other)) == 3  # the two to moderate, the report
+    assert "New listing needs moderation" not in titles(container, p.seller)
+
+
 def test_a_ban_and_its_end_tell_the_user(container: Container) -> None:
     p = People(container)
     container.accounts.ban(Actor.user(p.staff), p.buyer, "Scamming")
@@ -209,15 +245,16 @@ def test_the_projector_emits_each_notification_and_the_unread_count_on_the_users
         (row,) = views.notifications_after(conn, p.seller, 0, 10)
         assert views.position_of(conn, p.seller, row.id) == row.position
         assert views.position_of(conn, p.buyer, row.id) is None
-    assert published == [
+    to_seller = [m for m in published if m[0] == f"notifications:{p.seller}"]
+    assert to_seller == [
         (f"notifications:{p.seller}", {"position": row.position, "frame": views.frame_of(row)}),
         (
             f"notifications:{p.seller}",
             {"position": row.position, "frame": {"type": "unread_count", "unread_count": 1}},
         ),
     ]
-    assert set(published[0][1]["frame"]) == {"id", "title", "message", "data", "created_at"}
-    assert published[0][1]["frame"]["created_at"].endswith("+00:00")
+    assert set(to_seller[0][1]["frame"]) == {"id", "title", "message", "data", "created_at"}
+    assert to_seller[0][1]["frame"]["created_at"].endswith("+00:00")
     published.clear()
     c.notifications.mark_read(Actor.user(p.seller), row.id)
     runner.process_batch(live=True)
