@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from select import select as readable_of
 from typing import Any, ClassVar
 
 import msgspec
@@ -472,14 +474,23 @@ class PgListener:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="pg-listener", daemon=True)
         self.connected = threading.Event()
+        # ``close`` writes to this pipe: the thread waits on it and on the connection at once,
+        # so it stops at once (a polling timeout made every close wait half a second).
+        self._wake_read, self._wake_write = os.pipe()
 
     def start(self) -> None:
         self.thread.start()
         self.connected.wait(5)
 
     def close(self) -> None:
+        if self.stop.is_set():
+            return
         self.stop.set()
+        os.write(self._wake_write, b"x")
         self.thread.join(timeout=2)
+        if not self.thread.is_alive():
+            os.close(self._wake_read)
+            os.close(self._wake_write)
 
     def _run(self) -> None:
         while not self.stop.is_set():
@@ -490,14 +501,24 @@ class PgListener:
                     self.connected.set()
                     for channel in self.handlers:  # catch what happened while we were away
                         self.handlers[channel]("")
+                    self._dispatch(conn)  # any that came with the LISTEN answers
                     while not self.stop.is_set():
-                        for note in conn.notifies(timeout=0.5):
-                            handler = self.handlers.get(note.channel)
-                            if handler is not None:
-                                handler(note.payload)
+                        readable, _, _ = readable_of([conn.fileno(), self._wake_read], [], [])
+                        if self._wake_read in readable:
+                            return
+                        self._dispatch(conn)  # a lost connection raises here
             except Exception:
+                if self.stop.is_set():
+                    return
                 log.exception("pg_listener.failed")
                 self.stop.wait(1.0)
+
+    def _dispatch(self, conn: psycopg.Connection[Any]) -> None:
+        """Hand what has arrived to the handlers, without waiting for more."""
+        for note in conn.notifies(timeout=0.0):
+            handler = self.handlers.get(note.channel)
+            if handler is not None:
+                handler(note.payload)
 
 
 def run_all(
