@@ -156,6 +156,7 @@ def message_frame(row: Any) -> dict[str, Any]:
 class ChatsProjector(Projector):
     name = "chats"
     version = 1
+    first = True  # its frames reach sockets
     tables = (chat_rooms, chat_members, chat_messages)
 
     def __init__(self) -> None:

@@ -41,6 +41,7 @@ def close(session_id: UUID | None = None) -> dict[str, Any]:
 class LiveProjector(Projector):
     name = "live"
     version = 1
+    first = True  # its frames reach sockets
     tables = ()
 
     @singledispatchmethod

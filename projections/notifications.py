@@ -225,6 +225,7 @@ class NotificationsProjector(Projector):
 
     name = "notifications"
     version = 2  # 2: staff are told of listings to moderate and of new reports
+    first = True  # its frames reach sockets
     tables = (notifications, *LOOKUPS, known_staff)
 
     def __init__(self) -> None:

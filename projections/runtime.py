@@ -1,9 +1,10 @@
 """Our projection runtime, on eventsourcing's recorder and mapper.
 
 Each projector owns some tables and a tracking row (name, position, version). A runner reads a
-batch of notifications after the tracked position, applies them and moves the tracking row, all
-in one SQL transaction: a crash at any point leaves either the whole batch or none of it, so each
-event is applied exactly once. Runners follow new events through a wake-up signal (an
+batch of notifications after the tracked position, applies them and moves the tracking rows, in
+one SQL transaction per stage (the projectors whose frames reach sockets first, then the rest):
+a crash at any point leaves either a stage's whole batch or none of it, so each event is applied
+exactly once. Runners follow new events through a wake-up signal (an
 in-process signal after each local save, PostgreSQL LISTEN for other processes' saves) and
 publish the positions they reach on a PositionBoard that read-your-writes waits on.
 """
@@ -23,7 +24,7 @@ import msgspec
 import psycopg
 import sqlalchemy.exc
 import structlog
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from eventsourcing.utils import get_topic
@@ -35,6 +36,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     bindparam,
@@ -111,6 +113,12 @@ class Projector:
     # Tracking rows of retired read models this one took over (a split or a rename): its
     # rebuild deletes them, so no stale position lingers in the read store.
     replaces: ClassVar[tuple[str, ...]] = ()
+    # A runner commits and publishes these read models' part of a batch first, in a
+    # transaction of its own, so a socket's frame does not wait for read models no socket
+    # needs. Set on the projectors that emit and on those they read while applying; the
+    # others must not read the tables of a ``first`` one while applying (they would see the
+    # whole batch applied there, not only the events before theirs).
+    first: ClassVar[bool] = False
 
     @functools.singledispatchmethod
     def apply(self, event: object, conn: Connection) -> None:
@@ -278,12 +286,39 @@ class Wakeup:
             return self._generation
 
 
+def lock_positions(names: Sequence[str]) -> Select[tuple[str, int]]:
+    """The tracking rows of ``names``, locked (a stage's transaction begins with it)."""
+    c = tracking.c
+    return select(c.name, c.position).where(c.name.in_(names)).with_for_update()
+
+
+@dataclass(frozen=True)
+class Stage:
+    projectors: list[Projector]
+    lock_positions: Select[tuple[str, int]]  # built once
+
+
+class Batch:
+    """What a batch's stages share: the log read from each start position, and its events
+    decoded once."""
+
+    def __init__(self) -> None:
+        self.read: dict[int, Sequence[Notification]] = {}
+        self.events: dict[int, object] = {}
+
+    def event(self, notification: Notification, mapper: Mapper[Any]) -> object:
+        if notification.id not in self.events:
+            self.events[notification.id] = mapper.to_domain_event(notification)
+        return self.events[notification.id]
+
+
 class ProjectionRunner:
     """Runs a group of projectors over one read of the event log.
 
-    Each batch of notifications is read and decoded once, applied by every projector of the
-    group that is behind it and handles its topic, and committed in ONE transaction together
-    with every projector's tracking row. A projector rebuilt from 0 catches up inside the group:
+    Each batch of notifications is read and decoded once and applied by every projector of the
+    group that is behind it and handles its topic, in two stages: the ``first`` projectors,
+    then the others. A stage commits in ONE transaction together with its projectors' tracking
+    rows, then publishes its frames. A projector rebuilt from 0 catches up inside the group:
     the others skip what they already have.
     """
 
@@ -308,11 +343,13 @@ class ProjectionRunner:
         self.name = "+".join(self.names)
         self._topics = {p.name: p.topics() for p in self.projectors}
         self.failures = 0  # batches that failed and were retried, shown on /health/detailed/
-        self._lock_positions = (  # every batch begins with it: built once
-            select(tracking.c.name, tracking.c.position)
-            .where(tracking.c.name.in_(self.names))
-            .with_for_update()
-        )
+        first = [p for p in self.projectors if p.first]
+        rest = [p for p in self.projectors if not p.first]
+        self.stages = [
+            Stage(stage, lock_positions([p.name for p in stage]))
+            for stage in (first, rest)
+            if stage
+        ]
 
     def ensure_schema(self) -> None:
         """Create the tables; rebuild from position 0 a projector whose version changed."""
@@ -358,36 +395,50 @@ class ProjectionRunner:
     def process_batch(
         self, before_commit: Callable[[int], None] | None = None, *, live: bool = False
     ) -> int:
-        """Apply the next batch of events in one transaction; return how many were read.
+        """Apply the next batch of events, a transaction per stage; return how many were read.
 
-        ``live`` (following new events, not catching up or rebuilding): publish the batch's
-        realtime frames after it commits."""
+        ``live`` (following new events, not catching up or rebuilding): publish each stage's
+        realtime frames after it commits. ``before_commit(i)`` is called after the i-th event
+        of a stage's batch is applied (tests crash there)."""
+        batch = Batch()
+        return max(self._process_stage(stage, batch, before_commit, live) for stage in self.stages)
+
+    def _process_stage(
+        self,
+        stage: Stage,
+        batch: Batch,
+        before_commit: Callable[[int], None] | None,
+        live: bool,
+    ) -> int:
         with self.store.writing() as conn:
-            positions = {r.name: r.position for r in conn.execute(self._lock_positions)}
-            notifications = self.recorder.select_notifications(
-                start=min(positions.values()) + 1, limit=self.batch_size
-            )
+            positions = {r.name: r.position for r in conn.execute(stage.lock_positions)}
+            start = min(positions.values()) + 1
+            if start not in batch.read:  # the stages are mostly at one position: one read
+                batch.read[start] = self.recorder.select_notifications(
+                    start=start, limit=self.batch_size
+                )
+            notifications = batch.read[start]
             if not notifications:
                 return 0
-            for projector in self.projectors:
+            for projector in stage.projectors:
                 projector.outbox = []
                 projector.begin_batch(conn, positions[projector.name])
             for i, notification in enumerate(notifications):
                 behind = [
                     p
-                    for p in self.projectors
+                    for p in stage.projectors
                     if positions[p.name] < notification.id
                     and notification.topic in self._topics[p.name]
                 ]
                 if behind:
-                    event = self.mapper.to_domain_event(notification)
+                    event = batch.event(notification, self.mapper)
                     for projector in behind:
                         projector.position = notification.id
                         projector.apply(event, conn)
                 if before_commit is not None:
                     before_commit(i)
             last = notifications[-1].id
-            for projector in self.projectors:
+            for projector in stage.projectors:
                 projector.end_batch(conn, max(positions[projector.name], last))
             moving = sorted(name for name, position in positions.items() if position < last)
             if moving:
@@ -404,7 +455,7 @@ class ProjectionRunner:
         if self.board is not None:
             self.board.advance(list(positions), last)
         if live and self.publish is not None:
-            frames = [f for p in self.projectors for f in p.outbox]
+            frames = [f for p in stage.projectors for f in p.outbox]
             self._publish(
                 sorted(frames, key=lambda f: f.position)
             )  # stable: per-projector order kept

@@ -100,6 +100,7 @@ class UsersProjector(Projector):
 
     name = "users"
     version = 3
+    first = True  # the chats projector reads users while applying
     tables = (users, escrow_sellers, review_ratings)
 
     def __init__(self) -> None:

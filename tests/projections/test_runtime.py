@@ -345,6 +345,45 @@ def test_projectors_following_side_by_side_never_fail_a_batch(container: Contain
     assert outcome == dict.fromkeys(READ_MODELS, (0, 0))
 
 
+def test_the_first_stage_commits_and_publishes_before_the_other_read_models_apply(
+    idle_container: Container,
+) -> None:
+    """A socket's frame does not wait for read models no socket needs; a crash after the first
+    stage leaves the others to apply the batch again, and the first does not apply it twice."""
+    c = idle_container
+    staff = c.accounts.create_user(SEED, "staff@example.uz", PASSWORD, staff=True)
+    user = c.accounts.register("user@example.uz", PASSWORD)
+    c.catalogue.add_game(SEED, "Game")
+    c.accounts.ban(Actor.user(staff), user, "Scamming")
+    head = c.app.recorder.max_notification_id()
+    published: list[tuple[str, bytes]] = []
+    runner = ProjectionRunner(
+        [p() for p in PROJECTORS], c.app.recorder, c.app.mapper, c.store, publish=published.extend
+    )
+    first = {p.name for p in PROJECTORS if p.first}
+    assert first == {"users", "notifications", "chats", "live"}
+    stages: list[int] = []
+
+    def crash_in_the_second_stage(i: int) -> None:
+        if i == 0:
+            stages.append(i)
+        if len(stages) == 2:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        runner.process_batch(crash_in_the_second_stage, live=True)
+    positions = c.store.positions()
+    assert {name for name in READ_MODELS if positions[name] == head} == first
+    assert {positions[name] for name in READ_MODELS if name not in first} == {0}
+    assert f"user:{user}" in [channel for channel, _ in published]  # the ban closes sockets
+    told = len(published)
+    assert runner.process_batch(live=True) == head
+    assert set(c.store.positions().values()) == {head}
+    assert len(published) == told  # the first stage had it all: nothing applied twice
+    with c.store.engine.connect() as conn:
+        assert conn.execute(select(users.c.id).where(users.c.id == user)).scalar() == user
+
+
 def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) -> None:
     make_backlog(idle_container, users_count=3, updates=10)
     for i in range(3):
