@@ -295,7 +295,8 @@ def lock_positions(names: Sequence[str]) -> Select[tuple[str, int]]:
 @dataclass(frozen=True)
 class Stage:
     projectors: list[Projector]
-    lock_positions: Select[tuple[str, int]]  # built once
+    later: list[Projector]  # the projectors of the stages after it
+    lock_positions: Select[tuple[str, int]]  # its rows and the later ones': built once
 
 
 class Batch:
@@ -343,13 +344,15 @@ class ProjectionRunner:
         self.name = "+".join(self.names)
         self._topics = {p.name: p.topics() for p in self.projectors}
         self.failures = 0  # batches that failed and were retried, shown on /health/detailed/
-        first = [p for p in self.projectors if p.first]
-        rest = [p for p in self.projectors if not p.first]
-        self.stages = [
-            Stage(stage, lock_positions([p.name for p in stage]))
-            for stage in (first, rest)
-            if stage
+        groups = [
+            g
+            for g in ([p for p in projectors if p.first], [p for p in projectors if not p.first])
+            if g
         ]
+        self.stages = []
+        for i, group in enumerate(groups):
+            later = [p for g in groups[i + 1 :] for p in g]
+            self.stages.append(Stage(group, later, lock_positions([p.name for p in group + later])))
 
     def ensure_schema(self) -> None:
         """Create the tables; rebuild from position 0 a projector whose version changed."""
@@ -400,8 +403,13 @@ class ProjectionRunner:
         ``live`` (following new events, not catching up or rebuilding): publish each stage's
         realtime frames after it commits. ``before_commit(i)`` is called after the i-th event
         of a stage's batch is applied (tests crash there)."""
-        batch = Batch()
-        return max(self._process_stage(stage, batch, before_commit, live) for stage in self.stages)
+        batch, read = Batch(), 0
+        for stage in self.stages:
+            count, joined = self._process_stage(stage, batch, before_commit, live)
+            read = max(read, count)
+            if joined:
+                break
+        return read
 
     def _process_stage(
         self,
@@ -409,24 +417,36 @@ class ProjectionRunner:
         batch: Batch,
         before_commit: Callable[[int], None] | None,
         live: bool,
-    ) -> int:
+    ) -> tuple[int, bool]:
+        """Apply ``stage``'s part of the batch; the later stages join it when the batch has
+        nothing for them (a chat message's: one transaction, as without stages). Returns how
+        many events were read and whether they joined."""
         with self.store.writing() as conn:
-            positions = {r.name: r.position for r in conn.execute(stage.lock_positions)}
-            start = min(positions.values()) + 1
+            locked = {r.name: r.position for r in conn.execute(stage.lock_positions)}
+            start = min(locked[p.name] for p in stage.projectors) + 1
             if start not in batch.read:  # the stages are mostly at one position: one read
                 batch.read[start] = self.recorder.select_notifications(
                     start=start, limit=self.batch_size
                 )
             notifications = batch.read[start]
-            if not notifications:
-                return 0
-            for projector in stage.projectors:
+            if not notifications:  # then the later stages are done too, unless behind it
+                return 0, all(locked[p.name] >= start - 1 for p in stage.later)
+            joined = all(
+                locked[p.name] >= start - 1
+                and not any(
+                    n.id > locked[p.name] and n.topic in self._topics[p.name] for n in notifications
+                )
+                for p in stage.later
+            )
+            members = stage.projectors + stage.later if joined else stage.projectors
+            positions = {p.name: locked[p.name] for p in members}
+            for projector in members:
                 projector.outbox = []
                 projector.begin_batch(conn, positions[projector.name])
             for i, notification in enumerate(notifications):
                 behind = [
                     p
-                    for p in stage.projectors
+                    for p in members
                     if positions[p.name] < notification.id
                     and notification.topic in self._topics[p.name]
                 ]
@@ -438,7 +458,7 @@ class ProjectionRunner:
                 if before_commit is not None:
                     before_commit(i)
             last = notifications[-1].id
-            for projector in stage.projectors:
+            for projector in members:
                 projector.end_batch(conn, max(positions[projector.name], last))
             moving = sorted(name for name, position in positions.items() if position < last)
             if moving:
@@ -455,11 +475,11 @@ class ProjectionRunner:
         if self.board is not None:
             self.board.advance(list(positions), last)
         if live and self.publish is not None:
-            frames = [f for p in stage.projectors for f in p.outbox]
+            frames = [f for p in members for f in p.outbox]
             self._publish(
                 sorted(frames, key=lambda f: f.position)
             )  # stable: per-projector order kept
-        return len(notifications)
+        return len(notifications), joined
 
     def _publish(self, frames: list[Frame]) -> None:
         assert self.publish is not None

@@ -383,6 +383,17 @@ def test_the_first_stage_commits_and_publishes_before_the_other_read_models_appl
     with c.store.engine.connect() as conn:
         assert conn.execute(select(users.c.id).where(users.c.id == user)).scalar() == user
 
+    # A batch with nothing for the other read models is one transaction, as without stages.
+    other = c.accounts.register("other@example.uz", PASSWORD)
+    room = c.chats.open_room(Actor.user(staff), other)
+    runner.process_batch(live=True)
+    c.chats.post(Actor.user(other), room, "Hello?")
+    stages.clear()
+    runner.process_batch(crash_in_the_second_stage, live=True)  # does not get there
+    assert stages == [0]
+    assert set(c.store.positions().values()) == {c.app.recorder.max_notification_id()}
+    assert f"room:{room}" in [channel for channel, _ in published[told:]]
+
 
 def test_rebuilding_one_read_model_replays_only_it(idle_container: Container) -> None:
     make_backlog(idle_container, users_count=3, updates=10)
