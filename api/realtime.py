@@ -188,14 +188,19 @@ class Realtime:
         assert self._publisher is not None
         probe = await self._probe_subscription()
         missed = False
+        delay = 0.0  # the first look at once: it learns the run id sockets subscribe under
         while not self._stopping:
-            await asyncio.sleep(WATCH_EVERY)
+            await asyncio.sleep(delay)
+            delay = WATCH_EVERY
             try:
                 run_id = (await self._publisher.info("server"))["run_id"]
             except (OSError, aioredis.RedisError):
                 missed = True
                 continue
-            if missed or (self._run_id is not None and run_id != self._run_id):
+            # Sockets that subscribed before the first look may have lived through a restart
+            # that look cannot see (it found a server, run id unknown): they fetch the gap.
+            unknown = self._run_id is None and bool(self.subscribers)
+            if missed or unknown or (self._run_id is not None and run_id != self._run_id):
                 if probe is None:
                     probe = await self._probe_subscription()
                 if probe is not None and await self._round_trip(probe):
