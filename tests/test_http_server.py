@@ -3,6 +3,7 @@ on PostgreSQL and Redis, driven over HTTP."""
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import sys
@@ -33,9 +34,19 @@ HEALTH_TOKEN = "health-token-of-the-monitoring-0123"  # the details of /health/d
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on, below the kernel's ephemeral range: one the kernel hands out
+    (bind to port 0) can be taken by an outgoing connection before a server binds it."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 0
+    for _ in range(100):
+        port = random.randrange(10_000, low) if low > 11_000 else 0
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise RuntimeError("no free port")
 
 
 def wait_until_serving(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
