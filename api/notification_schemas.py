@@ -1,5 +1,5 @@
 """CONTRACT §2.0 Notification and the answers of §2.9, from the notifications read model's
-rows (projections/notifications.py)."""
+rows (projections/notifications/)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Notifications: a user reads theirs, one or all (CONTRACT §2.9, §2.2).
 
-The notifications themselves are the read model's (projections/notifications.py), derived
+The notifications themselves are the read model's (projections/notifications/), derived
 from the events that concern each user; what is recorded here is the reading, as the user's
 Inbox events, so that a rebuilt read model keeps it. Who may: a user reads only their own
 notifications; another's id is not found (404), as an unknown one is. Reading one already

@@ -1,7 +1,7 @@
 """The Inbox aggregate (one per user): which of their notifications they have read.
 
 Notifications themselves are not events of their own: the notifications read model derives
-them from other aggregates' events (projections/notifications.py), so a rebuild gives them
+them from other aggregates' events (projections/notifications/), so a rebuild gives them
 again. What a rebuild could not give again is the reader's doing, so it is recorded here:
 
 - ``Read(notification_id)``: one notification read;

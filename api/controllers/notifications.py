@@ -1,7 +1,7 @@
 """CONTRACT §2.9: the caller's notifications, newest first; reading one or all; the unread
 count. (The same list and read under /profile/notifications/ are api/controllers/profile.py's.)
 
-The notifications are the read model's (projections/notifications.py); reading is recorded by
+The notifications are the read model's (projections/notifications/); reading is recorded by
 the application (application/notifications.py), which finds another user's notification no
 more than an unknown one: 404. Commands answer once the read model has their events."""
 

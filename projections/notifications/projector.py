@@ -1,52 +1,15 @@
-"""The notifications read model: what each user is told of the events that concern them
-(CONTRACT §2.0 Notification, §2.9, §3.9), newest first, with what they have read.
-
-Notifications are derived, never stored as events: a purchase tells its seller, a delivery
-the buyer, a dispute both parties and staff, a listing waiting for moderation and a new
-report the staff, a chat message the participants who had no socket open on the room, and
-so on (one handler per event below). A notification's id comes from the event that caused
-it (its originator, version and recipient), and its ``position`` is that event's place in
-the log, so a rebuild from 0 gives the same rows with the same ids.
-What a user has read is the Inbox's events (domain/inbox.py): a rebuild keeps it too.
-
-What the handlers need to know of other aggregates (an escrow's parties and listing title, a
-wallet's owner, who is staff) they keep in small tables of their own, fed by the events, so
-this read model rebuilds alone.
-
-Realtime (CONTRACT §4.3): each new notification is emitted on ``notifications:<id>`` as its
-frame, then the user's unread count; a read emits the count again. (Not on ``user:<id>``:
-every socket of the user, chat sockets too, follows that one for its close message.)
-``frame_of`` makes the frame, for the projector and for a socket catching a client up alike.
-"""
+"""NotificationsProjector: who is told what of each event (one handler per event)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    Connection,
-    DateTime,
-    Engine,
-    Index,
-    Row,
-    String,
-    Table,
-    Text,
-    Uuid,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Table, select, update
 
 from domain.chat import ChatRoom, message_id
 from domain.deposit import Deposit
@@ -60,142 +23,35 @@ from domain.subscription import PLANS_BY_SLUG, Membership
 from domain.user import User
 from domain.wallet import Wallet
 from projections.held import HeldRows
-from projections.paging import counted_page
-from projections.runtime import Projector, metadata
-
-NAMESPACE = uuid.UUID("4d2a8c61-7e3f-4b90-a5d1-6f0e2c9b8a47")
-MAX_TITLE = 200
-# Each type's (name, icon): the ``type`` object of CONTRACT §2.0 is made from its code.
-TYPES: dict[str, tuple[str, str]] = {
-    "sale": ("Sale", "💰"),
-    "purchase": ("Purchase", "🛒"),
-    "dispute": ("Dispute", "⚖️"),
-    "admin": ("Admin notice", "🛡️"),
-    "message": ("Message", "💬"),
-    "listing": ("Listing", "📦"),
-    "payment": ("Payment", "💳"),
-    "subscription_expiring": ("Subscription expiring", "⏰"),
-    "review": ("Review", "⭐"),
-    "report": ("Report", "🚩"),
-    "system": ("System", "🔔"),
-}
-SALES, PURCHASES, LISTINGS = "/profile?tab=sales", "/profile?tab=purchases", "/profile?tab=listings"
-BALANCE, DISPUTES, PLANS = "/profile?tab=balance", "/admin/disputes", "/premium"
-MODERATION, REPORTS = "/admin/listings", "/admin/reports"
-
-notifications = Table(
-    "notifications",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("position", BigInteger, nullable=False),  # of the event it came from
-    Column("type", String(32), nullable=False),
-    Column("title", String(MAX_TITLE), nullable=False),
-    Column("message", Text, nullable=False),
-    Column("data", JSON, nullable=False),
-    Column("link", String(300), nullable=False),
-    Column("is_read", Boolean, nullable=False),
-    Column("read_at", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Index("notifications_user_newest", "user_id", "position"),
-    Index("notifications_user_unread", "user_id", "is_read"),
-)
-# What the handlers look up, fed by the events of those aggregates.
-known_listings = Table(
-    "notification_listings",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("seller_id", Uuid, nullable=False),
-    Column("title", String(MAX_TITLE), nullable=False),
-)
-known_escrows = Table(
-    "notification_escrows",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("buyer_id", Uuid, nullable=False),
-    Column("seller_id", Uuid, nullable=False),
-    Column("listing_id", Uuid, nullable=False),
-    Column("title", String(MAX_TITLE), nullable=False),  # the listing's, when bought
-)
-known_wallets = Table(
-    "notification_wallets",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("owner_id", Uuid, nullable=False),
-)
-known_deposits = Table(
-    "notification_deposits",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-    Column("amount", BigInteger, nullable=False),
-)
-known_reports = Table(
-    "notification_reports",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("reporter_id", Uuid, nullable=False),
-)
-known_inboxes = Table(
-    "notification_inboxes",
-    metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, nullable=False),
-)
-LOOKUPS = (
-    known_listings,
-    known_escrows,
-    known_wallets,
+from projections.notifications.queries import unread_count
+from projections.notifications.tables import (
+    BALANCE,
+    DISPUTES,
+    LISTINGS,
+    LOOKUPS,
+    MAX_TITLE,
+    MODERATION,
+    PLANS,
+    PURCHASES,
+    REPORTS,
+    SALES,
+    channel_of,
+    frame_of,
     known_deposits,
-    known_reports,
+    known_escrows,
     known_inboxes,
-)  # written held back (projections/held.py)
-known_staff = Table(
-    "notification_staff",
-    metadata,
-    Column("user_id", Uuid, primary_key=True),
-    Column("banned", Boolean, nullable=False),
+    known_listings,
+    known_reports,
+    known_staff,
+    known_wallets,
+    notification_id,
+    notifications,
+    title_of,
+    unread_frame,
+    utc,
+    when,
 )
-
-
-def notification_id(source: UUID, version: int, recipient: UUID) -> UUID:
-    """The id of what the event (``source``, ``version``) tells ``recipient``: the same on
-    every rebuild."""
-    return uuid.uuid5(NAMESPACE, f"{source}:{version}:{recipient}")
-
-
-def title_of(text: str) -> str:
-    return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
-
-
-def when(at: datetime) -> str:
-    return utc(at).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def utc(at: datetime) -> datetime:
-    """SQLite gives datetimes back naive; they were stored in UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def frame_of(row: Mapping[str, Any] | Row[Any]) -> dict[str, Any]:
-    """A notification as the socket sends it (CONTRACT §4.3: no ``type`` key; UTC time)."""
-    n = row._mapping if isinstance(row, Row) else row
-    return {
-        "id": str(n["id"]),
-        "title": n["title"],
-        "message": n["message"],
-        "data": dict(n["data"]),
-        "created_at": utc(n["created_at"]).isoformat(),
-    }
-
-
-def channel_of(user_id: UUID) -> str:
-    """The realtime channel of the user's notification frames."""
-    return f"notifications:{user_id}"
-
-
-def unread_frame(count: int) -> dict[str, Any]:
-    return {"type": "unread_count", "unread_count": count}
+from projections.runtime import Projector
 
 
 @dataclass(frozen=True)
@@ -557,107 +413,3 @@ class NotificationsProjector(Projector):
     @apply.register
     def _(self, e: Inbox.AllRead, conn: Connection) -> None:
         self._read(conn, e.originator_id, notifications.c.position <= e.up_to, e.at)
-
-
-# --- queries ------------------------------------------------------------------------------
-NEWEST_FIRST = (notifications.c.position.desc(), notifications.c.id)
-
-
-def notifications_of(
-    conn: Connection, user_id: UUID, offset: int, limit: int
-) -> tuple[int, list[Row[Any]]]:
-    """A page of the user's notifications, newest first, and how many they have."""
-    return counted_page(
-        conn,
-        notifications,
-        select(notifications),
-        notifications.c.user_id == user_id,
-        NEWEST_FIRST,
-        offset,
-        limit,
-    )
-
-
-def prune_read(conn: Connection, before: datetime) -> int:
-    """Delete the read notifications created before ``before``; how many (CONTRACT §3.9: a
-    daily job keeps read ones 90 days). This is retention of a read model, not anyone's change
-    of state: a rebuild derives them again and the next run deletes them again. Unread ones
-    stay, however old, so the unread count never moves."""
-    c = notifications.c
-    deleted = conn.execute(notifications.delete().where(c.is_read, c.created_at < before))
-    return int(deleted.rowcount)
-
-
-def notification_of(conn: Connection, user_id: UUID, notification_id: UUID) -> Row[Any] | None:
-    """The user's notification; None for anyone else's."""
-    return conn.execute(
-        select(notifications).where(
-            notifications.c.id == notification_id, notifications.c.user_id == user_id
-        )
-    ).first()
-
-
-def unread_count(conn: Connection, user_id: UUID) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(notifications)
-            .where(notifications.c.user_id == user_id, notifications.c.is_read.is_(False))
-        ).scalar_one()
-    )
-
-
-def notifications_after(
-    conn: Connection, user_id: UUID, position: int, limit: int = 100
-) -> list[Row[Any]]:
-    """The user's notifications after log ``position``, oldest first (a reconnecting socket's
-    gap)."""
-    return list(
-        conn.execute(
-            select(notifications)
-            .where(notifications.c.user_id == user_id, notifications.c.position > position)
-            .order_by(notifications.c.position, notifications.c.id)
-            .limit(limit)
-        )
-    )
-
-
-def last_position(conn: Connection, user_id: UUID) -> int:
-    """The log position of the user's newest notification (0 for none)."""
-    newest = conn.execute(
-        select(func.max(notifications.c.position)).where(notifications.c.user_id == user_id)
-    ).scalar()
-    return int(newest or 0)
-
-
-def position_of(conn: Connection, user_id: UUID, notification_id: UUID) -> int | None:
-    """The log position of the user's notification; None for one not theirs."""
-    position = conn.execute(
-        select(notifications.c.position).where(
-            notifications.c.id == notification_id, notifications.c.user_id == user_id
-        )
-    ).scalar()
-    return None if position is None else int(position)
-
-
-class NotificationStates:
-    """What the application asks of this read model before it records a read
-    (application/ports.py NotificationStates)."""
-
-    def __init__(self, reader: Engine) -> None:
-        self.reader = reader
-
-    def state_of(self, user_id: UUID, notification_id: UUID) -> tuple[int, bool] | None:
-        with self.reader.connect() as conn:
-            row = notification_of(conn, user_id, notification_id)
-        return None if row is None else (int(row.position), bool(row.is_read))
-
-    def unread_up_to(self, user_id: UUID) -> tuple[int, int]:
-        c = notifications.c
-        with self.reader.connect() as conn:
-            newest, unread = conn.execute(
-                select(func.max(c.position), func.count().filter(c.is_read.is_(False))).where(
-                    c.user_id == user_id
-                )
-            ).one()
-        return int(newest or 0), int(unread)
